@@ -1,0 +1,169 @@
+"""Calendar periods: labels, bounds and ranges for week, month, quarter and year.
+
+Labels are strings an analyst can type: ``"2016"`` (year), ``"2016Q3"`` (quarter),
+``"2016-07"`` (month) and ``"2016-W27"`` (ISO 8601 week, Monday to Sunday). Bounds
+are inclusive calendar dates: a period runs from ``period_start`` to ``period_end``
+and lasts ``(period_end - period_start).days + 1`` days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from .errors import TrendsError
+
+__all__ = [
+    "PERIODS",
+    "PERIODS_PER_YEAR",
+    "period_labels",
+    "period_bounds",
+    "period_range",
+    "infer_period",
+    "to_period_label",
+    "to_period_end_label",
+]
+
+PERIODS = ("week", "month", "quarter", "year")
+
+#: How many periods make a year; weeks use the mean Gregorian year (365.2425 days).
+PERIODS_PER_YEAR = {"week": 365.2425 / 7, "month": 12.0, "quarter": 4.0, "year": 1.0}
+
+_PATTERNS = {
+    "year": re.compile(r"^\d{4}$"),
+    "quarter": re.compile(r"^\d{4}Q[1-4]$"),
+    "month": re.compile(r"^\d{4}-(0[1-9]|1[0-2])$"),
+    "week": re.compile(r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$"),
+}
+_PANDAS_FREQ = {"month": "M", "quarter": "Q", "year": "Y"}
+
+
+def _check_period(period: str) -> str:
+    if period not in PERIODS:
+        raise TrendsError(f"period={period!r} is not one of {', '.join(map(repr, PERIODS))}")
+    return period
+
+
+def period_labels(dates: pd.Series | pd.DatetimeIndex, period: str) -> np.ndarray:
+    """Label each date with the period that holds it (missing dates give ``None``)."""
+    _check_period(period)
+    dates = pd.DatetimeIndex(dates)
+    out = np.full(len(dates), None, dtype=object)
+    ok = ~dates.isna()
+    if not ok.any():
+        return out
+    d = dates[ok]
+    if period == "week":
+        iso = d.isocalendar()
+        labels = [f"{y:04d}-W{w:02d}" for y, w in zip(iso["year"], iso["week"], strict=True)]
+    elif period == "month":
+        labels = [f"{y:04d}-{m:02d}" for y, m in zip(d.year, d.month, strict=True)]
+    elif period == "quarter":
+        labels = [f"{y:04d}Q{q}" for y, q in zip(d.year, d.quarter, strict=True)]
+    else:
+        labels = [f"{y:04d}" for y in d.year]
+    out[np.asarray(ok)] = labels
+    return out
+
+
+def infer_period(labels: Iterable[str]) -> str:
+    """Tell which kind of period a set of labels is; raise if they are mixed or unknown."""
+    kinds = set()
+    for label in pd.unique(pd.Series(list(labels), dtype="string").dropna()):
+        kind = next((k for k, pat in _PATTERNS.items() if pat.match(str(label))), None)
+        if kind is None:
+            raise TrendsError(
+                f"period label {label!r} is not a year ('2016'), quarter ('2016Q3'), "
+                "month ('2016-07') or ISO week ('2016-W27')"
+            )
+        kinds.add(kind)
+    if len(kinds) != 1:
+        raise TrendsError(f"period labels mix kinds: {sorted(kinds)}; use one kind per table")
+    return kinds.pop()
+
+
+def _label_start(label: str, period: str) -> dt.date:
+    if period == "week":
+        year, week = label.split("-W")
+        return dt.date.fromisocalendar(int(year), int(week), 1)
+    if period == "month":
+        return dt.date(int(label[:4]), int(label[5:7]), 1)
+    if period == "quarter":
+        return dt.date(int(label[:4]), 3 * (int(label[5]) - 1) + 1, 1)
+    return dt.date(int(label), 1, 1)
+
+
+def _label_end(label: str, period: str) -> dt.date:
+    if period == "week":
+        return _label_start(label, period) + dt.timedelta(days=6)
+    return pd.Period(label, freq=_PANDAS_FREQ[period]).end_time.date()
+
+
+def period_bounds(labels: Iterable[str], period: str) -> tuple[pd.Series, pd.Series]:
+    """Inclusive start and end dates (``datetime64[ns]``) of each labelled period."""
+    _check_period(period)
+    labels = list(labels)
+    bad = [lab for lab in labels if not _PATTERNS[period].match(str(lab))]
+    if bad:
+        raise TrendsError(f"{bad[0]!r} is not a {period} label (e.g. {_example(period)!r})")
+    cache: dict[str, tuple[dt.date, dt.date]] = {}
+    for lab in set(labels):
+        cache[lab] = (_label_start(lab, period), _label_end(lab, period))
+    starts = pd.to_datetime(pd.Series([cache[lab][0] for lab in labels], dtype="object"))
+    ends = pd.to_datetime(pd.Series([cache[lab][1] for lab in labels], dtype="object"))
+    return starts.astype("datetime64[ns]"), ends.astype("datetime64[ns]")
+
+
+def _example(period: str) -> str:
+    return {"week": "2016-W27", "month": "2016-07", "quarter": "2016Q3", "year": "2016"}[period]
+
+
+def to_period_label(value: str | dt.date | pd.Timestamp, period: str) -> str:
+    """Turn a user's period or date (``"2016-07"``, ``"2016-07-15"``, a date) into a label.
+
+    A label of a longer period names its first sub-period: ``"2016"`` as a month
+    is ``"2016-01"``; use :func:`period_range` bounds for the last.
+    """
+    _check_period(period)
+    text = str(value)
+    if _PATTERNS[period].match(text):
+        return text
+    for kind, pat in _PATTERNS.items():
+        if pat.match(text):
+            start = _label_start(text, kind)
+            return str(period_labels(pd.DatetimeIndex([start]), period)[0])
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise TrendsError(
+            f"{value!r} is neither a {period} label (e.g. {_example(period)!r}) nor a date"
+        ) from exc
+    return str(period_labels(pd.DatetimeIndex([ts]), period)[0])
+
+
+def to_period_end_label(value: str | dt.date | pd.Timestamp, period: str) -> str:
+    """Like :func:`to_period_label`, but a longer period names its *last* sub-period."""
+    text = str(value)
+    for kind, pat in _PATTERNS.items():
+        if pat.match(text) and kind != period:
+            return str(period_labels(pd.DatetimeIndex([_label_end(text, kind)]), period)[0])
+    return to_period_label(value, period)
+
+
+def period_range(first: str, last: str, period: str) -> list[str]:
+    """Every period label from ``first`` to ``last`` inclusive (empty if last < first)."""
+    _check_period(period)
+    start = _label_start(to_period_label(first, period), period)
+    end = _label_start(to_period_end_label(last, period), period)
+    if end < start:
+        return []
+    if period == "week":
+        n = (end - start).days // 7
+        days = pd.DatetimeIndex([start + dt.timedelta(days=7 * i) for i in range(n + 1)])
+    else:
+        days = pd.period_range(start, end, freq=_PANDAS_FREQ[period]).start_time
+    return list(period_labels(days, period))
