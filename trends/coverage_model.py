@@ -72,6 +72,9 @@ __all__ = [
     "gate",
     "warn_withheld",
     "resolve_rules",
+    "coverage",
+    "source_activity",
+    "estimate_dispersion",
     "window_measures",
 ]
 
@@ -380,8 +383,12 @@ def window_measures(
 # --------------------------------------------------------------------------- judgement
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
+def _pct(x: float, against: float | None = None) -> str:
+    """``x`` as a percentage; one decimal when rounding would make it equal ``against``."""
+    text = f"{100 * x:.0f}%"
+    if against is not None and x != against and text == f"{100 * against:.0f}%":
+        text = f"{100 * x:.1f}%"
+    return text
 
 
 def _fmt(x: float) -> str:
@@ -418,15 +425,18 @@ def judge(m: Mapping[str, Any], rules: CoverageRules) -> tuple[str, list[str]]:
                 f"{_fmt(count)} events, fewer than {_fmt(rules.min_effective_events)}",
             )
     if rules.max_relative_width is not None and m["relative_width"] > rules.max_relative_width:
-        width = "infinite" if math.isinf(m["relative_width"]) else _pct(m["relative_width"])
+        rw = m["relative_width"]
+        width = "infinite" if math.isinf(rw) else _pct(rw, rules.max_relative_width)
         hit(
             "insufficient",
             f"relative width of the exact interval {width}, above {_pct(rules.max_relative_width)}",
         )
-    if rules.min_events is not None and count < rules.min_events:
+    # (the thin count rules add nothing once a count rule found it insufficient)
+    count_insufficient = status == "insufficient"
+    if not count_insufficient and rules.min_events is not None and count < rules.min_events:
         hit("thin", f"{_fmt(count)} events, fewer than {_fmt(rules.min_events)}")
-    if rules.max_rse is not None and m["rse"] >= rules.max_rse:
-        rse = "infinite" if math.isinf(m["rse"]) else _pct(m["rse"])
+    if not count_insufficient and rules.max_rse is not None and m["rse"] >= rules.max_rse:
+        rse = "infinite" if math.isinf(m["rse"]) else _pct(m["rse"], rules.max_rse)
         hit("thin", f"relative standard error {rse}, at least {_pct(rules.max_rse)}")
     # source-based rules: only where there are events to have sources
     if m["events"] > 0:
@@ -438,9 +448,17 @@ def judge(m: Mapping[str, Any], rules: CoverageRules) -> tuple[str, list[str]]:
         if rules.max_coarse_share is not None:
             loc, dat = m["coarse_location_share"], m["coarse_date_share"]
             if not math.isnan(loc) and loc > rules.max_coarse_share:
-                hit("thin", f"{_pct(loc)} of events located only coarser than the region")
+                hit(
+                    "thin",
+                    f"{_pct(loc, rules.max_coarse_share)} of events located only coarser "
+                    "than the region",
+                )
             if not math.isnan(dat) and dat > rules.max_coarse_share:
-                hit("thin", f"{_pct(dat)} of events dated less precisely than the period")
+                hit(
+                    "thin",
+                    f"{_pct(dat, rules.max_coarse_share)} of events dated less precisely "
+                    "than the period",
+                )
         if rules.max_mix_change is not None:
             new, silent = m["new_source_share"], m["silent_source_share"]
             if not math.isnan(new) and new > rules.max_mix_change:
@@ -590,3 +608,447 @@ def warn_withheld(n_withheld: int, n_total: int, what: str) -> None:
         ThinCoverageWarning,
         stacklevel=3,
     )
+
+
+# --------------------------------------------------------------------------- reporting change
+
+
+def source_activity(
+    cells_before: pd.DataFrame,
+    cells_after: pd.DataFrame,
+    *,
+    dispersion: float = 1.0,
+    level: float = 0.95,
+) -> dict[str, Any]:
+    """Could a change between two windows be reporting? Activity of the sources behind it.
+
+    For compare(): call once per region with the region's cells in each window (cells
+    outside the coverage window are ignored) and copy the keys below into the result
+    row. Pair it with ``assess_window(cells_after, baseline=cells_before, ...)``,
+    whose source-mix rule catches a main outlet that went silent.
+
+    Two tests of "did the sources report less, or did fewer sources report?":
+
+    * **events per active source** (the issue's test): events / (active sources x
+      exposure days) after against before. Conditional on the two windows' total,
+      the after-window's events are binomial with ``p0 = w_after / (w_before +
+      w_after)``, ``w = n_sources x exposure``; exact (two-sided, as R's
+      ``binom.test``) for whole counts and ``dispersion`` 1, else the score test
+      with variance scaled by ``dispersion`` (Przyborowski & Wilenski 1940; the
+      conditional test of two Poisson rates, as in R's ``poisson.test``).
+    * **continuing sources**: the same test on the events naming the outlets active
+      in *both* windows (needs ``source_counts``), with ``w`` = exposure. If the
+      outlets that kept filing file as much as before, a fall in the total comes
+      from the outlets that stopped.
+
+    ``reporting_change_suspected`` is True when the number of active sources moved
+    in the same direction as the rate of events, and the events of the sources
+    that kept filing (when source names are known; else the events per active
+    source) did not change significantly at ``1 - level``. It is None when the
+    numbers of sources are unknown.
+
+    Returns
+    -------
+    dict with keys
+        ``n_sources_before``, ``n_sources_after`` : distinct active sources (NaN unknown)
+        ``events_before``, ``events_after`` : total count of the covered cells
+        ``exposure_before``, ``exposure_after`` : days
+        ``events_per_source_before``, ``events_per_source_after`` : events / sources
+        ``per_source_ratio``, ``per_source_pvalue`` : ratio of events per source-day
+        (after / before) and the test's p-value (NaN when unknown)
+        ``n_continuing_sources`` : outlets active in both windows (NaN unknown)
+        ``continuing_ratio``, ``continuing_pvalue`` : the same for the events of the
+        continuing outlets (per day)
+        ``reporting_change_suspected`` : bool, or None when unknown
+    """
+    phi = _check_dispersion(dispersion)
+    if not 0 < level < 1:
+        raise TrendsError(f"level={level!r} must lie strictly between 0 and 1")
+    sides = {}
+    for name, cells in (("before", cells_before), ("after", cells_after)):
+        cells = _as_window(cells, f"cells_{name}")
+        inside = cells[_covered_mask(cells)] if len(cells) else cells
+        mix = _pooled_sources(inside) if len(inside) else {}
+        n, _ = _distinct_sources(inside, mix) if len(inside) else (math.nan, "")
+        sides[name] = {
+            "events": float(pd.to_numeric(inside["count"]).sum()) if len(inside) else 0.0,
+            "exposure": float(inside["exposure"].sum()) if len(inside) else 0.0,
+            "n": n,
+            "mix": mix,
+        }
+    b, a = sides["before"], sides["after"]
+    out: dict[str, Any] = {
+        "n_sources_before": b["n"],
+        "n_sources_after": a["n"],
+        "events_before": b["events"],
+        "events_after": a["events"],
+        "exposure_before": b["exposure"],
+        "exposure_after": a["exposure"],
+        "events_per_source_before": b["events"] / b["n"] if b["n"] > 0 else math.nan,
+        "events_per_source_after": a["events"] / a["n"] if a["n"] > 0 else math.nan,
+        "per_source_ratio": math.nan,
+        "per_source_pvalue": math.nan,
+        "n_continuing_sources": math.nan,
+        "continuing_ratio": math.nan,
+        "continuing_pvalue": math.nan,
+        "reporting_change_suspected": None,
+    }
+    if b["n"] > 0 and a["n"] > 0 and b["exposure"] > 0 and a["exposure"] > 0:
+        out["per_source_ratio"], out["per_source_pvalue"] = _two_rate_test(
+            b["events"], a["events"], b["n"] * b["exposure"], a["n"] * a["exposure"], phi
+        )
+    if b["mix"] is not None and a["mix"] is not None and b["exposure"] > 0 and a["exposure"] > 0:
+        both = sorted(set(b["mix"]) & set(a["mix"]))
+        out["n_continuing_sources"] = float(len(both))
+        if both:
+            eb = sum(b["mix"][k] for k in both)
+            ea = sum(a["mix"][k] for k in both)
+            out["continuing_ratio"], out["continuing_pvalue"] = _two_rate_test(
+                eb, ea, b["exposure"], a["exposure"], phi
+            )
+    if math.isnan(b["n"]) or math.isnan(a["n"]) or b["exposure"] <= 0 or a["exposure"] <= 0:
+        return out
+    source_move = np.sign(a["n"] - b["n"])
+    rate_move = np.sign(a["events"] / a["exposure"] - b["events"] / b["exposure"])
+    if not math.isnan(out["continuing_pvalue"]):
+        p = out["continuing_pvalue"]
+    elif out["n_continuing_sources"] == 0:
+        p = 1.0  # every outlet was replaced: the change cannot be told from reporting
+    else:
+        p = out["per_source_pvalue"]
+    alpha = 1 - level
+    out["reporting_change_suspected"] = bool(
+        source_move != 0 and source_move == rate_move and not (p < alpha)
+    )
+    return out
+
+
+def _two_rate_test(y0: float, y1: float, w0: float, w1: float, phi: float) -> tuple[float, float]:
+    """Ratio of rates ``(y1 / w1) / (y0 / w0)`` and the two-sided p-value of the
+    conditional test that it is 1 (exact binomial for whole counts and ``phi`` 1,
+    else the score test with variance scaled by ``phi``)."""
+    total = y0 + y1
+    ratio = (y1 / w1) / (y0 / w0) if y0 > 0 else (math.inf if y1 > 0 else math.nan)
+    if total <= 0:
+        return ratio, 1.0
+    p0 = w1 / (w0 + w1)
+    if phi == 1 and float(y1).is_integer() and float(total).is_integer():
+        return ratio, float(stats.binomtest(int(y1), int(total), p0).pvalue)
+    z = (y1 - total * p0) / math.sqrt(phi * total * p0 * (1 - p0))
+    return ratio, float(2 * stats.norm.sf(abs(z)))
+
+
+# --------------------------------------------------------------------------- per cell
+
+
+def estimate_dispersion(counts: np.ndarray, exposure: np.ndarray | None = None) -> float:
+    """Dispersion (variance / mean) of a series of counts, robust to a smooth trend.
+
+    The mean square successive difference (von Neumann et al. 1941, *Ann. Math.
+    Statist.* 12:153): with a mean that changes slowly from one period to the next,
+    ``E[(y[t+1] - r y[t])^2] ~ phi (mu[t+1] + r^2 mu[t])`` where ``r`` is the ratio of
+    exposures, so ``phi = sum (y[t+1] - r y[t])^2 / sum (y[t+1] + r^2 y[t])``.
+    Floored at 1 (underdispersion is not credited); 1 when fewer than 6 successive
+    pairs with events exist. Missing counts break the series (no pair across them).
+    """
+    y = np.asarray(counts, dtype=float)
+    e = np.ones_like(y) if exposure is None else np.asarray(exposure, dtype=float)
+    y0, y1, e0, e1 = y[:-1], y[1:], e[:-1], e[1:]
+    ok = ~(np.isnan(y0) | np.isnan(y1)) & (e0 > 0) & (e1 > 0)
+    r = np.where(ok, e1 / np.where(e0 > 0, e0, 1.0), 0.0)
+    num = np.where(ok, (y1 - r * y0) ** 2, 0.0).sum()
+    den = np.where(ok, y1 + r**2 * y0, 0.0).sum()
+    pairs = int((ok & ((y0 + y1) > 0)).sum())
+    if pairs < 6 or den <= 0:
+        return 1.0
+    return float(max(1.0, num / den))
+
+
+_MEASURES = (
+    "count",
+    "events",
+    "dispersion",
+    "effective_events",
+    "rse",
+    "relative_width",
+    "n_sources",
+    "top_source",
+    "top_source_share",
+    "single_source_share",
+    "unknown_sources_share",
+    "coarse_location_share",
+    "coarse_date_share",
+    "new_source_share",
+    "silent_source_share",
+    "n_sources_change",
+)
+
+
+def coverage(
+    cells: pd.DataFrame,
+    rules: str | CoverageRules | Mapping[str, Any] = "default",
+    *,
+    baseline: pd.DataFrame | tuple[str, str] | None = None,
+    dispersion: str | float = "auto",
+    **overrides: Any,
+) -> pd.DataFrame:
+    """Coverage status of every cell, with the reasons and the measures behind them.
+
+    Parameters
+    ----------
+    cells : DataFrame
+        A cell table (see :mod:`trends.cells`); optional coverage columns that are
+        absent are unknown, not bad.
+    rules : {"default", "nchs", "strict", "lenient"}, CoverageRules or dict
+        The rule set (see :data:`PRESETS` and :class:`CoverageRules` for each
+        threshold and its reference).
+    baseline : DataFrame or (first, last) period labels, optional
+        Baseline of the source-mix change: cells (matched by region), or a window of
+        periods of ``cells`` itself. Each cell's source mix is set against its
+        region's pooled baseline mix. None: the source-mix change is not assessed.
+    dispersion : "auto" or float
+        Variance / mean of the counts. "auto" estimates it per region from the
+        region's covered series (:func:`estimate_dispersion`); a number applies to
+        every region.
+    **overrides
+        Any threshold of :class:`CoverageRules`, e.g. ``min_events=30``; None
+        switches a rule off.
+
+    Returns
+    -------
+    DataFrame
+        One row per cell, in the order of :func:`trends.cells.as_cells`:
+
+        ``region``, ``period``, ``period_start``, ``period_end``
+            the cell.
+        ``status``
+            ``adequate``, ``thin``, ``insufficient`` or ``uncovered``.
+        ``reasons``
+            list of plain sentences: every rule that fired, and what was unknown.
+        ``covered``
+            inside the data set's coverage window.
+        ``count``, ``events``
+            counted events (what rates use), and incidents in the cell (``events``
+            column, else ``count``).
+        ``dispersion``, ``effective_events``
+            the region's dispersion and ``count / dispersion``.
+        ``rse``, ``relative_width``
+            relative standard error ``sqrt(dispersion / count)``, and the width of
+            the exact (Garwood) interval of the effective events over them.
+        ``n_sources``, ``top_source``, ``top_source_share``
+            distinct outlets, the outlet behind most events and its share of events.
+        ``single_source_share``
+            share of the events with a known number of sources that have one source.
+        ``unknown_sources_share``
+            share of events whose number of sources is unknown.
+        ``coarse_location_share``, ``coarse_date_share``
+            share of events located only coarser than the region / dated less
+            precisely than the period.
+        ``new_source_share``, ``silent_source_share``, ``n_sources_change``
+            against the baseline: share of the cell's source mentions from outlets
+            absent in the baseline; share of the baseline's mentions from outlets
+            silent in the cell; change in the number of distinct outlets.
+
+        Shares are NaN where the data set does not have the measure.
+    """
+    r = resolve_rules(rules, **overrides)
+    cells = as_cells(cells)
+    n = len(cells)
+    covered = _covered_mask(cells)
+    count = pd.to_numeric(cells["count"], errors="coerce").to_numpy(dtype=float)
+    events = _events(cells)
+    regions = cells["region"].astype("string").to_numpy()
+
+    # dispersion per region
+    if isinstance(dispersion, str):
+        if dispersion != "auto":
+            raise TrendsError(f"dispersion={dispersion!r} must be 'auto' or a positive number")
+        phi = np.ones(n)
+        for region in pd.unique(regions):
+            idx = np.flatnonzero(regions == region)
+            y = np.where(covered[idx], count[idx], np.nan)
+            phi[idx] = estimate_dispersion(y, cells["exposure"].to_numpy(dtype=float)[idx])
+    else:
+        phi = np.full(n, _check_dispersion(dispersion))
+
+    safe = np.where(covered, count, 0.0)
+    effective = safe / phi
+    with np.errstate(divide="ignore"):
+        rse = np.where(effective > 0, np.sqrt(1.0 / np.where(effective > 0, effective, 1)), np.inf)
+    alpha = 1 - r.level
+    low = np.where(effective > 0, stats.gamma.ppf(alpha / 2, np.maximum(effective, 1e-300)), 0.0)
+    high = stats.gamma.ppf(1 - alpha / 2, effective + 1)
+    rel_width = np.where(
+        effective > 0, (high - low) / np.where(effective > 0, effective, 1), np.inf
+    )
+
+    # sources
+    mixes = source_counts(cells)
+    n_src = _optional(cells, "n_sources")
+    from_mix = np.array(
+        [np.nan if m is None else float(sum(v > 0 for v in m.values())) for m in mixes]
+    )
+    n_src = np.where(np.isnan(n_src), from_mix, n_src)
+    top = (
+        cells["top_source"].astype("string").fillna("").to_numpy(dtype=object)
+        if "top_source" in cells.columns
+        else np.full(n, "", dtype=object)
+    )
+    top_ev = _optional(cells, "top_source_events")
+    for i, m in enumerate(mixes):
+        if m and (not top[i] or np.isnan(top_ev[i])):
+            name = max(sorted(m), key=lambda k: m[k])
+            top[i], top_ev[i] = name, m[name]
+
+    def share(col: str, denom: np.ndarray) -> np.ndarray:
+        num = _optional(cells, col)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(denom > 0, num / np.where(denom > 0, denom, 1), np.nan)
+
+    unknown = _optional(cells, "events_unknown_sources")
+    known_denom = events - np.nan_to_num(unknown)
+
+    out = pd.DataFrame(
+        {
+            "region": cells["region"],
+            "period": cells["period"],
+            "period_start": cells["period_start"],
+            "period_end": cells["period_end"],
+            "covered": covered,
+            "count": np.where(covered, count, np.nan),
+            "events": np.where(covered, events, np.nan),
+            "dispersion": phi,
+            "effective_events": np.where(covered, effective, np.nan),
+            "rse": np.where(covered, rse, np.nan),
+            "relative_width": np.where(covered, rel_width, np.nan),
+            "n_sources": n_src,
+            "top_source": pd.array(top, dtype="string"),
+            "top_source_share": share("top_source_events", events)
+            if "top_source_events" in cells.columns
+            else _div(top_ev, events),
+            "single_source_share": share("events_single_source", known_denom),
+            "unknown_sources_share": share("events_unknown_sources", events),
+            "coarse_location_share": share("events_coarse_location", events),
+            "coarse_date_share": share("events_coarse_date", events),
+            "new_source_share": np.nan,
+            "silent_source_share": np.nan,
+            "n_sources_change": np.nan,
+        }
+    )
+    out.loc[out["top_source"] == "", "top_source"] = pd.NA
+
+    base_mix = _baseline_mixes(cells, baseline)
+    mix_known = np.array([m is not None for m in mixes])
+    if base_mix is not None:
+        new = np.full(n, np.nan)
+        silent = np.full(n, np.nan)
+        change = np.full(n, np.nan)
+        for i, m in enumerate(mixes):
+            region = regions[i]
+            if region not in base_mix:
+                continue
+            bm, bn = base_mix[region]
+            change[i] = n_src[i] - bn
+            if m is None or bm is None:
+                continue
+            now, before = sum(m.values()), sum(bm.values())
+            if now > 0:
+                new[i] = sum(v for k, v in m.items() if k not in bm) / now
+            if before > 0:
+                silent[i] = sum(v for k, v in bm.items() if k not in m or m[k] <= 0) / before
+        out["new_source_share"] = new
+        out["silent_source_share"] = silent
+        out["n_sources_change"] = change
+
+    statuses: list[str] = []
+    reasons: list[list[str]] = []
+    uncovered_text = _uncovered_texts(cells, covered)
+    records = out.to_dict("records")
+    for i, rec in enumerate(records):
+        if not covered[i]:
+            statuses.append("uncovered")
+            reasons.append([uncovered_text[i]])
+            continue
+        rec["top_source"] = "" if pd.isna(rec["top_source"]) else str(rec["top_source"])
+        rec["source_mix_known"] = bool(mix_known[i])
+        if base_mix is not None and regions[i] in base_mix:
+            rec["baseline_mix_known"] = base_mix[regions[i]][0] is not None
+        status, why = judge(rec, r)
+        statuses.append(status)
+        reasons.append(why)
+    out.insert(4, "status", pd.array(statuses, dtype="string"))
+    out.insert(5, "reasons", pd.Series(reasons, index=out.index, dtype=object))
+    logger.debug("coverage: %s", out["status"].value_counts().to_dict())
+    return out
+
+
+def _optional(cells: pd.DataFrame, col: str) -> np.ndarray:
+    """An optional numeric column as floats (NaN where absent or missing)."""
+    if col not in cells.columns:
+        return np.full(len(cells), np.nan)
+    return pd.to_numeric(cells[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+
+
+def _baseline_mixes(
+    cells: pd.DataFrame, baseline: pd.DataFrame | tuple[str, str] | None
+) -> dict[str, tuple[dict[str, float] | None, float]] | None:
+    """Each region's pooled baseline source mix and number of distinct sources."""
+    if baseline is None:
+        return None
+    if isinstance(baseline, tuple | list) and len(baseline) == 2:
+        from .periods import period_range
+
+        kind = cells.attrs.get("period")
+        labels = set(period_range(str(baseline[0]), str(baseline[1]), kind))
+        if not labels:
+            raise TrendsError(f"baseline={baseline!r} holds no period (is it reversed?)")
+        base = cells[cells["period"].astype("string").isin(labels)]
+    elif isinstance(baseline, pd.DataFrame):
+        base = as_cells(baseline, name="baseline")
+    else:
+        raise TrendsError(
+            f"baseline={baseline!r} must be None, a cell table, or (first, last) period labels"
+        )
+    out: dict[str, tuple[dict[str, float] | None, float]] = {}
+    for region, group in base.groupby("region", sort=True, observed=True):
+        inside = group[_covered_mask(group)]
+        mix = _pooled_sources(inside)
+        n, _ = _distinct_sources(inside, mix)
+        out[str(region)] = (mix, n)
+    return out
+
+
+def _uncovered_texts(cells: pd.DataFrame, covered: np.ndarray) -> list[str]:
+    """Per cell, 'outside the data set's coverage (starts 2016-01)' or similar, using
+    the covered periods of the cell's region (of the whole table if it has none)."""
+    texts = [""] * len(cells)
+    if covered.all():
+        return texts
+    regions = cells["region"].astype("string").to_numpy()
+    starts = cells["period_start"].to_numpy()
+    periods = cells["period"].astype("string").to_numpy()
+
+    def span(mask: np.ndarray) -> tuple[Any, Any, str, str] | None:
+        if not mask.any():
+            return None
+        idx = np.flatnonzero(mask)
+        lo, hi = idx[np.argmin(starts[idx])], idx[np.argmax(starts[idx])]
+        return starts[lo], starts[hi], str(periods[lo]), str(periods[hi])
+
+    whole = span(covered)
+    for i in np.flatnonzero(~covered):
+        s = span(covered & (regions == regions[i])) or whole
+        if s is None:
+            texts[i] = "outside the data set's coverage"
+        elif starts[i] < s[0]:
+            texts[i] = f"outside the data set's coverage (starts {s[2]})"
+        elif starts[i] > s[1]:
+            texts[i] = f"outside the data set's coverage (ends {s[3]})"
+        else:
+            texts[i] = f"outside the data set's coverage ({s[2]} to {s[3]})"
+    return texts
