@@ -67,7 +67,9 @@ def as_cells(cells: pd.DataFrame, *, name: str = "cells") -> pd.DataFrame:
     out = cells.copy()
     out["period"] = out["period"].astype("string")
     if out["period"].isna().any():
-        raise CellsError(f"{name}: column 'period' is missing in row {_first(out['period'].isna())}")
+        raise CellsError(
+            f"{name}: column 'period' is missing in row {_first(out['period'].isna())}"
+        )
     kind = infer_period(out["period"])
     if "period_start" not in out.columns or "period_end" not in out.columns:
         start, end = period_bounds(out["period"].tolist(), kind)
@@ -95,7 +97,9 @@ def as_cells(cells: pd.DataFrame, *, name: str = "cells") -> pd.DataFrame:
         )
     out["region"] = out["region"].astype("string")
     if out["region"].isna().any():
-        raise CellsError(f"{name}: column 'region' is missing in row {_first(out['region'].isna())}")
+        raise CellsError(
+            f"{name}: column 'region' is missing in row {_first(out['region'].isna())}"
+        )
     dup = out.duplicated(["region", "period"])
     if dup.any():
         row = out[dup].iloc[0]

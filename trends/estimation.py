@@ -1,0 +1,190 @@
+"""Rates: incidents per unit of exposure, with confidence intervals.
+
+Intervals for a Poisson count ``x`` observed over exposure ``E`` (rate ``x / E``):
+
+``exact`` (default)
+    Garwood (1936): the chi-square (gamma) bounds that invert the two one-sided
+    exact Poisson tests; at least nominal coverage. Same as R's
+    ``epitools::pois.exact`` and ``poisson.test``.
+``mid-p``
+    Inverts the mid-p one-sided tests (Lancaster 1961; Rothman & Greenland,
+    *Modern Epidemiology*): closer to nominal, sometimes below it.
+``score``
+    The Wilson-type score interval ``(x + z²/2 ± z·sqrt(x + z²/4)) / E``
+    (Barker 2002, *Statistics in Medicine* 21:1075).
+``jeffreys``
+    Quantiles of the Jeffreys posterior Gamma(x + 1/2) (Brown, Cai & DasGupta 2003);
+    the lower bound is 0 at ``x = 0``.
+
+References: Garwood F. (1936) Fiducial limits for the Poisson distribution.
+Biometrika 28:437-442. Patil V.V. & Kulkarni H.V. (2012) Comparison of confidence
+intervals for the Poisson mean. REVSTAT 10:211-227.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .cells import as_cells
+from .errors import CellsError, TrendsError
+
+__all__ = ["rates", "poisson_interval", "RATE_METHODS", "DAYS_PER"]
+
+RATE_METHODS = ("exact", "mid-p", "score", "jeffreys")
+
+#: Days of exposure in one unit of ``per`` (a month is 365.25 / 12 = 30.4375 days).
+DAYS_PER = {"day": 1.0, "week": 7.0, "month": 30.4375, "quarter": 91.3125, "year": 365.25}
+
+
+def poisson_interval(
+    count: np.ndarray, *, method: str = "exact", level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two-sided interval for the Poisson mean of each observed ``count``.
+
+    Returns lower and upper bounds of the *mean count*; divide by exposure for a rate.
+    Missing counts give missing bounds.
+    """
+    if method not in RATE_METHODS:
+        raise TrendsError(f"method={method!r} is not one of {list(RATE_METHODS)}")
+    if not 0 < level < 1:
+        raise TrendsError(f"level={level!r} must lie strictly between 0 and 1, e.g. 0.95")
+    x = np.asarray(count, dtype=float)
+    alpha = 1.0 - level
+    with np.errstate(invalid="ignore"):
+        if method == "exact":
+            lower = np.where(x > 0, stats.gamma.ppf(alpha / 2, np.maximum(x, 1e-300)), 0.0)
+            upper = stats.gamma.ppf(1 - alpha / 2, x + 1)
+        elif method == "jeffreys":
+            lower = np.where(x > 0, stats.gamma.ppf(alpha / 2, x + 0.5), 0.0)
+            upper = stats.gamma.ppf(1 - alpha / 2, x + 0.5)
+        elif method == "score":
+            z = stats.norm.ppf(1 - alpha / 2)
+            root = z * np.sqrt(x + z * z / 4)
+            lower = np.maximum(x + z * z / 2 - root, 0.0)
+            upper = x + z * z / 2 + root
+        else:
+            lower, upper = _midp_interval(x, alpha)
+    nan = np.isnan(x)
+    return np.where(nan, np.nan, lower), np.where(nan, np.nan, upper)
+
+
+def _midp_interval(x: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mid-p bounds by vectorised bisection on the mean (60 halvings: ~1e-15 relative)."""
+
+    def midp_upper_tail(mu: np.ndarray) -> np.ndarray:  # P(X > x) + P(X = x)/2
+        return stats.poisson.sf(x, mu) + 0.5 * stats.poisson.pmf(x, mu)
+
+    def midp_lower_tail(mu: np.ndarray) -> np.ndarray:  # P(X < x) + P(X = x)/2
+        return stats.poisson.cdf(x - 1, mu) + 0.5 * stats.poisson.pmf(x, mu)
+
+    def solve(fn, target: float, increasing: bool) -> np.ndarray:
+        lo = np.zeros_like(x)
+        hi = np.where(np.isnan(x), 1.0, x + 20 * np.sqrt(x + 1) + 20)
+        for _ in range(200):
+            mid = (lo + hi) / 2
+            value = fn(mid)
+            go_up = value < target if increasing else value > target
+            lo, hi = np.where(go_up, mid, lo), np.where(go_up, hi, mid)
+            if np.all(hi - lo <= 1e-13 * np.maximum(hi, 1e-300)):
+                break
+        return (lo + hi) / 2
+
+    with np.errstate(invalid="ignore"):
+        lower = np.where(x > 0, solve(midp_upper_tail, alpha / 2, increasing=True), 0.0)
+        upper = solve(midp_lower_tail, alpha / 2, increasing=False)
+    return lower, upper
+
+
+def rates(
+    cells: pd.DataFrame,
+    per: str | float | None = None,
+    population: pd.DataFrame | None = None,
+    method: str = "exact",
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Incident rate of each cell with its confidence interval.
+
+    Parameters
+    ----------
+    cells : DataFrame
+        A cell table (``region, period, count, exposure``; see :mod:`trends.cells`).
+    per : {"month", "day", "week", "quarter", "year"} or number, optional
+        Without a population table: the unit of time (default ``"month"``, i.e.
+        per 30.4375 days of exposure). With one: a number of people (default
+        100,000); the rate is per that many people per year.
+    population : DataFrame, optional
+        Columns ``region``, ``year``, ``population``. Exposure becomes person-years:
+        population of the period's (first day's) year x days / 365.25.
+    method : {"exact", "mid-p", "score", "jeffreys"}
+        Interval method (see the module docstring). ``exact`` is Garwood's.
+    level : float
+        Confidence level.
+
+    Returns
+    -------
+    DataFrame
+        The cells, plus ``rate``, ``rate_low``, ``rate_high``, ``rate_unit`` (e.g.
+        ``per month``), ``rate_method`` and ``rate_level``. Uncovered cells (missing
+        count) and cells without exposure get missing rates; a zero count gets rate 0
+        and a positive upper bound.
+    """
+    table = as_cells(cells)
+    if population is None:
+        unit = per if per is not None else "month"
+        if unit not in DAYS_PER:
+            raise TrendsError(
+                f"per={per!r} needs a population table; without one, per is one of {list(DAYS_PER)}"
+            )
+        scale = DAYS_PER[unit]
+        exposure = table["exposure"].to_numpy(float)
+        label = f"per {unit}"
+    else:
+        people = 100_000.0 if per is None else per
+        if isinstance(people, str) or not people > 0:
+            raise TrendsError(
+                f"per={per!r}: with a population table, per is a number of people, e.g. 100_000"
+            )
+        exposure = _person_years(table, population)
+        scale = float(people)
+        label = f"per {people:,.0f} people per year"
+    count = table["count"].to_numpy(float)
+    lower, upper = poisson_interval(count, method=method, level=level)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        usable = exposure > 0
+        table["rate"] = np.where(usable, count / exposure * scale, np.nan)
+        table["rate_low"] = np.where(usable, lower / exposure * scale, np.nan)
+        table["rate_high"] = np.where(usable, upper / exposure * scale, np.nan)
+    table["rate_unit"] = label
+    table["rate_method"] = method
+    table["rate_level"] = level
+    return table
+
+
+def _person_years(table: pd.DataFrame, population: pd.DataFrame) -> np.ndarray:
+    missing = [c for c in ("region", "year", "population") if c not in population.columns]
+    if missing:
+        raise CellsError(
+            f"population table lacks column(s) {missing}; expected region, year, population"
+        )
+    pop = population.assign(
+        region=population["region"].astype("string"),
+        year=pd.to_numeric(population["year"], errors="coerce").astype("Int64"),
+        population=pd.to_numeric(population["population"], errors="coerce"),
+    )
+    if pop.duplicated(["region", "year"]).any():
+        row = pop[pop.duplicated(["region", "year"])].iloc[0]
+        raise CellsError(
+            f"population table lists region {row['region']!r} year {row['year']} twice"
+        )
+    keyed = table[["region"]].assign(year=table["period_start"].dt.year.astype("Int64"))
+    merged = keyed.merge(pop, on=["region", "year"], how="left")
+    lacking = merged["population"].isna() & table["count"].notna().to_numpy()
+    if lacking.any():
+        row = merged[lacking].iloc[0]
+        raise CellsError(
+            f"population table has no population for region {row['region']!r} in {row['year']} "
+            f"({int(lacking.sum())} cell(s) lack one)"
+        )
+    return merged["population"].to_numpy(float) * table["exposure"].to_numpy(float) / 365.25
