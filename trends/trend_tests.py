@@ -1,0 +1,725 @@
+"""Is there a trend? One row per region: annual percent change, interval, p and q value.
+
+``trend(cells, method=...)`` fits each region's series of counts over its periods and
+says whether it is ``rising``, ``falling`` or ``stable`` (the interval of the annual
+percent change lies above, below or across 0, as the US State Cancer Profiles label
+trends), after the coverage gate of :mod:`trends.coverage_model`.
+
+Methods
+-------
+``quasipoisson`` (default)
+    Log-linear model ``log E[count] = log(exposure) + a + b * t`` (``t`` the period
+    index), fitted by iteratively reweighted least squares, with the dispersion
+    estimated by Pearson's chi-square over the residual degrees of freedom and a t
+    reference distribution on ``n - 2`` degrees of freedom, as R's
+    ``summary.glm(family=quasipoisson)`` does. Wedderburn (1974) Biometrika 61:439;
+    McCullagh & Nelder (1989) *Generalized Linear Models*, 2nd ed., sections 4.5 & 9.2.
+``poisson``
+    The same model with the dispersion fixed at 1 and a normal reference. Too
+    confident on overdispersed counts: on counts with variance about three times the
+    mean its 95% interval covers the true APC only about 79% of the time.
+``negbin``
+    The same model with negative binomial (NB2) variance ``mu + alpha * mu**2``;
+    ``alpha`` by maximum likelihood, alternating with the IRLS fit of the
+    coefficients as R's ``MASS::glm.nb`` does (Venables & Ripley 2002, *Modern
+    Applied Statistics with S*, 4th ed., section 7.4); Wald intervals.
+``mann-kendall``
+    Mann (1945) Econometrica 13:245 and Kendall (1975) *Rank Correlation Methods*:
+    Kendall's S of the rates against time, its variance corrected for ties, normal
+    approximation with continuity correction. Slope by Sen (1968) JASA 63:1379, with
+    its rank-based interval (Gilbert 1987, *Statistical Methods for Environmental
+    Pollution Monitoring*, section 16.5).
+``mann-kendall-hr``
+    Mann-Kendall with the variance of S inflated for serial correlation as Hamed & Rao
+    (1998) J. Hydrology 204:182 prescribe: from the autocorrelation of the ranks of the
+    Sen-detrended series at the lags significant at the 5% level.
+
+The annual percent change is ``100 * (exp(k * b) - 1)`` with ``k`` the periods per
+year (12 for months, 4 for quarters, 1 for years, 365.2425/7 for ISO weeks). For the
+Mann-Kendall methods, whose Sen slope is additive, ``apc`` is the Sen slope per year
+as a percent of the series' mean rate (the relative trend of Yue & Hashino 2003,
+J. Hydrology 278:160).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+from .cells import as_cells, cells_period
+from .errors import TrendsError
+from .periods import PERIODS_PER_YEAR, period_bounds, to_period_end_label, to_period_label
+
+__all__ = ["METHODS", "trend", "fit_trends", "benjamini_hochberg", "fit_loglinear", "mann_kendall"]
+
+logger = logging.getLogger(__name__)
+
+METHODS = ("quasipoisson", "poisson", "negbin", "mann-kendall", "mann-kendall-hr")
+MIN_PERIODS = 3
+
+# Verdicts of rows without an estimate: they say why.
+NOT_COVERED = "not covered"
+NO_EXPOSURE = "no exposure"
+TOO_FEW = f"too few periods (fewer than {MIN_PERIODS})"
+NO_EVENTS = "no events"
+NO_VARIATION = "no variation (every period has the same rate)"
+END_ONLY = "no finite estimate (all events in the first or last period)"
+NOT_CONVERGED = "fit did not converge"
+
+
+def trend(
+    cells: pd.DataFrame,
+    *,
+    method: str = "quasipoisson",
+    level: float = 0.95,
+    alpha: float = 0.05,
+    start: str | None = None,
+    end: str | None = None,
+    rules: str = "default",
+) -> pd.DataFrame:
+    """Test every region's series for a trend and estimate its annual percent change.
+
+    Parameters
+    ----------
+    cells : DataFrame
+        A cell table (see :mod:`trends.cells`): ``region``, ``period``, ``count``,
+        ``exposure`` (days; derived from the period when absent). Cells whose count is
+        missing or whose ``covered`` is False lie outside the source's coverage and are
+        left out of the fit, as are cells with zero exposure.
+    method : {'quasipoisson', 'poisson', 'negbin', 'mann-kendall', 'mann-kendall-hr'}
+        See the module docstring for each method and its reference.
+    level : float
+        Confidence level of the interval ``apc_low``..``apc_high``; the verdict is
+        ``rising``/``falling`` when this interval lies above/below 0 (for the
+        Mann-Kendall methods: when the test's p-value is below ``1 - level``, in the
+        direction of S, since Sen's interval is not the inversion of the test).
+    alpha : float
+        False discovery rate for ``discovery`` (Benjamini-Hochberg ``qvalue <= alpha``).
+    start, end : str, optional
+        Restrict the series to these periods or dates (inclusive); ``"2016"`` as
+        ``end`` of a monthly table means through 2016-12.
+    rules : str
+        Coverage rules passed to :func:`trends.coverage_model.assess_window`.
+
+    Returns
+    -------
+    DataFrame
+        One row per region, sorted by region:
+
+        ``region``; ``method``; ``parameters`` (the method's options, as text);
+        ``first_period``, ``last_period`` (first and last fitted period);
+        ``n_periods`` (cells fitted); ``n_uncovered`` (cells outside coverage, left
+        out); ``n_no_exposure`` (cells with zero exposure, left out); ``events``
+        (sum of fitted counts);
+        ``slope`` (log-rate change per period for the log-linear methods; Sen's slope
+        of the rate per day of exposure per period for Mann-Kendall); ``slope_se``
+        (its standard error; missing for Mann-Kendall);
+        ``apc``, ``apc_low``, ``apc_high`` (annual percent change and its interval at
+        ``level``); ``statistic`` (z, or t for quasipoisson; Mann-Kendall's z);
+        ``df`` (residual degrees of freedom of the t reference; missing otherwise);
+        ``pvalue`` (two-sided); ``qvalue`` (Benjamini-Hochberg over the rows with a
+        p-value); ``discovery`` (``qvalue <= alpha``); ``dispersion`` (Pearson
+        dispersion for quasipoisson, 1 for poisson, ``1 + alpha * mean(mu)`` for
+        negbin; missing for Mann-Kendall); ``nb_alpha`` (negbin only); ``tau``
+        (Kendall's tau-b, Mann-Kendall only); ``coverage``, ``coverage_reasons``;
+        ``verdict``: ``rising``, ``falling``, ``stable``, ``inconclusive (thin
+        coverage)``, ``not covered``, or, where no estimate exists, why (``no
+        events``, ``no exposure``, ``too few periods (fewer than 3)``, ...).
+
+    Raises
+    ------
+    TrendsError
+        Unknown ``method``, ``level`` or ``alpha`` outside (0, 1), bad cells.
+
+    Warns
+    -----
+    ThinCoverageWarning
+        When some verdicts are withheld for thin coverage.
+    """
+    from .coverage_model import assess_window, gate, warn_withheld
+
+    out, table = _fit(cells, method=method, level=level, alpha=alpha, start=start, end=end)
+    status, reasons, verdicts = [], [], []
+    groups = dict(iter(table.groupby("region", sort=False)))
+    for region, disp, raw in zip(out["region"], out["dispersion"], out["verdict"], strict=True):
+        # Underdispersion estimates are mostly noise: never let them inflate the
+        # effective number of events the count-based rules judge.
+        st, why = assess_window(
+            groups[region], dispersion=max(float(disp), 1.0) if disp > 0 else 1.0, rules=rules
+        )
+        status.append(st)
+        reasons.append("; ".join(why))
+        verdicts.append(gate(raw, st) if raw in ("rising", "falling", "stable") else raw)
+    out["coverage"] = pd.array(status, dtype="string")
+    out["coverage_reasons"] = pd.array(reasons, dtype="string")
+    out["verdict"] = pd.array(verdicts, dtype="string")
+    withheld = sum(v in ("inconclusive (thin coverage)", NOT_COVERED) for v in verdicts)
+    warn_withheld(withheld, len(out), "trend")
+    return out
+
+
+def fit_trends(
+    cells: pd.DataFrame,
+    *,
+    method: str = "quasipoisson",
+    level: float = 0.95,
+    alpha: float = 0.05,
+    start: str | None = None,
+    end: str | None = None,
+) -> pd.DataFrame:
+    """:func:`trend` without the coverage gate: the statistics alone.
+
+    Same arguments and columns as :func:`trend` except ``coverage`` and
+    ``coverage_reasons``; ``verdict`` is the statistical verdict before the gate.
+    For simulations and benchmarks, where the per-region coverage assessment would
+    dominate the run time; analysts should call :func:`trend`.
+    """
+    return _fit(cells, method=method, level=level, alpha=alpha, start=start, end=end)[0]
+
+
+def _fit(
+    cells: pd.DataFrame,
+    *,
+    method: str,
+    level: float,
+    alpha: float,
+    start: str | None,
+    end: str | None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The result table (verdict before the coverage gate) and the region's cells."""
+    if method not in METHODS:
+        raise TrendsError(f"method={method!r} is not one of {', '.join(map(repr, METHODS))}")
+    for name, value in (("level", level), ("alpha", alpha)):
+        if not 0 < value < 1:
+            raise TrendsError(f"{name}={value!r} must lie strictly between 0 and 1")
+    table = as_cells(cells)
+    kind = cells_period(table)
+    table = _restrict(table, kind, start, end)
+    table["t"] = _period_index(table["period_start"], kind)
+    covered = table["count"].notna()
+    if "covered" in table.columns:
+        covered &= table["covered"].astype("boolean").fillna(True).to_numpy(dtype=bool)
+    has_exposure = table["exposure"].fillna(0.0) > 0
+    table["fit"] = covered & has_exposure
+    table["_uncov"] = ~covered
+    table["_noexp"] = covered & ~has_exposure
+
+    regions = pd.Index(pd.unique(table["region"]), dtype="string")
+    packed = _pack(table[table["fit"]], regions)
+    per_year = PERIODS_PER_YEAR[kind]
+    if method.startswith("mann-kendall"):
+        est = _mann_kendall_all(packed, level=level, hr=method == "mann-kendall-hr")
+    else:
+        est = _loglinear_all(packed, method=method, level=level)
+
+    counts = table.groupby("region", sort=False)[["_uncov", "_noexp"]].sum()
+    out = pd.DataFrame({"region": regions})
+    out["method"] = method
+    out["parameters"] = _parameters(method, level, alpha, start, end)
+    out["first_period"] = packed.first
+    out["last_period"] = packed.last
+    out["n_periods"] = packed.n
+    out["n_uncovered"] = counts["_uncov"].reindex(regions).to_numpy(dtype=int)
+    out["n_no_exposure"] = counts["_noexp"].reindex(regions).to_numpy(dtype=int)
+    out["events"] = np.where(packed.n > 0, packed.events, np.nan)
+    out["slope"] = est.slope
+    out["slope_se"] = est.slope_se
+    for col, values in (("apc", est.slope), ("apc_low", est.low), ("apc_high", est.high)):
+        out[col] = _to_apc(values, per_year, est.relative_to)
+    out["statistic"] = est.statistic
+    out["df"] = est.df
+    out["pvalue"] = est.pvalue
+    out["qvalue"] = benjamini_hochberg(est.pvalue)
+    out["discovery"] = (out["qvalue"] <= alpha).to_numpy()
+    out["dispersion"] = est.dispersion
+    out["nb_alpha"] = est.nb_alpha
+    out["tau"] = est.tau
+
+    out["verdict"] = pd.array(_raw_verdicts(out, packed, est, level), dtype="string")
+    out = out.sort_values("region", kind="stable").reset_index(drop=True)
+    for col in ("method", "parameters", "first_period", "last_period"):
+        out[col] = out[col].astype("string")
+    return out, table.drop(columns=["t", "fit", "_uncov", "_noexp"])
+
+
+def benjamini_hochberg(pvalues: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (q-values); missing p-values stay missing.
+
+    Benjamini & Hochberg (1995) JRSS B 57:289; the same numbers as R's
+    ``p.adjust(p, "BH")`` over the non-missing p-values.
+    """
+    p = np.asarray(pvalues, dtype=float)
+    q = np.full(p.shape, np.nan)
+    ok = np.flatnonzero(np.isfinite(p))
+    if ok.size == 0:
+        return q
+    order = ok[np.argsort(p[ok], kind="stable")]
+    m = order.size
+    scaled = p[order] * m / np.arange(1, m + 1)
+    q[order] = np.minimum(1.0, np.minimum.accumulate(scaled[::-1])[::-1])
+    return q
+
+
+# --------------------------------------------------------------------------------------
+# Preparing the series
+
+
+@dataclass
+class _Packed:
+    """Regions' fitted series in padded arrays (regions x longest series)."""
+
+    y: np.ndarray  # counts (0 where padded)
+    exposure: np.ndarray  # exposure (1 where padded)
+    t: np.ndarray  # period index, centred per region (0 where padded)
+    mask: np.ndarray  # True where a real cell
+    n: np.ndarray  # cells per region
+    events: np.ndarray  # sum of counts
+    first: list[str | None]
+    last: list[str | None]
+
+
+def _restrict(table: pd.DataFrame, kind: str, start: str | None, end: str | None) -> pd.DataFrame:
+    keep = np.ones(len(table), dtype=bool)
+    if start is not None:
+        first = period_bounds([to_period_label(start, kind)], kind)[0].iloc[0]
+        keep &= (table["period_start"] >= first).to_numpy()
+    if end is not None:
+        last = period_bounds([to_period_end_label(end, kind)], kind)[0].iloc[0]
+        keep &= (table["period_start"] <= last).to_numpy()
+    return table[keep].reset_index(drop=True)
+
+
+def _period_index(period_start: pd.Series, kind: str) -> np.ndarray:
+    """Consecutive integers along consecutive periods (gaps stay gaps)."""
+    d = pd.DatetimeIndex(period_start)
+    if kind == "month":
+        return (d.year * 12 + d.month - 1).to_numpy(dtype=float)
+    if kind == "quarter":
+        return (d.year * 4 + (d.month - 1) // 3).to_numpy(dtype=float)
+    if kind == "year":
+        return d.year.to_numpy(dtype=float)
+    monday = pd.Timestamp("1970-01-05")  # ISO weeks start on Mondays
+    return np.asarray((d - monday).days // 7, dtype=float)
+
+
+def _pack(fitted: pd.DataFrame, regions: pd.Index) -> _Packed:
+    n_regions = len(regions)
+    code = regions.get_indexer(fitted["region"])
+    pos = fitted.groupby("region", sort=False).cumcount().to_numpy()
+    n = np.bincount(code, minlength=n_regions)
+    width = max(int(n.max()) if n_regions else 0, 1)
+    y = np.zeros((n_regions, width))
+    exposure = np.ones((n_regions, width))
+    t = np.zeros((n_regions, width))
+    mask = np.zeros((n_regions, width), dtype=bool)
+    y[code, pos] = fitted["count"].to_numpy(dtype=float)
+    exposure[code, pos] = fitted["exposure"].to_numpy(dtype=float)
+    t[code, pos] = fitted["t"].to_numpy(dtype=float)
+    mask[code, pos] = True
+    with np.errstate(invalid="ignore"):
+        centre = np.where(n > 0, (t * mask).sum(axis=1) / np.maximum(n, 1), 0.0)
+    t = np.where(mask, t - centre[:, None], 0.0)
+    periods = fitted["period"].astype(str).to_numpy()
+    first: list[str | None] = [None] * n_regions
+    last: list[str | None] = [None] * n_regions
+    ends = np.cumsum(n)  # rows come sorted by region, then period
+    for i in np.flatnonzero(n):
+        first[i] = periods[ends[i] - n[i]]
+        last[i] = periods[ends[i] - 1]
+    return _Packed(y, exposure, t, mask, n, y.sum(axis=1), first, last)
+
+
+def _parameters(method: str, level: float, alpha: float, start, end) -> str:
+    parts = [f"level={level:g}", f"alpha={alpha:g}"]
+    if method == "quasipoisson":
+        parts.append("dispersion=Pearson chi2/(n-2), t reference")
+    elif method == "poisson":
+        parts.append("dispersion=1, normal reference")
+    elif method == "negbin":
+        parts.append("variance=mu+alpha*mu^2, alpha by ML, Wald normal")
+    elif method == "mann-kendall":
+        parts.append("ties corrected, continuity corrected, Sen slope on rate")
+    else:
+        parts.append("Hamed-Rao 1998 variance, lags significant at 5%, Sen slope on rate")
+    if start is not None:
+        parts.append(f"start={start}")
+    if end is not None:
+        parts.append(f"end={end}")
+    return "; ".join(parts)
+
+
+# --------------------------------------------------------------------------------------
+# Estimates
+
+
+@dataclass
+class _Estimates:
+    slope: np.ndarray
+    slope_se: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    statistic: np.ndarray
+    df: np.ndarray
+    pvalue: np.ndarray
+    dispersion: np.ndarray
+    nb_alpha: np.ndarray
+    tau: np.ndarray
+    relative_to: np.ndarray | None  # Mann-Kendall: the mean rate the slope is relative to
+    why: list[str | None]  # why a region has no estimate (None: it has one)
+
+
+def _to_apc(slope: np.ndarray, per_year: float, relative_to: np.ndarray | None) -> np.ndarray:
+    if relative_to is None:
+        return 100.0 * np.expm1(per_year * slope)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return 100.0 * per_year * slope / relative_to
+
+
+def _empty(n: int) -> dict[str, np.ndarray]:
+    return {k: np.full(n, np.nan) for k in ("slope", "se", "low", "high", "stat", "df", "p")}
+
+
+def _basic_why(packed: _Packed, i: int) -> str | None:
+    if packed.n[i] == 0:
+        return None  # decided by the caller (not covered / no exposure)
+    if packed.n[i] < MIN_PERIODS:
+        return TOO_FEW
+    if packed.events[i] <= 0:
+        return NO_EVENTS
+    return None
+
+
+def fit_loglinear(
+    y: np.ndarray,
+    exposure: np.ndarray,
+    t: np.ndarray,
+    mask: np.ndarray,
+    *,
+    family: str = "poisson",
+    max_iter: int = 100,
+    tol: float = 1e-10,
+) -> dict[str, np.ndarray]:
+    """Fit ``log E[y] = log(exposure) + a + b*t`` to many series at once by IRLS.
+
+    Every argument is a (series x periods) array; ``mask`` marks the real cells.
+    ``family`` is ``'poisson'`` or ``'negbin'`` (NB2, ``alpha`` by maximum likelihood,
+    alternating with the coefficients as ``MASS::glm.nb`` does). Convergence is
+    R's ``glm.fit`` rule: relative change of the deviance below ``tol``.
+
+    Returns
+    -------
+    dict of arrays, one entry per series
+        ``intercept``, ``slope``, ``slope_se`` (model-based, dispersion 1),
+        ``pearson`` (Pearson chi-square), ``nb_alpha`` (0 for poisson), ``mu``
+        (fitted means), ``converged``.
+    """
+    w_mask = mask.astype(float)
+    log_e = np.log(np.where(mask, exposure, 1.0))
+    # R's poisson start: mu = y + 0.1, eta = log(mu)
+    eta = np.log(np.where(mask, y, 0.0) + 0.1)
+    mu = np.exp(eta)
+    nb_alpha = np.zeros(y.shape[0])
+    dev_old = np.full(y.shape[0], np.inf)
+    converged = np.zeros(y.shape[0], dtype=bool)
+    a = b = np.zeros(y.shape[0])
+    for _ in range(max_iter):
+        var_factor = 1.0 + nb_alpha[:, None] * mu
+        w = w_mask * mu / var_factor
+        z = eta - log_e + (y - mu) / mu
+        a, b = _wls_line(t, z, w)
+        eta = np.clip(a[:, None] + b[:, None] * t + log_e, -700, 700)
+        mu = np.exp(eta)
+        if family == "negbin":
+            nb_alpha = _nb_alpha_ml(y, mu, mask)
+        dev = _deviance(y, mu, mask, nb_alpha)
+        with np.errstate(invalid="ignore"):
+            converged = np.abs(dev - dev_old) / (np.abs(dev) + 0.1) < tol
+        if converged.all():
+            break
+        dev_old = dev
+    var_factor = 1.0 + nb_alpha[:, None] * mu
+    w = w_mask * mu / var_factor
+    sw, swt, swtt = w.sum(1), (w * t).sum(1), (w * t * t).sum(1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope_se = np.sqrt(sw / (sw * swtt - swt**2))
+        pearson = (w_mask * (y - mu) ** 2 / (mu * var_factor)).sum(1)
+    return {
+        "intercept": a,
+        "slope": b,
+        "slope_se": slope_se,
+        "pearson": pearson,
+        "nb_alpha": nb_alpha,
+        "mu": mu,
+        "converged": converged,
+    }
+
+
+def _wls_line(t: np.ndarray, z: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted least-squares line ``z ~ a + b t`` for each row."""
+    sw = w.sum(1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tbar = (w * t).sum(1) / sw
+        zbar = (w * z).sum(1) / sw
+        dt = t - tbar[:, None]
+        b = (w * dt * (z - zbar[:, None])).sum(1) / (w * dt * dt).sum(1)
+    b = np.where(np.isfinite(b), b, 0.0)
+    a = np.where(np.isfinite(zbar), zbar - b * np.where(np.isfinite(tbar), tbar, 0.0), 0.0)
+    return a, b
+
+
+def _deviance(y: np.ndarray, mu: np.ndarray, mask: np.ndarray, nb_alpha: np.ndarray):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0) / mu), 0.0)
+        if not np.any(nb_alpha > 0):
+            unit = 2 * (ylogy - (y - mu))
+        else:
+            al = np.maximum(nb_alpha, 1e-300)[:, None]
+            nb = 2 * (ylogy - (y + 1 / al) * np.log((1 + al * y) / (1 + al * mu)))
+            unit = np.where(nb_alpha[:, None] > 0, nb, 2 * (ylogy - (y - mu)))
+    return np.where(mask, unit, 0.0).sum(1)
+
+
+def _nb_alpha_ml(y: np.ndarray, mu: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Maximum-likelihood NB2 ``alpha = 1/theta`` of each row given the means.
+
+    Solves the score in ``theta`` by bisection on ``log(theta)``; rows whose score is
+    still positive at ``theta = 1e8`` (no overdispersion) get ``alpha = 0``.
+    """
+
+    def score(theta: np.ndarray) -> np.ndarray:
+        th = theta[:, None]
+        s = (
+            special.digamma(y + th)
+            - special.digamma(th)
+            + np.log(th)
+            + 1
+            - np.log(th + mu)
+            - (y + th) / (th + mu)
+        )
+        return np.where(mask, s, 0.0).sum(1)
+
+    lo = np.full(y.shape[0], np.log(1e-6))
+    hi = np.full(y.shape[0], np.log(1e8))
+    poisson_like = score(np.exp(hi)) >= 0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        up = score(np.exp(mid)) > 0  # likelihood still rising in theta
+        lo = np.where(up, mid, lo)
+        hi = np.where(up, hi, mid)
+    theta = np.exp(0.5 * (lo + hi))
+    return np.where(poisson_like, 0.0, 1.0 / theta)
+
+
+def _loglinear_all(packed: _Packed, *, method: str, level: float) -> _Estimates:
+    n_regions = packed.y.shape[0]
+    fit = fit_loglinear(
+        packed.y,
+        packed.exposure,
+        packed.t,
+        packed.mask,
+        family="negbin" if method == "negbin" else "poisson",
+    )
+    n = packed.n.astype(float)
+    df_resid = n - 2
+    if method == "quasipoisson":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            dispersion = fit["pearson"] / df_resid
+        se = fit["slope_se"] * np.sqrt(dispersion)
+        crit = stats.t.ppf(0.5 + level / 2, np.maximum(df_resid, 1))
+        df = df_resid
+    elif method == "poisson":
+        dispersion = np.ones(n_regions)
+        se = fit["slope_se"]
+        crit = np.full(n_regions, stats.norm.ppf(0.5 + level / 2))
+        df = np.full(n_regions, np.nan)
+    else:
+        mean_mu = np.where(packed.mask, fit["mu"], 0.0).sum(1) / np.maximum(n, 1)
+        dispersion = 1 + fit["nb_alpha"] * mean_mu
+        se = fit["slope_se"]
+        crit = np.full(n_regions, stats.norm.ppf(0.5 + level / 2))
+        df = np.full(n_regions, np.nan)
+    slope = fit["slope"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        statistic = slope / se
+    if method == "quasipoisson":
+        pvalue = 2 * stats.t.sf(np.abs(statistic), np.maximum(df_resid, 1))
+    else:
+        pvalue = 2 * stats.norm.sf(np.abs(statistic))
+
+    why: list[str | None] = []
+    for i in range(n_regions):
+        reason = _basic_why(packed, i)
+        if reason is None and packed.n[i] > 0:
+            idx = np.flatnonzero(packed.mask[i])
+            nonzero = idx[packed.y[i, idx] > 0]
+            t_i = packed.t[i]
+            if t_i[nonzero].min() == t_i[idx].max() or t_i[nonzero].max() == t_i[idx].min():
+                reason = END_ONLY
+            elif not fit["converged"][i] or not np.isfinite(se[i]) or se[i] <= 0:
+                reason = NOT_CONVERGED
+        why.append(reason)
+    bad = np.array([w is not None or packed.n[i] == 0 for i, w in enumerate(why)], dtype=bool)
+
+    def clean(values: np.ndarray) -> np.ndarray:
+        return np.where(bad, np.nan, values)
+
+    return _Estimates(
+        slope=clean(slope),
+        slope_se=clean(se),
+        low=clean(slope - crit * se),
+        high=clean(slope + crit * se),
+        statistic=clean(statistic),
+        df=clean(df),
+        pvalue=clean(pvalue),
+        dispersion=clean(dispersion),
+        nb_alpha=clean(fit["nb_alpha"]) if method == "negbin" else np.full(n_regions, np.nan),
+        tau=np.full(n_regions, np.nan),
+        relative_to=None,
+        why=why,
+    )
+
+
+def _mann_kendall_all(packed: _Packed, *, level: float, hr: bool) -> _Estimates:
+    n_regions = packed.y.shape[0]
+    res = _empty(n_regions)
+    tau = np.full(n_regions, np.nan)
+    mean_rate = np.full(n_regions, np.nan)
+    why: list[str | None] = []
+    for i in range(n_regions):
+        reason = _basic_why(packed, i)
+        if reason is None and packed.n[i] > 0:
+            idx = np.flatnonzero(packed.mask[i])
+            rate = packed.y[i, idx] / packed.exposure[i, idx]
+            if np.ptp(rate) == 0:
+                reason = NO_VARIATION
+            else:
+                mk = mann_kendall(packed.t[i, idx], rate, level=level, hamed_rao=hr)
+                res["slope"][i], res["low"][i], res["high"][i] = mk["sen"], mk["low"], mk["high"]
+                res["stat"][i], res["p"][i], tau[i] = mk["z"], mk["pvalue"], mk["tau"]
+                mean_rate[i] = rate.mean()
+        why.append(reason)
+    return _Estimates(
+        slope=res["slope"],
+        slope_se=np.full(n_regions, np.nan),
+        low=res["low"],
+        high=res["high"],
+        statistic=res["stat"],
+        df=np.full(n_regions, np.nan),
+        pvalue=res["p"],
+        dispersion=np.full(n_regions, np.nan),
+        nb_alpha=np.full(n_regions, np.nan),
+        tau=tau,
+        relative_to=mean_rate,
+        why=why,
+    )
+
+
+def mann_kendall(
+    t: np.ndarray, x: np.ndarray, *, level: float = 0.95, hamed_rao: bool = False
+) -> dict[str, float]:
+    """Mann-Kendall test and Sen's slope of one series ``x`` observed at times ``t``.
+
+    S counts concordant minus discordant pairs in time order; its variance is
+    corrected for ties in ``x`` (Kendall 1975); ``z = (S - sign(S)) / sqrt(var S)``.
+    With ``hamed_rao=True`` the variance is multiplied by Hamed & Rao's (1998)
+    ``n/n*_s`` from the significant (5%) rank autocorrelations of the series
+    detrended by Sen's slope. Sen's slope is the median of the pairwise slopes
+    ``(x_j - x_i) / (t_j - t_i)``, its interval the order statistics of Gilbert
+    (1987) eq. 16.12-16.13 with the same variance.
+
+    Returns a dict: ``s``, ``var_s``, ``z``, ``pvalue``, ``tau`` (tau-b), ``sen``,
+    ``low``, ``high``.
+    """
+    t = np.asarray(t, dtype=float)
+    x = np.asarray(x, dtype=float)
+    n = x.size
+    i, j = np.triu_indices(n, k=1)
+    order = np.argsort(t, kind="stable")
+    t, x = t[order], x[order]
+    sign = np.sign(x[j] - x[i])
+    s = float(sign.sum())
+    _, tie_sizes = np.unique(x, return_counts=True)
+    ties = float(np.sum(tie_sizes * (tie_sizes - 1) * (2 * tie_sizes + 5)))
+    var_s = (n * (n - 1) * (2 * n + 5) - ties) / 18.0
+    slopes = (x[j] - x[i]) / (t[j] - t[i])
+    sen = float(np.median(slopes))
+    if hamed_rao:
+        var_s *= _hamed_rao_factor(t, x, sen)
+    z = (s - np.sign(s)) / np.sqrt(var_s) if var_s > 0 else np.nan
+    pvalue = float(2 * stats.norm.sf(abs(z)))
+    n0 = n * (n - 1) / 2
+    n_tied = float(np.sum(tie_sizes * (tie_sizes - 1) / 2))
+    tau = s / np.sqrt(n0 * (n0 - n_tied)) if n0 > n_tied else np.nan
+    # Sen's interval: ranks (N - C)/2 and (N + C)/2 + 1 of the ordered slopes (1-based)
+    ordered = np.sort(slopes)
+    c = stats.norm.ppf(0.5 + level / 2) * np.sqrt(var_s)
+    lower_rank = (ordered.size - c) / 2
+    upper_rank = (ordered.size + c) / 2 + 1
+    low = _order_stat(ordered, lower_rank)
+    high = _order_stat(ordered, upper_rank)
+    return {
+        "s": s,
+        "var_s": float(var_s),
+        "z": float(z),
+        "pvalue": pvalue,
+        "tau": float(tau),
+        "sen": sen,
+        "low": low,
+        "high": high,
+    }
+
+
+def _order_stat(ordered: np.ndarray, rank: float) -> float:
+    """The ``rank``-th (1-based) smallest value, interpolating between ranks; beyond
+    the ends the interval is unbounded (the series is too short for this level)."""
+    if rank < 1:
+        return -np.inf
+    if rank > ordered.size:
+        return np.inf
+    return float(np.interp(rank, np.arange(1, ordered.size + 1), ordered))
+
+
+def _hamed_rao_factor(t: np.ndarray, x: np.ndarray, sen: float) -> float:
+    """Hamed & Rao (1998) eq. 26: ``n/n*_s = 1 + 2/(n(n-1)(n-2)) * sum_k (n-k)(n-k-1)(n-k-2)
+    rho_s(k)`` over lags whose rank autocorrelation ``rho_s(k)`` is significant at 5%."""
+    n = x.size
+    ranks = stats.rankdata(x - sen * (t - t[0]))
+    r = ranks - ranks.mean()
+    denom = np.sum(r * r)
+    lags = np.arange(1, n - 1)
+    rho = np.array([np.sum(r[: n - k] * r[k:]) / denom for k in lags])
+    significant = np.abs(rho) > stats.norm.ppf(0.975) / np.sqrt(n)
+    k = lags[significant]
+    total = np.sum((n - k) * (n - k - 1) * (n - k - 2) * rho[significant])
+    factor = 1 + 2 * total / (n * (n - 1) * (n - 2))
+    # The estimate can fall to or below 0 on short, strongly negatively correlated series;
+    # a variance can't, so keep at least the uncorrelated variance's 1/n.
+    return float(max(factor, 1.0 / n))
+
+
+def _raw_verdicts(out: pd.DataFrame, packed: _Packed, est: _Estimates, level: float) -> list[str]:
+    verdicts = []
+    for i in range(len(out)):
+        if packed.n[i] == 0:
+            # nothing fitted: either nothing inside coverage, or no exposure anywhere
+            no_exposure = out["n_no_exposure"].iat[i] > 0
+            verdicts.append(NO_EXPOSURE if no_exposure else NOT_COVERED)
+        elif est.why[i] is not None:
+            verdicts.append(est.why[i])
+        elif est.relative_to is not None:
+            # Mann-Kendall: Sen's interval is not the inversion of the test (and sits on
+            # 0 when many rates tie, as zero counts do), so the test decides.
+            significant = out["pvalue"].iat[i] < 1 - level
+            z = out["statistic"].iat[i]
+            verdicts.append("stable" if not significant else "rising" if z > 0 else "falling")
+        elif out["apc_low"].iat[i] > 0:
+            verdicts.append("rising")
+        elif out["apc_high"].iat[i] < 0:
+            verdicts.append("falling")
+        else:
+            verdicts.append("stable")
+    return verdicts
