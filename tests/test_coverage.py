@@ -124,10 +124,14 @@ def test_single_source_from_n_sources_column_only():
     assert status_of(cell(50, n_sources=3))[0] == "adequate"
 
 
-def test_empty_cell_is_not_single_source():
-    status, reasons = status_of(cell(0, n_sources=0))
-    assert status == "insufficient"
-    assert not any("distinct source" in r for r in reasons)
+def test_empty_cell_says_no_events_once():
+    assert status_of(cell(0, n_sources=0)) == ("insufficient", ["no events"])
+    assert status_of(
+        cell(0), rules="lenient", min_effective_events=None, max_relative_width=None
+    ) == (
+        "thin",
+        ["no events"],
+    )
 
 
 @pytest.mark.parametrize("column", ["events_coarse_location", "events_coarse_date"])
@@ -208,7 +212,9 @@ def test_unknown_number_of_sources_is_not_thin():
     row = cell(60, events=60, events_unknown_sources=60, events_single_source=0, n_sources=np.nan)
     status, reasons = status_of(row)
     assert status == "adequate"
-    assert "number of sources unknown for 100% of events" in reasons
+    assert reasons == ["number of sources unknown for every event"]
+    row = cell(60, events=60, events_unknown_sources=15, events_single_source=0, n_sources=3)
+    assert status_of(row) == ("adequate", ["number of sources unknown for 25% of events"])
     out = coverage(pd.DataFrame([row]), dispersion=1)
     assert math.isnan(out["single_source_share"].iloc[0])  # 0 of 0 known: unknown, not 0
 

@@ -411,8 +411,13 @@ def judge(m: Mapping[str, Any], rules: CoverageRules) -> tuple[str, list[str]]:
         reasons.append(reason)
 
     count, eff, phi = m["count"], m["effective_events"], m["dispersion"]
-    # count-based rules
-    if rules.min_effective_events is not None and eff < rules.min_effective_events:
+    # count-based rules (a cell with no events gets one plain reason, not four)
+    if count == 0:
+        if rules.min_effective_events is not None or rules.max_relative_width is not None:
+            hit("insufficient", "no events")
+        elif rules.min_events is not None or rules.max_rse is not None:
+            hit("thin", "no events")
+    elif rules.min_effective_events is not None and eff < rules.min_effective_events:
         if phi != 1:
             hit(
                 "insufficient",
@@ -424,7 +429,11 @@ def judge(m: Mapping[str, Any], rules: CoverageRules) -> tuple[str, list[str]]:
                 "insufficient",
                 f"{_fmt(count)} events, fewer than {_fmt(rules.min_effective_events)}",
             )
-    if rules.max_relative_width is not None and m["relative_width"] > rules.max_relative_width:
+    if (
+        count > 0
+        and rules.max_relative_width is not None
+        and m["relative_width"] > rules.max_relative_width
+    ):
         rw = m["relative_width"]
         width = "infinite" if math.isinf(rw) else _pct(rw, rules.max_relative_width)
         hit(
@@ -432,7 +441,7 @@ def judge(m: Mapping[str, Any], rules: CoverageRules) -> tuple[str, list[str]]:
             f"relative width of the exact interval {width}, above {_pct(rules.max_relative_width)}",
         )
     # (the thin count rules add nothing once a count rule found it insufficient)
-    count_insufficient = status == "insufficient"
+    count_insufficient = status == "insufficient" or count == 0
     if not count_insufficient and rules.min_events is not None and count < rules.min_events:
         hit("thin", f"{_fmt(count)} events, fewer than {_fmt(rules.min_events)}")
     if not count_insufficient and rules.max_rse is not None and m["rse"] >= rules.max_rse:
@@ -474,10 +483,12 @@ def judge(m: Mapping[str, Any], rules: CoverageRules) -> tuple[str, list[str]]:
                     "from outlets now silent",
                 )
         # what was unknown (never worsens the status)
-        if math.isnan(n):
-            reasons.append("number of distinct sources unknown")
         unknown = m["unknown_sources_share"]
-        if not math.isnan(unknown) and unknown > 0:
+        if math.isnan(n) and not unknown >= 1:
+            reasons.append("number of distinct sources unknown")
+        if unknown >= 1:
+            reasons.append("number of sources unknown for every event")
+        elif unknown > 0:
             reasons.append(f"number of sources unknown for {_pct(unknown)} of events")
         if "baseline_mix_known" in m and not (m["source_mix_known"] and m["baseline_mix_known"]):
             reasons.append("source names unknown: source-mix change not assessed")
@@ -923,9 +934,7 @@ def coverage(
             "relative_width": np.where(covered, rel_width, np.nan),
             "n_sources": n_src,
             "top_source": pd.array(top, dtype="string"),
-            "top_source_share": share("top_source_events", events)
-            if "top_source_events" in cells.columns
-            else _div(top_ev, events),
+            "top_source_share": np.where(top != "", _div(top_ev, events), np.nan),
             "single_source_share": share("events_single_source", known_denom),
             "unknown_sources_share": share("events_unknown_sources", events),
             "coarse_location_share": share("events_coarse_location", events),
