@@ -213,10 +213,10 @@ def test_unknown_number_of_sources_is_not_thin():
     status, reasons = status_of(row)
     assert status == "adequate"
     assert reasons == ["number of sources unknown for every event"]
-    row = cell(60, events=60, events_unknown_sources=15, events_single_source=0, n_sources=3)
-    assert status_of(row) == ("adequate", ["number of sources unknown for 25% of events"])
     out = coverage(pd.DataFrame([row]), dispersion=1)
     assert math.isnan(out["single_source_share"].iloc[0])  # 0 of 0 known: unknown, not 0
+    row = cell(60, events=60, events_unknown_sources=15, events_single_source=0, n_sources=3)
+    assert status_of(row) == ("adequate", ["number of sources unknown for 25% of events"])
 
 
 def test_bare_cells_rest_on_counts():
