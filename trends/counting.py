@@ -149,7 +149,10 @@ def count(
         )
         labels = period_range(first_label, last_label, period)
         if not labels:
-            raise TrendsError(f"start={start!r} is after end={end!r}")
+            raise TrendsError(
+                f"the first period {first_label} is after the last {last_label}; "
+                "check start= and end= against the source's coverage"
+            )
         grid_start, _ = period_bounds([labels[0]], period)
         _, grid_end = period_bounds([labels[-1]], period)
         cells, sources, outcomes = _aggregate(
@@ -361,7 +364,7 @@ def _densify(cells, sources, labels, period, region, window) -> pd.DataFrame:
     table = _add_sources(table, sources, period)
     # n_sources is unknown where the cell has events but none name an outlet
     unknown = table["covered"] & (table["events"] > 0) & (table["events_named"] == 0)
-    table.loc[unknown, "n_sources"] = np.nan
+    table.loc[unknown, ["n_sources", "top_source_events"]] = np.nan
     table = table.drop(columns=["events_named"])
     shared = table.groupby("region")["country"].transform("nunique") > 1
     if region != "country" and shared.any():

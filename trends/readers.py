@@ -190,7 +190,9 @@ def _normalise_sources(values: pd.Series) -> pd.Series:
         names = list(dict.fromkeys(name for name in names if name))
         return ";".join(names) if names else pd.NA
 
-    return values.map(one).astype("string")
+    codes, uniques = pd.factorize(values.astype("string"), use_na_sentinel=True)
+    cleaned = pd.array([one(u) for u in uniques] + [pd.NA], dtype="string")
+    return pd.Series(cleaned[codes], index=values.index, dtype="string")
 
 
 # ----------------------------------------------------------------------------- regions
@@ -243,8 +245,11 @@ def harmonise_region(country: pd.Series, raw: pd.Series) -> pd.Series:
             continue
         key = ("" if c is pd.NA else str(c).casefold(), _region_key(str(r)))
         mapping[(c, r)] = aliases.get(key, _display_name(str(r)))
-    values = [mapping[(c, r)] for c, r in pairs.itertuples(index=False)]
-    return pd.Series(values, index=raw.index, dtype="string")
+    lookup = pd.DataFrame(
+        [(c, r, v) for (c, r), v in mapping.items()], columns=["country", "raw", "harmonised"]
+    ).astype("string")
+    merged = pairs.merge(lookup, on=["country", "raw"], how="left")
+    return pd.Series(merged["harmonised"].to_numpy(), index=raw.index, dtype="string")
 
 
 # ----------------------------------------------------------------------------- canonical

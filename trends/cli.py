@@ -1,0 +1,208 @@
+"""The ``trends`` command line: the same words as the Python API.
+
+Exit status: 0 done, 2 bad input or usage (one line on stderr, no traceback),
+1 anything else (one line; ``--debug`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"trends: {message} (see '{self.prog} --help')\n")
+        raise SystemExit(2)
+
+
+def _input_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("input", help="UCDP GED file, or a CSV/Parquet file in canonical columns")
+    parser.add_argument(
+        "--format",
+        choices=["ucdp", "canonical"],
+        help="input format (default: detected from the columns)",
+    )
+    _grouping_options(parser)
+
+
+def _grouping_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--region",
+        default="region",
+        choices=["region", "subregion", "country"],
+        help="grouping level (default: region)",
+    )
+    parser.add_argument(
+        "--period",
+        default="month",
+        choices=["month", "quarter", "year", "week"],
+        help="period (default: month)",
+    )
+    parser.add_argument(
+        "--start", help="first period (e.g. 2016-01); default: the source's coverage"
+    )
+    parser.add_argument("--end", help="last period; default: the source's coverage")
+    parser.add_argument(
+        "--span",
+        default="start",
+        choices=["start", "split", "exclude"],
+        help="incidents over several periods (default: start)",
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = _Parser(
+        prog="trends", description="Trend analysis of reported incidents, honest about coverage."
+    )
+    parser.add_argument("--version", action="version", version=f"trends {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("rates", help="rates with confidence intervals by region and period")
+    _input_options(p)
+    p.add_argument("-o", "--output", required=True, help="CSV file to write")
+    p.add_argument("--method", default="exact", choices=["exact", "mid-p", "score", "jeffreys"])
+    p.add_argument("--level", type=float, default=0.95)
+
+    p = sub.add_parser("compare", help="compare two windows of periods, region by region")
+    _input_options(p)
+    p.add_argument("--before", nargs=2, metavar=("FIRST", "LAST"), required=True)
+    p.add_argument("--after", nargs=2, metavar=("FIRST", "LAST"), required=True)
+    p.add_argument("-o", "--output", required=True, help="CSV file to write")
+
+    p = sub.add_parser("trend", help="annual percent change by region")
+    _input_options(p)
+    p.add_argument("--method", default="quasipoisson")
+    p.add_argument("-o", "--output", required=True, help="CSV file to write")
+
+    for name, helptext in (
+        ("report", "HTML trend report of an incident file"),
+        ("demo", "HTML trend report of the bundled synthetic demo data"),
+    ):
+        p = sub.add_parser(name, help=helptext)
+        if name == "report":
+            _input_options(p)
+        else:
+            _grouping_options(p)
+            p.add_argument("--seed", type=int, default=2024, help="seed of the synthetic data")
+        p.add_argument(
+            "-o",
+            "--output",
+            default="report.html",
+            help="HTML file to write (default: report.html)",
+        )
+        p.add_argument("--before", nargs=2, metavar=("FIRST", "LAST"))
+        p.add_argument("--after", nargs=2, metavar=("FIRST", "LAST"))
+        p.add_argument("--figures", metavar="DIR", help="also save each chart as SVG and PNG here")
+        p.add_argument("--title")
+    return parser
+
+
+def _read(args: argparse.Namespace):
+    from .readers import read
+
+    return read(args.input, format=args.format)
+
+
+def _count(incidents, args: argparse.Namespace):
+    from .counting import count
+
+    return count(
+        incidents,
+        region=args.region,
+        period=args.period,
+        start=args.start,
+        end=args.end,
+        span=args.span,
+    )
+
+
+def _write_csv(table, path: str) -> None:
+    table.to_csv(path, index=False, lineterminator="\n")
+    print(f"wrote {path} ({len(table):,} rows)")
+
+
+def _run(args: argparse.Namespace) -> None:
+    if args.command == "rates":
+        from .estimation import rates
+
+        _write_csv(
+            rates(_count(_read(args), args), method=args.method, level=args.level), args.output
+        )
+    elif args.command == "compare":
+        from .comparison import compare
+
+        _write_csv(
+            compare(_count(_read(args), args), before=tuple(args.before), after=tuple(args.after)),
+            args.output,
+        )
+    elif args.command == "trend":
+        from .trend_tests import trend
+
+        _write_csv(trend(_count(_read(args), args), method=args.method), args.output)
+    elif args.command in ("report", "demo"):
+        from .reporting import report
+
+        if args.command == "demo":
+            from .datasets import simulate
+
+            incidents = simulate(seed=args.seed)
+        else:
+            incidents = _read(args)
+        path = report(
+            incidents,
+            region=args.region,
+            period=args.period,
+            path=args.output,
+            before=tuple(args.before) if args.before else None,
+            after=tuple(args.after) if args.after else None,
+            figures_dir=args.figures,
+            title=args.title,
+            start=args.start,
+            end=args.end,
+            span=args.span,
+        )
+        print(f"wrote {path}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = _parser().parse_args(argv)
+    if args.debug:
+        logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+    try:
+        _run(args)
+    except ValueError as exc:  # every trends error is a ValueError: bad input
+        if args.debug:
+            raise
+        message = " ".join(str(exc).split())
+        sys.stderr.write(f"trends: {message}\n")
+        return 2
+    except OSError as exc:
+        if args.debug:
+            raise
+        sys.stderr.write(
+            f"trends: {exc.strerror or exc}: {exc.filename or ''}\n".replace(": \n", "\n")
+        )
+        return 2
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, status 1
+        if args.debug:
+            raise
+        sys.stderr.write(
+            f"trends: internal error: {type(exc).__name__}: {' '.join(str(exc).split())} (rerun with --debug for the traceback)\n"
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
