@@ -287,7 +287,10 @@ def _aggregate(con, relation, region, period, span, grid_start, grid_end, window
                                               INTERVAL 1 {unit})) AS t(p)"""
     else:
         parts = f"SELECT e.*, date_trunc('{unit}', e.d0) AS p, 1.0 AS w FROM ev e"
-    # outcome of each incident: where its (first) day falls, or why it is set aside
+    # The outcome of each incident: counted, or why it is set aside. With span="split"
+    # an incident is counted if any of its days fall in the range and window (the
+    # days outside are dropped); otherwise its first day decides.
+    last_day = "coalesce(date_end, date_start)" if span == "split" else "date_start"
     con.execute(f"""
         CREATE TEMP TABLE ev AS
         SELECT coalesce(country, {_literal(UNKNOWN_REGION)}) AS country, {region_expr} AS region,
@@ -295,10 +298,10 @@ def _aggregate(con, relation, region, period, span, grid_start, grid_end, window
                date_precision, location_precision, n_sources, sources, fatalities,
                CASE
                  WHEN date_start IS NULL THEN 'date missing'
-                 WHEN coalesce(date_end, date_start) < DATE '{g_lo}' OR date_start > DATE '{g_hi}'
-                   THEN 'outside period range'
-                 WHEN coalesce(date_end, date_start) < DATE '{lo}' OR date_start > DATE '{hi}'
+                 WHEN {last_day} < DATE '{window[0].date()}' OR date_start > DATE '{window[1].date()}'
                    THEN 'outside the coverage window'
+                 WHEN {last_day} < DATE '{g_lo}' OR date_start > DATE '{g_hi}'
+                   THEN 'outside period range'
                  WHEN {"true" if span == "exclude" else "false"}
                       AND date_trunc('{unit}', date_start) <> date_trunc('{unit}', coalesce(date_end, date_start))
                    THEN 'spans several periods (span=exclude)'

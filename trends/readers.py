@@ -391,7 +391,9 @@ def _canonicalise(
         no_place[:] = False
     keep = ~(no_date | no_place)
 
-    passthrough = frame.loc[:, [c for c in frame.columns if c not in set(rename.values())]]
+    # Original columns pass through (UCDP's ``best``, ``adm_1``, ``deaths_b`` ...), except
+    # those that are already canonical under their own name.
+    passthrough = frame.loc[:, [c for c in frame.columns if rename.get(c) != c]]
     clash = [c for c in passthrough.columns if c in CANONICAL_COLUMNS]
     passthrough = passthrough.rename(columns={c: f"{c}_source" for c in clash})
     data = pd.concat([out.loc[:, list(CANONICAL_COLUMNS)], passthrough], axis=1)
