@@ -1,0 +1,335 @@
+"""The HTML report: structure, escaping of hostile names, determinism, figures.
+
+Most tests render a :class:`Results` built here from a seeded synthetic cell table:
+coverage, rates and trends come from the real functions; the comparison and
+joinpoint tables are written out by hand (their values are inputs to the renderer,
+not results under test). Browser tests are in test_report_browser.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import trends
+from trends.cells import as_cells
+from trends.periods import period_range
+from trends.reporting.analysis import Results, default_windows, top_sources
+from trends.reporting.build import render, save_figures
+from trends.reporting.html import esc, script_json
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+HOSTILE_REGION = "<img src=x onerror=alert(1)>"
+HOSTILE_SOURCE = "<script>alert('src')</script>"
+REGIONS = ["Aleppo", "Idlib", "Homs", HOSTILE_REGION, "Tartus & <b>Co</b>"]
+
+
+def synthetic_cells(seed: int = 7) -> pd.DataFrame:
+    """Five regions x 36 months; Homs uncovered for 6 months; sources with a hostile name."""
+    rng = np.random.default_rng(seed)
+    periods = period_range("2017-01", "2019-12", "month")
+    means = [60.0, 30.0, 25.0, 8.0, 2.0]
+    slopes = [-0.03, 0.02, 0.0, 0.0, 0.0]
+    rows = []
+    for region, mean, slope in zip(REGIONS, means, slopes, strict=True):
+        counts = rng.poisson(mean * np.exp(slope * np.arange(len(periods))))
+        for j, (period, count) in enumerate(zip(periods, counts, strict=True)):
+            covered = not (region == "Homs" and 12 <= j < 18)
+            mix = {"SOHR": int(count) - int(count) // 3, HOSTILE_SOURCE: int(count) // 3}
+            rows.append(
+                {
+                    "region": region,
+                    "period": period,
+                    "count": float(count) if covered else np.nan,
+                    "covered": covered,
+                    "events": float(count) if covered else np.nan,
+                    "n_sources": float(sum(v > 0 for v in mix.values())) if covered else np.nan,
+                    "source_counts": json.dumps(mix, sort_keys=True) if covered else None,
+                }
+            )
+    return as_cells(pd.DataFrame(rows))
+
+
+def hand_comparison(cells: pd.DataFrame) -> pd.DataFrame:
+    """A comparison table in compare()'s columns, one row per verdict word."""
+    verdicts = {
+        "Aleppo": ("decrease", "adequate", ""),
+        "Idlib": ("increase", "adequate", ""),
+        "Homs": ("no significant change", "adequate", ""),
+        HOSTILE_REGION: ("inconclusive (thin coverage)", "thin", "8 events, fewer than 20"),
+        "Tartus & <b>Co</b>": ("not covered", "uncovered", "outside <coverage>"),
+    }
+    rows = []
+    for i, (region, (verdict, status, why)) in enumerate(verdicts.items()):
+        ratio = [0.62, 1.55, 1.02, 0.8, np.nan][i]
+        rows.append(
+            {
+                "region": region,
+                "count_before": [61.0, 28.0, 24.0, 9.0, np.nan][i],
+                "count_after": [38.0, 43.0, 25.0, 7.0, np.nan][i],
+                "rate_ratio": ratio,
+                "rr_low": ratio * 0.7,
+                "rr_high": ratio * 1.4,
+                "pvalue": [0.02, 0.04, 0.9, 0.6, np.nan][i],
+                "qvalue": [0.05, 0.05, 0.9, 0.75, np.nan][i],
+                "method": "score",
+                "dispersion": 1.0,
+                "coverage": status,
+                "coverage_reasons": why,
+                "verdict": verdict,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def hand_joinpoints() -> pd.DataFrame:
+    starts = pd.to_datetime(["2017-01-01", "2018-03-01"])
+    ends = pd.to_datetime(["2018-03-31", "2019-12-31"])
+    return pd.DataFrame(
+        {
+            "region": ["Aleppo", "Aleppo"],
+            "segment": [1, 2],
+            "segment_start": starts,
+            "segment_end": ends,
+            "apc": [-40.0, -10.0],
+            "apc_low": [-50.0, -20.0],
+            "apc_high": [-30.0, 2.0],
+            "pvalue": [0.001, 0.1],
+            "aapc": [-24.0, -24.0],
+            "verdict": ["falling", "stable"],
+        }
+    )
+
+
+def make_results(seed: int = 7) -> Results:
+    cells = synthetic_cells(seed)
+    before, after = default_windows(cells)
+    return Results(
+        cells=cells,
+        rates=trends.rates(cells),
+        coverage=trends.coverage(cells),
+        comparison=hand_comparison(cells),
+        trend=trends.trend(cells),
+        joinpoints=hand_joinpoints(),
+        sources=top_sources(None, cells),
+        options={
+            "region": "region",
+            "period": "month",
+            "before": before,
+            "after": after,
+            "windows": "default",
+            "rules": "default",
+            "level": 0.95,
+            "trend_method": "quasipoisson",
+            "joinpoints": {"n_permutations": 99},
+            "span": "start",
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def results() -> Results:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", trends.errors.ThinCoverageWarning)
+        return make_results()
+
+
+@pytest.fixture(scope="module")
+def page_html(results: Results) -> str:
+    return render(results).render()
+
+
+class Outline(HTMLParser):
+    """The skeleton of a page: sections, headings, table headers, charts, scripts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+        self.tags: dict[str, int] = {}
+        self.text: list[str] = []
+        self._in: str | None = None
+        self._buf = ""
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags[tag] = self.tags.get(tag, 0) + 1
+        if tag == "section":
+            self.lines.append(f"section#{a.get('id')}")
+        elif tag in ("h1", "h2", "h3", "th"):
+            self._in, self._buf = tag, ""
+        elif tag == "div" and "data-spec" in a:
+            self.lines.append(f"  chart {a['id']}")
+        elif tag == "table":
+            self.lines.append(f"  table.{a.get('class', '')}")
+
+    def handle_endtag(self, tag):
+        if tag == self._in:
+            text = re.sub(r"\s+", " ", self._buf).strip()
+            indent = {"h1": "", "h2": "  ", "h3": "  ", "th": "    "}[tag]
+            self.lines.append(f"{indent}{tag}: {re.sub(r'[0-9,]+', 'N', text)}")
+            self._in = None
+
+    def handle_data(self, data):
+        self.text.append(data)
+        if self._in:
+            self._buf += data
+
+
+def outline(html: str) -> Outline:
+    parser = Outline()
+    parser.feed(html)
+    return parser
+
+
+def test_structure_matches_snapshot(page_html: str) -> None:
+    """Sections, headings, tables and charts, in order (update: TRENDS_UPDATE_SNAPSHOTS=1)."""
+    got = "\n".join(outline(page_html).lines) + "\n"
+    path = SNAPSHOTS / "report_outline.txt"
+    if os.environ.get("TRENDS_UPDATE_SNAPSHOTS") or not path.exists():
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(got, encoding="utf-8")
+    assert got == path.read_text(encoding="utf-8")
+
+
+def test_sections_in_order_and_charts_counted(page_html: str) -> None:
+    parsed = outline(page_html)
+    sections = [line.split("#")[1] for line in parsed.lines if line.startswith("section#")]
+    assert sections == [
+        "summary", "data", "rates", "comparison", "trend", "coverage", "methods", "ledger"
+    ]  # fmt: skip
+    charts = [line for line in parsed.lines if line.strip().startswith("chart ")]
+    assert len(charts) == 5
+    assert f'data-charts="{len(charts)}"' in page_html
+    # every chart's spec is valid JSON of a Vega-Lite v6 spec with its data inline
+    specs = re.findall(
+        r'<script type="application/json" id="spec-[a-z]+">(.*?)</script>', page_html
+    )
+    assert len(specs) == len(charts)
+    for spec in specs:
+        parsed_spec = json.loads(spec)
+        assert "vega-lite/v6" in parsed_spec["$schema"]
+        assert "url" not in json.dumps(parsed_spec.get("data", {}))
+
+
+def test_hostile_names_are_text_not_markup(page_html: str) -> None:
+    parsed = outline(page_html)
+    # the only <script> elements: one per chart spec, the Vega bundle, report.js
+    assert parsed.tags["script"] == 5 + 2
+    assert "img" not in parsed.tags and "b" not in parsed.tags
+    text = "".join(parsed.text)
+    assert HOSTILE_REGION in text  # shown, as text
+    assert "Tartus & <b>Co</b>" in text
+    # raw markup appears nowhere in the page outside the escaped forms
+    assert HOSTILE_REGION not in page_html
+    assert "<b>Co</b>" not in page_html
+    assert HOSTILE_SOURCE not in page_html
+    # inside JSON specs no <, > or & survives
+    for spec in re.findall(r'<script type="application/json"[^>]*>(.*?)</script>', page_html):
+        assert not set("<>&") & set(spec)
+    specs = "".join(re.findall(r'<script type="application/json"[^>]*>(.*?)</script>', page_html))
+    assert "\\u003cimg src=x onerror=alert(1)\\u003e" in specs
+    assert "\\u003cscript\\u003ealert('src')\\u003c/script\\u003e" in specs
+
+
+def test_escape_helpers() -> None:
+    assert esc('<a href="x">&</a>') == "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
+    text = script_json({"b": "</script><!--", "a": "\u2028&"})
+    assert text == '{"a":"\\u2028\\u0026","b":"\\u003c/script\\u003e\\u003c!--"}'
+    assert json.loads(text) == {"b": "</script><!--", "a": "\u2028&"}
+
+
+def test_offline_page(page_html: str) -> None:
+    """Nothing loads from elsewhere: no src/href to a host, a CSP that forbids it."""
+    head = page_html.split("<script>", 1)[0]
+    assert "default-src 'none'" in head
+    assert not re.search(r"<(link|img|iframe)\b", head)
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page_html.split("<script>")[0])
+
+
+def test_same_bytes_twice(results: Results) -> None:
+    first = render(results).render()
+    second = render(make_results()).render()
+    assert first == second
+
+
+def test_timestamp_only_when_asked(results: Results, monkeypatch) -> None:
+    from trends.reporting.build import _timestamp
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    assert _timestamp(None) is None
+    assert "Made by trends" in render(results).render()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert _timestamp(None) == "2023-11-14 22:13 UTC"
+    assert "on 2023-11-14 22:13 UTC" in render(results, timestamp=_timestamp(None)).render()
+    assert _timestamp(False) is None
+    assert _timestamp("2024-01-02") == "2024-01-02"
+
+
+def test_summary_words(page_html: str) -> None:
+    summary = page_html.split('<section id="summary">')[1].split("</section>")[0]
+    text = re.sub(r"<[^>]+>", "", summary)
+    assert "events rose significantly in 1 of 5 regions: Idlib (rate ratio 1.55, 95% CI" in text
+    assert "fell significantly in 1 of 5 regions: Aleppo (rate ratio 0.62" in text
+    assert "Withheld for thin coverage" in text
+    assert "comparison: 8 events, fewer than 20" in text
+    assert "Not covered" in text
+    assert "Tartus &amp; &lt;b&gt;Co&lt;/b&gt; (comparison)" in text
+    assert "Coverage:" in text and "region-months" in text
+    assert "SOHR" in text
+
+
+def test_tables_sortable_and_coloured(page_html: str) -> None:
+    comparison = page_html.split('<section id="comparison">')[1].split("</section>")[0]
+    assert 'class="sortable"' in comparison
+    assert 'class="row-v-increase"' in comparison
+    assert '<span class="verdict v-inconclusive-thin-coverage">' in comparison
+    # numbers sort by value, not text
+    assert 'data-sort="1.55"' in comparison
+
+
+def test_header_states_parameters(page_html: str) -> None:
+    data = page_html.split('<section id="data">')[1].split("</section>")[0]
+    for needle in ("period=month", "before=2019-11..2019-11", "after=2019-12..2019-12",
+                   "rules=default", "level=0.95", "joinpoints n_permutations=99",
+                   trends.__version__):  # fmt: skip
+        assert needle in data
+
+
+def test_methods_state_thresholds(page_html: str) -> None:
+    methods = page_html.split('<section id="methods">')[1].split("</section>")[0]
+    assert "min_events=20.0" in methods
+    assert "Garwood" in methods and "Benjamini" in methods and "Kim" in methods
+
+
+def test_figures_saved(results: Results, tmp_path: Path) -> None:
+    page = render(results)
+    written = save_figures(page, tmp_path, formats=("svg",))
+    assert sorted(p.name for p in written) == [
+        "comparison.svg", "coverage.svg", "rates.svg", "sources.svg", "trend.svg"
+    ]  # fmt: skip
+    svg = (tmp_path / "rates.svg").read_text()
+    assert svg.startswith("<svg") and "&lt;img src=x onerror=alert(1)&gt;" in svg
+    png = save_figures(page, tmp_path / "png", formats=("png",))[0]
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_template_found_from_source_tree() -> None:
+    from trends.reporting.html import template
+
+    assert "data-rendered" in template("report.js")
+    with pytest.raises(FileNotFoundError, match="nope.css"):
+        template("nope.css")
+
+
+def test_bad_figure_format(tmp_path: Path) -> None:
+    with pytest.raises(trends.errors.TrendsError, match="'gif'"):
+        trends.report(synthetic_cells(), path=tmp_path / "r.html", figure_formats=("gif",))

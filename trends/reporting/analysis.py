@@ -1,0 +1,221 @@
+"""Run every statistic a report shows, once, and keep the results together.
+
+:func:`analyse` goes from incidents to :class:`Results`: cells, coverage, rates,
+the comparison, the trend test, joinpoints, the top sources. The report's sections
+only read a :class:`Results`; they never compute statistics.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..cells import as_cells, cells_period
+from ..errors import TrendsError
+from ..periods import period_range
+
+__all__ = ["Results", "analyse", "default_windows", "top_sources"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Results:
+    """Everything a report shows. Tables are the public functions' outputs, unchanged."""
+
+    cells: pd.DataFrame
+    rates: pd.DataFrame
+    coverage: pd.DataFrame
+    comparison: pd.DataFrame | None
+    trend: pd.DataFrame | None
+    joinpoints: pd.DataFrame | None
+    sources: pd.DataFrame  # source, events, share
+    options: dict[str, Any]
+    source: Any = None  # trends.incidents.SourceInfo, when the input was Incidents
+    ledger: pd.DataFrame | None = None
+    filters: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # steps that could not run, and why
+
+    @property
+    def period(self) -> str:
+        return cells_period(self.cells)
+
+    @property
+    def regions(self) -> list[str]:
+        return sorted(self.cells["region"].astype(str).unique())
+
+
+def default_windows(cells: pd.DataFrame) -> tuple[tuple[str, str], tuple[str, str]]:
+    """The last covered period (after) and the one before it (before)."""
+    covered = cells[cells["count"].notna()]
+    if "covered" in covered.columns:
+        covered = covered[covered["covered"].fillna(True).astype(bool)]
+    if covered.empty:
+        raise TrendsError("no cell lies inside the source's coverage: nothing to compare")
+    kind = cells_period(cells)
+    last = covered.sort_values("period_start")["period"].iloc[-1]
+    labels = period_range(cells.sort_values("period_start")["period"].iloc[0], last, kind)
+    if len(labels) < 2:
+        raise TrendsError(f"only one period ({last}) is covered: give before= and after=")
+    return (labels[-2], labels[-2]), (str(last), str(last))
+
+
+def _window(value: Any) -> tuple[str, str] | None:
+    """``"2016"`` -> ``("2016", "2016")``; a pair stays a pair; None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return (value, value)
+    pair = tuple(str(v) for v in value)
+    if len(pair) != 2:
+        raise TrendsError(f"a window is a period or a (first, last) pair, got {value!r}")
+    return pair  # type: ignore[return-value]
+
+
+def top_sources(incidents: Any, cells: pd.DataFrame) -> pd.DataFrame:
+    """Outlets by the number of events naming them, and their share of those events.
+
+    Reads the incidents' ``sources`` column (``;``-separated) when there is one, else
+    pools the cells' ``source_counts``. The share is of the events that name at least
+    one outlet, so shares add up to more than 1 when events name several.
+    """
+    counter: Counter[str] = Counter()
+    named = 0.0
+    data = getattr(incidents, "data", None)
+    if isinstance(data, pd.DataFrame) and "sources" in data.columns:
+        for value in data["sources"].dropna().astype(str):
+            outlets = {s.strip() for s in value.split(";") if s.strip()}
+            if outlets:
+                named += 1
+                counter.update(outlets)
+    elif "source_counts" in cells.columns:
+        from ..cells import source_counts
+
+        for mix in source_counts(cells):
+            for outlet, events in (mix or {}).items():
+                counter[outlet] += events
+        named = (
+            float(cells["events"].sum())
+            if "events" in cells.columns
+            else float(sum(counter.values()))
+        )
+    rows = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
+    out = pd.DataFrame(rows, columns=["source", "events"])
+    out["share"] = out["events"] / named if named else np.nan
+    return out
+
+
+def _progress(total: int):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="report", unit="step", file=sys.stderr, leave=False,
+                disable=not sys.stderr.isatty())  # fmt: skip
+
+
+def analyse(
+    incidents: Any,
+    *,
+    region: str = "region",
+    period: str = "month",
+    before: Any = None,
+    after: Any = None,
+    rules: Any = "default",
+    level: float = 0.95,
+    trend_method: str = "quasipoisson",
+    joinpoint_options: dict[str, Any] | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    span: str = "start",
+) -> Results:
+    """Count, assess coverage, estimate rates, compare, test trends, find joinpoints.
+
+    ``incidents`` is a :class:`trends.Incidents`, a path (read with
+    :func:`trends.read`), or a cell table (then ``region``/``period`` are the cells').
+    Steps that are not available or fail on these data are recorded in
+    ``Results.notes`` and their section says so; bad input raises.
+    """
+    import trends
+
+    if isinstance(incidents, str | Path):
+        incidents = trends.read(incidents)
+    steps = _progress(6)
+    if isinstance(incidents, pd.DataFrame):
+        cells = as_cells(incidents)
+        source, ledger, filters = None, None, []
+    else:
+        counted = trends.count(incidents, region=region, period=period, start=start, end=end,
+                               span=span)  # fmt: skip
+        cells = as_cells(counted)
+        source = getattr(incidents, "source", None)
+        ledger = getattr(incidents, "ledger", None)
+        filters = list(getattr(incidents, "filters", None) or [])
+        if start is not None or end is not None:
+            filters.append(f"periods from {start or 'the first'} to {end or 'the last'}")
+        if span != "start":
+            filters.append(f"events spanning periods counted by span={span!r}")
+    steps.update()
+    notes: list[str] = []
+    default_before, default_after = default_windows(cells)
+    before_w = _window(before) or default_before
+    after_w = _window(after) or default_after
+    options: dict[str, Any] = {
+        "region": region if not isinstance(incidents, pd.DataFrame) else "region",
+        "period": cells_period(cells),
+        "before": before_w,
+        "after": after_w,
+        "windows": "given" if before is not None or after is not None else "default",
+        "rules": rules if isinstance(rules, str) else repr(rules),
+        "level": level,
+        "trend_method": trend_method,
+        "joinpoints": dict(joinpoint_options or {}),
+        "span": span,
+    }
+    cov = trends.coverage(cells, rules)
+    steps.update()
+    rates = trends.rates(cells, level=level)
+    steps.update()
+    comparison = _optional(
+        notes, "comparison",
+        lambda: trends.compare(cells, before=before_w, after=after_w, rules=rules),
+    )  # fmt: skip
+    steps.update()
+    trend = _optional(
+        notes, "trend", lambda: trends.trend(cells, method=trend_method, level=level, rules=rules)
+    )
+    steps.update()
+    joinpoints = _optional(
+        notes, "joinpoints", lambda: trends.joinpoints(cells, **(joinpoint_options or {}))
+    )
+    steps.update()
+    steps.close()
+    return Results(
+        cells=cells,
+        rates=rates,
+        coverage=cov,
+        comparison=comparison,
+        trend=trend,
+        joinpoints=joinpoints,
+        sources=top_sources(incidents, cells),
+        options=options,
+        source=source,
+        ledger=ledger,
+        filters=filters,
+        notes=notes,
+    )
+
+
+def _optional(notes: list[str], what: str, run) -> pd.DataFrame | None:
+    """Run one analysis; if its module is not installed, note it and go on."""
+    try:
+        return run()
+    except ImportError as exc:  # the module is absent from this build
+        logger.warning("report: %s not available: %s", what, exc)
+        notes.append(f"The {what} could not be computed: {exc}")
+        return None
