@@ -334,6 +334,11 @@ def test_assess_window_applies_count_rules_to_the_tested_total():
     assert reasons[0] == "8 effective events (dispersion 5.00), fewer than 10"
 
 
+def test_assess_window_does_not_credit_underdispersion():
+    cells = window([5, 6, 7])
+    assert assess_window(cells, dispersion=0.5) == assess_window(cells, dispersion=1.0)
+
+
 def test_assess_window_pools_sources_of_the_cells():
     # each cell has one outlet, but two different ones: two distinct sources in the window
     cells = window([30, 30], mixes=[{"X": 30}, {"Y": 30}])

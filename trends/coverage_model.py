@@ -544,7 +544,8 @@ def assess_window(
     tested_count : float, optional
         What is tested (e.g. a window's total); default the covered cells' total.
     dispersion : float
-        Variance / mean of the counts (1 = Poisson); must be positive.
+        Variance / mean of the counts (1 = Poisson); must be positive. Values below 1
+        are taken as 1: underdispersion is not credited with more than the events.
     baseline : DataFrame, optional
         Cells of the baseline window, for the source-mix change.
     rules : str, CoverageRules or dict
@@ -558,7 +559,7 @@ def assess_window(
         ``reasons`` plain sentences such as ``"12 events, fewer than 20"``.
     """
     r = resolve_rules(rules)
-    phi = _check_dispersion(dispersion)
+    phi = max(_check_dispersion(dispersion), 1.0)
     cells = _as_window(cells, "cells")
     if baseline is not None:
         baseline = _as_window(baseline, "baseline")
