@@ -1,5 +1,6 @@
 /* trends report: draw every chart, make tables sortable, and tell a test when done.
-   Sets on <body>: data-rendered = charts drawn; data-error = what failed (if anything). */
+   Sets on <body>: data-rendered = charts drawn; data-error = what failed (if anything);
+   data-requests = resources the page loaded (0: it is self-contained). */
 (function () {
   "use strict";
   var body = document.body;
@@ -43,6 +44,8 @@
     });
     Promise.all(jobs).then(function (done) {
       var drawn = done.reduce(function (a, b) { return a + b; }, 0);
+      var loaded = performance.getEntriesByType ? performance.getEntriesByType("resource") : [];
+      body.setAttribute("data-requests", String(loaded.length));
       body.setAttribute("data-rendered", String(drawn));
     });
   }

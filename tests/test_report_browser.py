@@ -1,0 +1,113 @@
+"""The report in a real browser: headless Chromium, no network at all.
+
+Every chart draws (``data-rendered`` on <body> equals the number of charts), no
+JavaScript error, no request leaves the page, and hostile names stay text. Skips
+when Chromium is absent, except in CI (``CI`` set), where it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import warnings
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+import trends
+from trends.reporting.build import render
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--virtual-time-budget=30000",
+]
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail("chromium is not installed; CI must have it (apt-get install chromium)")
+    pytest.skip("chromium is not installed")
+
+
+def offline_prefix() -> list[str]:
+    """``unshare -n`` (a network namespace with no interface) when this system allows it."""
+    unshare = shutil.which("unshare")
+    for prefix in ([unshare, "-n"], [unshare, "-n", "-r"]) if unshare else []:
+        if subprocess.run([*prefix, "true"], capture_output=True).returncode == 0:
+            return prefix
+    return []
+
+
+def dump_dom(page: Path, profile: Path) -> str:
+    command = [
+        *offline_prefix(),
+        chromium(),
+        *CHROMIUM_FLAGS,
+        f"--user-data-dir={profile}",
+        "--dump-dom",
+        page.resolve().as_uri(),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+class Body(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.body: dict[str, str | None] = {}
+        self.tags: dict[str, int] = {}
+
+    def handle_starttag(self, tag, attrs):
+        self.tags[tag] = self.tags.get(tag, 0) + 1
+        if tag == "body":
+            self.body = dict(attrs)
+
+
+@pytest.fixture(scope="module")
+def drawn(tmp_path_factory) -> tuple[str, Body]:
+    from test_report import make_results
+
+    folder = tmp_path_factory.mktemp("browser")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", trends.errors.ThinCoverageWarning)
+        html = render(make_results()).render()
+    page = folder / "report.html"
+    page.write_text(html, encoding="utf-8")
+    dom = dump_dom(page, folder / "profile")
+    parsed = Body()
+    parsed.feed(dom)
+    return dom, parsed
+
+
+def test_every_chart_draws_without_error(drawn) -> None:
+    dom, parsed = drawn
+    body = parsed.body
+    assert body.get("data-error") is None, body.get("data-error")
+    assert body.get("data-rendered") is not None, "the page never finished drawing"
+    assert int(body["data-rendered"]) == int(body["data-charts"]) == 5
+    assert parsed.tags.get("svg", 0) >= 5  # drawn as SVG
+    assert body.get("data-requests") == "0"  # nothing fetched, not even from file://
+
+
+def test_hostile_names_render_as_text(drawn) -> None:
+    dom, parsed = drawn
+    assert "img" not in parsed.tags  # the region named <img ...> made no element
+    assert parsed.tags["script"] == 5 + 2  # no script element was injected
+    # the names are in the drawn charts' SVG text and in the tables, escaped
+    assert len(re.findall(r"&lt;img src=x onerror=alert\(1\)&gt;", dom)) >= 4
+    assert "&lt;script&gt;alert('src')&lt;/script&gt;" in dom
