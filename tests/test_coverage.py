@@ -312,6 +312,9 @@ def test_auto_dispersion_is_per_region():
     phis = out.groupby("region")["dispersion"].first()
     assert phis["calm"] < 1.5
     assert phis["bursty"] > 3
+    # year cells: change between years is mostly real, so "auto" is 1
+    years = pd.DataFrame([cell(float(y), period=str(2000 + i)) for i, y in enumerate(ys)])
+    assert (coverage(years)["dispersion"] == 1).all()
 
 
 # --------------------------------------------------------------------- assess_window, gate
@@ -441,3 +444,52 @@ def test_source_activity_without_names_uses_events_per_source():
     assert act["reporting_change_suspected"] is True
     act = source_activity(window([60] * 6), window([20] * 6, start=6))
     assert act["reporting_change_suspected"] is None
+
+
+# --------------------------------------------------------------------- real data
+
+
+@pytest.fixture(scope="module")
+def syria(ucdp_dir):
+    import trends
+
+    inc = trends.read_ucdp_ged(ucdp_dir / "ged_syria_652_1601_1911.csv")
+    return coverage(trends.count(inc, region="region", period="month"))
+
+
+@pytest.fixture(scope="module")
+def iraq(ucdp_dir):
+    import trends
+
+    inc = trends.read_ucdp_ged(ucdp_dir / "ged191_iraq.csv")
+    return coverage(trends.count(inc, region="region", period="month"))
+
+
+def test_syria_sohr_dominates_and_single_source_cells_are_marked(syria):
+    with_events = syria[syria["count"] > 0]
+    assert (with_events["top_source"] == "SOHR").mean() > 0.8
+    assert with_events["top_source_share"].median() > 0.8
+    alone = with_events[(with_events["n_sources"] == 1) & (with_events["top_source"] == "SOHR")]
+    assert len(alone) > 100
+    assert alone["reasons"].map(lambda r: "1 distinct source (SOHR)" in r).all()
+    assert (alone["status"] != "adequate").all()
+    assert set(syria["status"]) <= {"adequate", "thin", "insufficient", "uncovered"}
+
+
+def test_iraq_unknown_number_of_sources_is_unknown_not_single(iraq):
+    unknown = iraq[iraq["unknown_sources_share"] == 1]
+    assert len(unknown) > 500  # the older events: number_of_sources = -1
+    assert unknown["single_source_share"].isna().all()
+    assert unknown["n_sources"].isna().all()
+    assert unknown["reasons"].map(lambda r: "number of sources unknown for every event" in r).all()
+    assert not unknown["reasons"].map(lambda r: any("distinct source" in x for x in r)).any()
+    # the status rests on the counts alone there
+    bare = iraq.loc[unknown.index, ["region", "period", "count"]]
+    again = coverage(bare, dispersion=1).set_index(["region", "period"])["status"]
+    as_is = coverage(
+        iraq.loc[unknown.index, ["region", "period", "count"]].assign(
+            events_unknown_sources=unknown["count"]
+        ),
+        dispersion=1,
+    ).set_index(["region", "period"])["status"]
+    assert (again == as_is).all()

@@ -820,7 +820,11 @@ def coverage(
         region's pooled baseline mix. None: the source-mix change is not assessed.
     dispersion : "auto" or float
         Variance / mean of the counts. "auto" estimates it per region from the
-        region's covered series (:func:`estimate_dispersion`); a number applies to
+        region's covered series of week or month cells (:func:`estimate_dispersion`).
+        Quarter and year cells are too long for that: from one period to the next
+        the count changes mostly because the conflict did, not by chance, so "auto"
+        uses 1 for them; pass the dispersion of the monthly cells to apply it (a
+        sum of independent months keeps their dispersion). A number applies to
         every region.
     **overrides
         Any threshold of :class:`CoverageRules`, e.g. ``min_events=30``; None
@@ -876,7 +880,8 @@ def coverage(
         if dispersion != "auto":
             raise TrendsError(f"dispersion={dispersion!r} must be 'auto' or a positive number")
         phi = np.ones(n)
-        for region in pd.unique(regions):
+        short = cells.attrs.get("period") in ("week", "month")
+        for region in pd.unique(regions) if short else []:
             idx = np.flatnonzero(regions == region)
             y = np.where(covered[idx], count[idx], np.nan)
             phi[idx] = estimate_dispersion(y, cells["exposure"].to_numpy(dtype=float)[idx])
