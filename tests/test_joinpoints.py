@@ -1,0 +1,245 @@
+"""trends.joinpoints / trends.aapc: exact grid search, fits, selection, bad input.
+
+Unit tests use few permutations (199); speed is measured by benchmarks/joinpoints_speed.py.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import trends
+from trends import joinpoint as jp
+from trends.errors import TrendsError
+from trends.periods import period_range
+
+MONTHS = period_range("2004-01", "2018-12", "month")
+
+
+def _cells(counts, region="A", labels=None, exposure=None) -> pd.DataFrame:
+    labels = MONTHS[: len(counts)] if labels is None else labels
+    out = pd.DataFrame({"region": region, "period": labels, "count": np.asarray(counts, float)})
+    if exposure is not None:
+        out["exposure"] = exposure
+    return out
+
+
+def _run(cells, **kw):
+    kw.setdefault("n_permutations", 199)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", trends.errors.ThinCoverageWarning)
+        return trends.joinpoints(cells, **kw)
+
+
+def _brute(x, s, Y, cand, k, gap):
+    """Smallest weighted SSE over every allowed set of k joinpoints, by lstsq."""
+    best = np.full(Y.shape[1], np.inf)
+    for combo in itertools.combinations(cand, k):
+        if any(b - a < gap for a, b in itertools.pairwise(combo)):
+            continue
+        X = jp._design(x, np.array(combo, dtype=int)) * s[:, None]
+        beta, *_ = np.linalg.lstsq(X, Y, rcond=None)
+        best = np.minimum(best, ((Y - X @ beta) ** 2).sum(axis=0))
+    return best
+
+
+@pytest.mark.parametrize("search", ["compiled", "numpy"])
+def test_grid_search_is_exact(search, monkeypatch):
+    if search == "numpy":
+        monkeypatch.setattr(jp, "_dfs", jp._dfs_numpy)
+    rng = np.random.default_rng(1)
+    n = 26
+    x = np.arange(n, dtype=float)
+    x[15:] += 2  # a gap in the series (two uncovered periods)
+    s = rng.uniform(0.5, 2.0, n)
+    Y = rng.normal(size=(n, 4)) + np.maximum(x - 10, 0)[:, None] * 0.3
+    grid = jp._Grid(x=x, cand=np.arange(2, n - 2), gap=3)
+    sse, arg = jp._search(grid, s, Y, 3, track=True)
+    for k in range(4):
+        np.testing.assert_allclose(sse[k], _brute(x, s, Y, grid.cand, k, 3), rtol=1e-9)
+    # the tracked joinpoints reproduce the best SSE
+    for k in (1, 2, 3):
+        X = jp._design(x, arg[k, 0, :k]) * s[:, None]
+        beta, *_ = np.linalg.lstsq(X, Y[:, 0], rcond=None)
+        assert ((Y[:, 0] - X @ beta) ** 2).sum() == pytest.approx(sse[k, 0], rel=1e-9)
+
+
+def test_fixed_knot_fits_match_statsmodels():
+    sm = pytest.importorskip("statsmodels.api")
+    rng = np.random.default_rng(3)
+    x = np.arange(40, dtype=float)
+    expo = rng.uniform(28, 31, 40)
+    y = rng.poisson(expo * np.exp(-2 + 0.03 * x - 0.05 * np.maximum(x - 20, 0))).astype(float)
+    knots = np.array([20])
+    X = jp._design(x, knots)
+    pois = jp._fit_poisson(x, y, np.log(expo), knots)
+    ref = sm.GLM(y, X, family=sm.families.Poisson(), offset=np.log(expo)).fit()
+    np.testing.assert_allclose(pois.beta, ref.params, rtol=1e-7)
+    phi = max(1.0, ref.pearson_chi2 / ref.df_resid)
+    np.testing.assert_allclose(pois.cov, ref.cov_params() * phi, rtol=1e-6)
+    logy = np.log(np.where(y > 0, y, 0.5) / expo)
+    const = jp._fit_constant(x, logy, knots)
+    ols = sm.OLS(logy, X).fit()
+    np.testing.assert_allclose(const.beta, ols.params, rtol=1e-9)
+    np.testing.assert_allclose(const.cov, ols.cov_params(), rtol=1e-9)
+
+
+def test_result_columns_and_apc_scale():
+    t = np.arange(120)
+    mu = 20 * np.exp(np.where(t < 60, 0.02 * t, 1.2 - 0.03 * (t - 60)))
+    counts = np.random.default_rng(5).poisson(mu)
+    res = _run(_cells(counts), max_joinpoints=2)
+    for col in ("region", "segment", "segment_start", "segment_end", "apc", "apc_low",
+                "apc_high", "pvalue", "n_joinpoints", "verdict", "coverage",
+                "coverage_reasons", "method", "selection", "aapc"):  # fmt: skip
+        assert col in res.columns
+    assert res["n_joinpoints"].iloc[0] == 1
+    assert list(res["verdict"]) == ["rising", "falling"]
+    jp_period = MONTHS.index(res["segment_end_period"].iloc[0])
+    assert abs(jp_period - 60) <= 2
+    # monthly slope 0.02 -> annual percent change 100 (exp(0.24) - 1) = 27.1%
+    assert res["apc_low"].iloc[0] < 27.12 < res["apc_high"].iloc[0]
+    assert res["apc_low"].iloc[1] < 100 * np.expm1(-0.36) < res["apc_high"].iloc[1]
+    assert res["segment_start"].iloc[1] == pd.Timestamp(res["segment_end"].iloc[0]).replace(day=1)
+
+
+def _series(rng, n, break_at=None, level=15.0, slope=0.0, change=0.0):
+    t = np.arange(n)
+    logmu = np.log(level) + slope * t
+    if break_at is not None:
+        logmu = logmu + change * np.maximum(t - break_at, 0)
+    return rng.poisson(np.exp(logmu))
+
+
+@pytest.mark.slow
+def test_simulation_planted_break_found():
+    """A planted reversal (+3%/month -> -5%/month, 40 events/month) is found within 2
+    periods. Smaller slope changes are found less precisely: with 0 -> -4%/month at 20
+    events a month, the Poisson maximum-likelihood joinpoint itself (checked by brute
+    force) lies within 2 periods in only about half of such series."""
+    rng = np.random.default_rng(20260101)
+    hits = 0
+    n_sim = 20
+    for _ in range(n_sim):
+        at = int(rng.integers(15, 45))
+        counts = _series(rng, 60, at, level=40, slope=0.03, change=-0.08)
+        res = _run(_cells(counts), max_joinpoints=2)
+        found = [MONTHS.index(p) for p in res["segment_end_period"].iloc[:-1]]
+        hits += any(abs(f - at) <= 2 for f in found)
+    assert hits >= 0.85 * n_sim  # 19 of 20 with this seed
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variance", ["poisson", "constant"])
+def test_simulation_no_break_in_break_free_series(variance):
+    """Break-free series (a steady 1%/month rise): no joinpoint in at least 90%."""
+    rng = np.random.default_rng(7)
+    n_sim = 40
+    cells = pd.concat(
+        [_cells(_series(rng, 48, level=30, slope=0.01), region=f"r{i}") for i in range(n_sim)]
+    )
+    res = _run(cells, max_joinpoints=2, variance=variance)
+    found = res.groupby("region")["n_joinpoints"].first()
+    assert (found == 0).mean() >= 0.9
+
+
+@pytest.mark.parametrize("selection", ["bic", "wbic"])
+def test_information_criteria_select_planted_break(selection):
+    rng = np.random.default_rng(11)
+    res = _run(_cells(_series(rng, 72, 36, level=25, change=-0.06)), selection=selection)
+    assert res["n_joinpoints"].iloc[0] >= 1
+    assert res["selection_detail"].iloc[0].startswith(selection.upper())
+
+
+def test_same_seed_same_output():
+    rng = np.random.default_rng(2)
+    cells = _cells(_series(rng, 50, 25, level=10, change=0.05))
+    a, b = _run(cells, seed=4), _run(cells, seed=4)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_aapc_whole_series_and_range():
+    t = np.arange(96)
+    counts = np.round(30 * np.exp(np.where(t < 48, 0.02 * t, 0.96 - 0.01 * (t - 48))))
+    res = _run(_cells(counts), max_joinpoints=1, variance="constant")
+    rec = res.attrs["fits"]["A"]
+    (k,) = rec["knots_x"]
+    slopes = np.array(rec["slopes"])
+    # whole series: slopes weighted by segment length (Clegg et al. 2009)
+    b = (slopes[0] * k + slopes[1] * (95 - k)) / 95
+    assert res["aapc"].iloc[0] == pytest.approx(100 * np.expm1(12 * b), rel=1e-9)
+    # a range inside one segment gives that segment's APC and interval
+    inside = trends.aapc(res, start="2004-03", end="2005-06")
+    assert inside["n_segments"].iloc[0] == 1
+    assert inside["aapc"].iloc[0] == pytest.approx(res["apc"].iloc[0], rel=1e-9)
+    assert inside["aapc_low"].iloc[0] == pytest.approx(res["apc_low"].iloc[0], rel=1e-9)
+    with pytest.raises(TrendsError, match="inside"):
+        trends.aapc(res, start="2001-01", end="2005-06")
+    with pytest.raises(TrendsError, match="joinpoints"):
+        trends.aapc(pd.DataFrame({"region": ["A"]}))
+
+
+def test_too_few_periods_is_a_clear_error():
+    with pytest.raises(TrendsError, match=r"max_joinpoints=3 needs at least 11 covered periods"):
+        _run(_cells([5, 6, 7, 8, 9, 10, 11, 12]), max_joinpoints=3)
+
+
+def test_short_region_is_capped_and_says_so():
+    long = _cells(np.arange(30) + 5, region="long")
+    short = _cells([5, 6, 7, 8, 9, 10, 11, 12], region="short")
+    res = _run(pd.concat([long, short]), max_joinpoints=3)
+    note = res.loc[res["region"] == "short", "note"].iloc[0]
+    assert "allow at most 2 joinpoints" in note
+
+
+def test_all_zero_series_and_no_exposure_give_rows_not_nan_crashes():
+    zero = _cells(np.zeros(24), region="zero", exposure=30.0)
+    none = _cells(np.zeros(24), region="noexp", exposure=0.0)
+    good = _cells(np.random.default_rng(0).poisson(20, 24), region="good", exposure=30.0)
+    uncovered = _cells([np.nan] * 24, region="gone")
+    res = _run(pd.concat([zero, none, good, uncovered]), max_joinpoints=1)
+    by = res.set_index("region")
+    assert "every count is zero" in by.loc["zero", "note"]
+    assert by.loc["zero", "verdict"] == "inconclusive (thin coverage)"
+    assert np.isnan(by.loc["zero", "apc"])
+    assert "no exposure" in by.loc["noexp", "note"]
+    assert by.loc["noexp", "verdict"] == "not covered"
+    assert by.loc["gone", "verdict"] == "not covered"
+    assert np.isfinite(by.loc["good", "apc"])
+
+
+def test_missing_counts_are_left_out_and_keep_the_time_axis():
+    rng = np.random.default_rng(9)
+    counts = _series(rng, 60, 30, level=20, change=-0.05).astype(float)
+    counts[10:14] = np.nan  # outside coverage
+    res = _run(_cells(counts), max_joinpoints=1)
+    assert res["n_joinpoints"].iloc[0] == 1
+    assert abs(MONTHS.index(res["segment_end_period"].iloc[0]) - 30) <= 2
+
+
+def test_bad_options_repeat_value_and_list_valid_ones():
+    cells = _cells(np.arange(20) + 1)
+    with pytest.raises(TrendsError, match=r"selection='aic' is not one of 'permutation'"):
+        _run(cells, selection="aic")
+    with pytest.raises(TrendsError, match=r"variance='normal' is not one of 'poisson'"):
+        _run(cells, variance="normal")
+    with pytest.raises(TrendsError, match="max_joinpoints=-1"):
+        _run(cells, max_joinpoints=-1)
+    with pytest.raises(trends.errors.CellsError, match="exposure 0"):
+        _run(_cells([1, 2, 3, 4, 5], exposure=[0, 31, 30, 31, 30]))
+
+
+def test_thin_segments_are_gated():
+    counts = np.r_[
+        np.tile([0, 1], 15), np.round(np.exp(0.12 * np.arange(30)))
+    ]  # 15 events, then a rise
+    with pytest.warns(trends.errors.ThinCoverageWarning):
+        res = trends.joinpoints(_cells(counts), max_joinpoints=1, n_permutations=99)
+    assert res["n_joinpoints"].iloc[0] == 1
+    assert res["coverage"].iloc[0] != "adequate"
+    assert res["verdict"].iloc[0] == "inconclusive (thin coverage)"
+    assert np.isfinite(res["apc"].iloc[0])  # estimates are still shown

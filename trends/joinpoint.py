@@ -1,0 +1,839 @@
+"""Joinpoint regression: segmented log-linear trends in rates, as the NCI program fits them.
+
+The model (Kim, Fay, Feuer and Midthune 2000) for region *r* with observations at
+times ``x_1 < ... < x_n`` (period index) is
+
+    log(rate_i) = b0 + b1 x_i + d_1 (x_i - t_1)^+ + ... + d_k (x_i - t_k)^+ ,
+
+a line that bends at ``k`` joinpoints ``t_j`` and stays continuous there. Joinpoints
+lie on observed periods ("grid search" at the data points, the Joinpoint program's
+default), with at least ``min_end`` observations between a joinpoint and either end
+and ``min_between`` observations between two joinpoints (joinpoints excluded; both 2
+by default, as in the Joinpoint program).
+
+Variance (``variance=``):
+
+* ``"poisson"`` (default): counts are Poisson with mean ``exposure * rate``; the
+  coefficients at the chosen joinpoints are the Poisson maximum-likelihood ones
+  (iteratively reweighted least squares). Zero counts need no special handling. The
+  joinpoint search works on the IRLS linearisation (working response and weights of
+  the current fit), iterated until the chosen joinpoints stop changing. Intervals
+  use the quasi-Poisson scale ``max(1, Pearson X^2 / df)``, so overdispersed counts
+  do not get falsely narrow intervals.
+* ``"constant"``: ordinary least squares on ``log(count / exposure)``
+  (homoscedastic errors). A zero count has no logarithm; as the Joinpoint program
+  does ("Adding 0.5 to zero counts"), a zero count is replaced by 0.5 for this model.
+
+Number of joinpoints (``selection=``):
+
+* ``"permutation"``: the sequential permutation tests of Kim et al. (2000): test
+  H0: k = ka against H1: k = kb starting from ka = 0, kb = max_joinpoints; reject
+  (ka += 1) or not (kb -= 1) until ka == kb. The statistic is SSE(ka) / SSE(kb); the
+  permutation data are the null fit plus its permuted (Pearson, for Poisson)
+  residuals; the p-value is (1 + #{permuted ratio >= observed}) / (N + 1). Each test
+  is at level alpha / (max_joinpoints - ka), the over-fitting control the Joinpoint
+  program has used since version 3.0. For Poisson variance the permutation data are
+  refitted on the linearisation at the null fit (one IRLS step), which keeps the
+  observed and permuted statistics computed the same way.
+* ``"bic"``: BIC(k) = ln(SSE/n) + (2k + 2) ln(n) / n (Kim, Yu and Feuer 2009).
+* ``"wbic"``: the weighted BIC of Kim et al. (2023, J Appl Stat 50:1992):
+  ln(SSE/n) + ((2 + R2max) k + 2) ln(n) / n, R2max the largest partial R^2 of a
+  slope change within its two neighbouring segments.
+
+APC of a segment is ``100 (exp(slope * periods_per_year) - 1)``: an *annual* percent
+change whatever the period length; its interval and p-value use the t distribution
+with n - k - 2 degrees of freedom, conditional on the joinpoints (the Joinpoint
+program's parametric intervals). The AAPC (Clegg, Hankey, Tiwari, Feuer and Edwards
+2009, Stat Med 28:3670) is the exponentiated length-weighted mean slope over a range.
+
+Speed: for each candidate set of joinpoints the fit improvement over a straight line
+splits into one-dimensional Gram-Schmidt steps, so the whole grid (every model with
+up to ``max_joinpoints`` joinpoints) is searched in one depth-first pass whose inner
+loop runs over all permutation data sets at once (numba-compiled when numba is
+installed; a numpy version otherwise, about ten times slower).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .cells import as_cells, cells_period
+from .errors import CellsError, TrendsError
+from .periods import PERIODS_PER_YEAR, period_range, to_period_end_label, to_period_label
+
+__all__ = ["joinpoints", "aapc"]
+
+logger = logging.getLogger(__name__)
+
+VARIANCES = ("poisson", "constant")
+SELECTIONS = ("permutation", "bic", "wbic")
+
+_TOL = 1e-10  # relative size below which a Gram-Schmidt direction counts as degenerate
+
+
+# --------------------------------------------------------------------------- search kernel
+
+
+def _dfs_python(G, C, k_max, gap, track):  # pragma: no cover - compiled by numba when present
+    """Best fit improvement over a line for every model size 1..k_max, per data column.
+
+    G: Gram matrix (m x m) of the candidate hinge columns after projecting out the line;
+    C: their inner products with each data column (m x B). Returns ``best`` ((k_max + 1)
+    x B; row d is the largest drop in SSE with d joinpoints) and, when ``track``, the
+    candidate indices achieving it (``arg``: (k_max + 1) x B x k_max, -1 padded).
+    """
+    m, n_cols = C.shape
+    best = np.zeros((k_max + 1, n_cols))
+    arg = np.full((k_max + 1, n_cols if track else 1, max(k_max, 1)), -1, dtype=np.int64)
+    proj = np.zeros((max(k_max, 1), m))  # proj[q, l]: <r_l, e_q>, e_q the q-th orthonormal dir
+    coef = np.zeros((max(k_max, 1), n_cols))  # coef[q, b]: <e_q, y_b>
+    gain = np.zeros((k_max + 1, n_cols))  # gain[d, b]: SSE drop of the current path's first d
+    chosen = np.full(max(k_max, 1), -1, dtype=np.int64)
+    next_l = np.zeros(k_max + 1, dtype=np.int64)
+    v = np.zeros(n_cols)
+    d = 0
+    while d >= 0:
+        l = next_l[d]  # noqa: E741 (l: candidate index, as in the docstring)
+        if l >= m or k_max == 0:
+            d -= 1
+            continue
+        next_l[d] = l + 1
+        nrm = G[l, l]
+        for q in range(d):
+            nrm -= proj[q, l] * proj[q, l]
+        if nrm <= _TOL * G[l, l] or nrm <= 0.0:
+            continue
+        inv = 1.0 / math.sqrt(nrm)
+        chosen[d] = l
+        # v[b] = <e_d, y_b>: the new orthonormal direction's coefficient. The three
+        # shallowest depths are written out so the compiler can vectorise them.
+        if d == 0:
+            for b in range(n_cols):
+                v[b] = C[l, b] * inv
+        elif d == 1:
+            p0 = proj[0, l]
+            for b in range(n_cols):
+                v[b] = (C[l, b] - p0 * coef[0, b]) * inv
+        elif d == 2:
+            p0, p1 = proj[0, l], proj[1, l]
+            for b in range(n_cols):
+                v[b] = (C[l, b] - p0 * coef[0, b] - p1 * coef[1, b]) * inv
+        else:
+            for b in range(n_cols):
+                acc = C[l, b]
+                for q in range(d):
+                    acc -= proj[q, l] * coef[q, b]
+                v[b] = acc * inv
+        if track:
+            for b in range(n_cols):
+                g = gain[d, b] + v[b] * v[b]
+                if g > best[d + 1, b]:
+                    best[d + 1, b] = g
+                    for q in range(d + 1):
+                        arg[d + 1, b, q] = chosen[q]
+        else:
+            for b in range(n_cols):
+                best[d + 1, b] = max(best[d + 1, b], gain[d, b] + v[b] * v[b])
+        if d + 1 < k_max and l + gap < m:
+            for b in range(n_cols):
+                coef[d, b] = v[b]
+                gain[d + 1, b] = gain[d, b] + v[b] * v[b]
+            for l2 in range(l + gap, m):
+                acc = G[l, l2]
+                for q in range(d):
+                    acc -= proj[q, l] * proj[q, l2]
+                proj[d, l2] = acc * inv
+            d += 1
+            next_l[d] = l + gap
+    return best, arg
+
+
+def _dfs_numpy(G, C, k_max, gap, track):
+    """The same search as :func:`_dfs_python`, vectorised over candidates and columns."""
+    m, n_cols = C.shape
+    best = np.zeros((k_max + 1, n_cols))
+    arg = np.full((k_max + 1, n_cols if track else 1, max(k_max, 1)), -1, dtype=np.int64)
+    diag = np.diag(G).copy()
+
+    def visit(d, first, proj, coef, gain, chosen):
+        cand = np.arange(first, m)
+        if cand.size == 0:
+            return
+        nrm = diag[cand] - (proj[:, cand] ** 2).sum(axis=0)
+        ok = (nrm > _TOL * diag[cand]) & (nrm > 0)
+        cand, nrm = cand[ok], nrm[ok]
+        if cand.size == 0:
+            return
+        inv = 1.0 / np.sqrt(nrm)
+        v = (C[cand] - proj[:, cand].T @ coef) * inv[:, None]  # (len(cand), B)
+        g = gain[None, :] + v * v
+        top = g.argmax(axis=0)
+        gbest = g[top, np.arange(n_cols)]
+        better = gbest > best[d + 1]
+        best[d + 1] = np.where(better, gbest, best[d + 1])
+        if track and better.any():
+            cols = np.flatnonzero(better)
+            arg[d + 1, cols, :d] = chosen
+            arg[d + 1, cols, d] = cand[top[cols]]
+        if d + 1 >= k_max:
+            return
+        for j, l in enumerate(cand):  # noqa: E741
+            if l + gap >= m:
+                break
+            row = (G[l] - proj[:, l] @ proj) * inv[j]
+            visit(
+                d + 1,
+                l + gap,
+                np.vstack([proj, row[None, :]]),
+                np.vstack([coef, v[j][None, :]]),
+                g[j],
+                [*chosen, l],
+            )
+
+    if k_max > 0:
+        visit(0, 0, np.zeros((0, m)), np.zeros((0, n_cols)), np.zeros(n_cols), [])
+    return best, arg
+
+
+try:  # numba is optional: same algorithm, compiled
+    import numba
+
+    _dfs = numba.njit(cache=True, nogil=True, fastmath=True, boundscheck=False)(_dfs_python)
+    HAVE_NUMBA = True
+except ImportError:  # pragma: no cover - depends on the environment
+    _dfs = _dfs_numpy
+    HAVE_NUMBA = False
+
+
+@dataclass
+class _Grid:
+    """Everything the search needs that does not depend on the data values."""
+
+    x: np.ndarray  # observation times (period index)
+    cand: np.ndarray  # observation indices allowed as joinpoints
+    gap: int  # minimum difference between consecutive candidate positions
+
+
+def _search(grid: _Grid, s: np.ndarray, Y: np.ndarray, k_max: int, track: bool):
+    """Smallest weighted SSE with 0..k_max joinpoints for each column of ``Y`` (n x B).
+
+    The data are already weighted: ``Y = sqrt(w) * response`` and ``s = sqrt(w)``.
+    Returns (sse: (k_max + 1) x B, arg: candidate *observation* indices per size).
+    """
+    x, cand = grid.x, grid.cand
+    base = np.column_stack([s, s * x])
+    q, _ = np.linalg.qr(base)
+    hinge = s[:, None] * np.maximum(x[:, None] - x[cand][None, :], 0.0)
+    resid = hinge - q @ (q.T @ hinge)
+    gram = resid.T @ resid
+    inner = resid.T @ Y
+    sse_line = (Y * Y).sum(axis=0) - ((q.T @ Y) ** 2).sum(axis=0)
+    k_eff = min(k_max, _max_k(len(cand), grid.gap))
+    best, arg = _dfs(gram, np.ascontiguousarray(inner), k_eff, grid.gap, track)
+    sse = np.full((k_max + 1, Y.shape[1]), np.inf)
+    sse[: k_eff + 1] = np.maximum(sse_line[None, :] - best, 0.0)
+    arg = np.where(arg >= 0, cand[np.maximum(arg, 0)], -1)
+    return sse, arg
+
+
+def _max_k(n_cand: int, gap: int) -> int:
+    """Most joinpoints that fit among ``n_cand`` consecutive candidates ``gap`` apart."""
+    return 0 if n_cand <= 0 else 1 + (n_cand - 1) // gap
+
+
+# --------------------------------------------------------------------------- model fits
+
+
+@dataclass
+class _Fit:
+    knots: np.ndarray  # observation indices of the joinpoints
+    beta: np.ndarray  # intercept, slope, slope changes
+    cov: np.ndarray  # covariance of beta (scaled)
+    df: int
+    sse: float  # weighted SSE (Pearson X^2 for Poisson)
+    s: np.ndarray  # sqrt weights of the fit
+    ytil: np.ndarray  # weighted (working) response at the fit
+
+
+def _design(x: np.ndarray, knots: np.ndarray) -> np.ndarray:
+    cols = [np.ones_like(x), x] + [np.maximum(x - x[k], 0.0) for k in knots]
+    return np.column_stack(cols)
+
+
+def _wls(X, s, ytil):
+    Xs = X * s[:, None]
+    beta, *_ = np.linalg.lstsq(Xs, ytil, rcond=None)
+    r = ytil - Xs @ beta
+    return beta, Xs, float(r @ r)
+
+
+def _fit_constant(x, logy, knots) -> _Fit:
+    s = np.ones_like(x)
+    X = _design(x, knots)
+    beta, Xs, sse = _wls(X, s, logy)
+    df = len(x) - X.shape[1]
+    sigma2 = sse / df if df > 0 else np.nan
+    cov = sigma2 * np.linalg.pinv(Xs.T @ Xs)
+    return _Fit(np.asarray(knots, dtype=int), beta, cov, df, sse, s, logy)
+
+
+def _fit_poisson(x, y, logexp, knots, start: np.ndarray | None = None) -> _Fit:
+    """Poisson GLM with log link and offset log(exposure), by IRLS."""
+    X = _design(x, knots)
+    eta = np.log(np.maximum(y, 0.5)) if start is None else start
+    beta = np.zeros(X.shape[1])
+    for _ in range(100):
+        mu = np.exp(eta)
+        s = np.sqrt(mu)
+        z = eta - logexp + (y - mu) / mu
+        new, *_ = np.linalg.lstsq(X * s[:, None], s * z, rcond=None)
+        eta = logexp + X @ new
+        done = np.max(np.abs(new - beta)) < 1e-10 * (1 + np.max(np.abs(new)))
+        beta = new
+        if done:
+            break
+    mu = np.exp(eta)
+    s = np.sqrt(mu)
+    ytil = s * (eta - logexp + (y - mu) / mu)
+    Xs = X * s[:, None]
+    pearson = float((((y - mu) / s) ** 2).sum())
+    df = len(x) - X.shape[1]
+    phi = max(1.0, pearson / df) if df > 0 else np.nan
+    cov = phi * np.linalg.pinv(Xs.T @ Xs)
+    return _Fit(np.asarray(knots, dtype=int), beta, cov, df, pearson, s, ytil)
+
+
+class _Series:
+    """One region's covered observations and the fits of every model size."""
+
+    def __init__(self, x, y, exposure, grid: _Grid, variance: str, k_max: int):
+        self.x, self.y, self.exposure = x, y, exposure
+        self.grid, self.variance, self.k_max = grid, variance, k_max
+        self.logexp = np.log(exposure)
+        self.fits: list[_Fit] = [self._fit_k(k) for k in range(k_max + 1)]
+
+    def _fit_k(self, k: int) -> _Fit:
+        x = self.x
+        logy = np.log(np.where(self.y > 0, self.y, 0.5)) - self.logexp
+        ones = np.ones_like(x)
+        knots = self._best_knots(ones, logy, k)
+        fit = _fit_constant(x, logy, knots)
+        if self.variance == "constant":
+            return fit
+        fit = _fit_poisson(x, self.y, self.logexp, knots)
+        seen = {tuple(knots)}
+        for _ in range(20):  # re-search the grid on the IRLS linearisation until stable
+            knots = self._best_knots(fit.s, fit.ytil, k)
+            if tuple(knots) == tuple(fit.knots):
+                break
+            new = _fit_poisson(x, self.y, self.logexp, knots)
+            if tuple(knots) in seen and new.sse >= fit.sse:
+                break  # cycling between grid points: keep the better Poisson fit
+            seen.add(tuple(knots))
+            fit = new
+        return fit
+
+    def _best_knots(self, s, ytil, k) -> np.ndarray:
+        if k == 0:
+            return np.zeros(0, dtype=int)
+        _, arg = _search(self.grid, s, ytil[:, None], k, track=True)
+        return np.sort(arg[k, 0, :k])
+
+
+# --------------------------------------------------------------------------- selection
+
+
+def _perm_test(series: _Series, ka: int, kb: int, n_perm: int, level: float, rng):
+    """Kim et al. (2000) permutation test of ka against kb joinpoints.
+
+    Returns (p-value, permutations run, decided early). Permutations run in blocks;
+    once so many permuted ratios reach the observed one that the p-value cannot fall
+    below ``level`` whatever the rest give, the test stops (curtailed sampling): the
+    decision is the one the full run would make, and the p-value returned is then
+    a lower bound, (1 + exceedances so far) / (n_perm + 1).
+    """
+    null = series.fits[ka]
+    X = _design(series.x, null.knots)
+    fitted = (X * null.s[:, None]) @ null.beta
+    resid = null.ytil - fitted
+    obs_sse, _ = _search(series.grid, null.s, null.ytil[:, None], kb, track=False)
+    ratio = obs_sse[ka, 0] / max(obs_sse[kb, 0], 1e-300)
+    order = np.argsort(rng.random((n_perm, len(resid))), axis=1)
+    enough = math.ceil(level * (n_perm + 1) - 1 - 1e-9)  # exceedances that forbid rejection
+    exceed, done = 0, 0
+    while done < n_perm:
+        block = order[done : done + _BLOCK]
+        Y = np.ascontiguousarray(fitted[:, None] + resid[block].T)
+        sse, _ = _search(series.grid, null.s, Y, kb, track=False)
+        perm_ratio = sse[ka] / np.maximum(sse[kb], 1e-300)
+        exceed += int((perm_ratio >= ratio * (1 - 1e-9)).sum())
+        done += len(block)
+        if exceed >= enough and done < n_perm:
+            return (1 + exceed) / (n_perm + 1), done, True
+    return (1 + exceed) / (n_perm + 1), done, False
+
+
+_BLOCK = 500  # permutations per pass of the search
+
+
+def _partial_r2_max(series: _Series, fit: _Fit) -> float:
+    """Largest partial R^2 of a slope change within its neighbouring segments (WBIC)."""
+    knots = list(fit.knots)
+    edges = [0, *knots, len(series.x) - 1]
+    out = 0.0
+    for i, kn in enumerate(knots):
+        lo, hi = edges[i], edges[i + 2]
+        sl = slice(lo, hi + 1)
+        s, yt, x = fit.s[sl], fit.ytil[sl], series.x[sl]
+        q, _ = np.linalg.qr(np.column_stack([s, s * x]))
+        z = s * np.maximum(x - series.x[kn], 0.0)
+        ry, rz = yt - q @ (q.T @ yt), z - q @ (q.T @ z)
+        den = (ry @ ry) * (rz @ rz)
+        if den > 0:
+            out = max(out, float((ry @ rz) ** 2 / den))
+    return out
+
+
+def _select(series: _Series, selection: str, n_perm: int, alpha: float, rng):
+    """Number of joinpoints and a one-line account of how it was chosen."""
+    n, k_max = len(series.x), series.k_max
+    if selection == "permutation":
+        ka, kb, steps = 0, k_max, []
+        while ka < kb:
+            level = alpha / (k_max - ka)
+            p, used, early = _perm_test(series, ka, kb, n_perm, level, rng)
+            sign = ">=" if early else "="
+            runs = f", decided after {used} permutations" if early else ""
+            steps.append(f"{ka} vs {kb}: p{sign}{p:.4g} (level {level:.4g}{runs})")
+            if p < level:
+                ka += 1
+            else:
+                kb -= 1
+        return ka, "; ".join(steps)
+    scores = []
+    for k, fit in enumerate(series.fits):
+        penalty = 2 * k + 2
+        if selection == "wbic" and k > 0:
+            penalty = (2 + _partial_r2_max(series, fit)) * k + 2
+        scores.append(math.log(max(fit.sse, 1e-300) / n) + penalty * math.log(n) / n)
+    k = int(np.argmin(scores))
+    return k, f"{selection.upper()} " + ", ".join(f"k={i}: {v:.4g}" for i, v in enumerate(scores))
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def joinpoints(
+    cells: pd.DataFrame,
+    *,
+    max_joinpoints: int = 3,
+    n_permutations: int = 4499,
+    selection: str = "permutation",
+    variance: str = "poisson",
+    min_end: int = 2,
+    min_between: int = 2,
+    alpha: float = 0.05,
+    level: float = 0.95,
+    seed: int = 0,
+    progress: bool | None = None,
+) -> pd.DataFrame:
+    """Joinpoint regression of each region's rate: segments, their APC and the AAPC.
+
+    Fits segmented log-linear models continuous at the joinpoints (Kim, Fay, Feuer
+    and Midthune 2000, Stat Med 19:335; the NCI Joinpoint Regression Program) and
+    chooses the number of joinpoints by the sequential permutation test, BIC or WBIC.
+    See the module docstring for the model, the variance options and the search.
+
+    Parameters
+    ----------
+    cells : DataFrame
+        Cell table (``region``, ``period``, ``count``, ``exposure``; see
+        :mod:`trends.cells`). Cells with a missing count lie outside the source's
+        coverage and are left out (the time axis keeps its gaps).
+    max_joinpoints : int
+        Most joinpoints to consider (capped per region by what its length allows;
+        the ``note`` column says so).
+    n_permutations : int
+        Permutation data sets per test (``selection="permutation"``).
+    selection : {"permutation", "bic", "wbic"}
+        How the number of joinpoints is chosen.
+    variance : {"poisson", "constant"}
+        Poisson counts (maximum likelihood) or constant variance of the log rate
+        (least squares; zero counts taken as 0.5, as the Joinpoint program does).
+    min_end, min_between : int
+        Fewest observations between a joinpoint and either end, and between two
+        joinpoints (joinpoints themselves excluded).
+    alpha : float
+        Overall level of the sequential permutation procedure.
+    level : float
+        Confidence level of the APC and AAPC intervals.
+    seed : int
+        Seed of the permutations (same input and seed, same output).
+    progress : bool or None
+        Progress bar on stderr; ``None`` shows it only when stderr is a terminal.
+
+    Returns
+    -------
+    DataFrame
+        One row per segment per region:
+
+        - ``region``; ``segment`` (1, 2, ...); ``segment_start``, ``segment_end``
+          (dates: first day of the segment's first period, last day of its last
+          period; neighbouring segments share the joinpoint period);
+          ``segment_start_period``, ``segment_end_period`` (period labels)
+        - ``n_joinpoints``: joinpoints in the region's chosen model
+        - ``apc``, ``apc_low``, ``apc_high``: annual percent change of the rate and
+          its ``level`` confidence interval; ``pvalue``: two-sided test of APC = 0
+        - ``aapc``, ``aapc_low``, ``aapc_high``: average annual percent change over
+          the region's whole series (Clegg et al. 2009); :func:`aapc` gives it over
+          any range
+        - ``method`` (``joinpoint-poisson`` or ``joinpoint-constant``),
+          ``selection`` and ``selection_detail`` (the tests or criteria behind the
+          choice)
+        - ``coverage``, ``coverage_reasons``: coverage status of the segment's
+          cells (:func:`trends.coverage_model.assess_window`)
+        - ``verdict``: ``rising`` / ``falling`` (the APC interval excludes 0),
+          ``stable``, or after coverage gating ``inconclusive (thin coverage)`` /
+          ``not covered``
+        - ``note``: why an estimate is missing or a setting was changed, else empty
+
+        ``attrs["fits"]`` keeps each region's fitted slopes and covariance for
+        :func:`aapc`.
+    """
+    from tqdm.auto import tqdm
+
+    from .coverage_model import assess_window, gate, warn_withheld
+
+    _check_choice("selection", selection, SELECTIONS)
+    _check_choice("variance", variance, VARIANCES)
+    for name, value, low in (
+        ("max_joinpoints", max_joinpoints, 0),
+        ("n_permutations", n_permutations, 1),
+        ("min_end", min_end, 1),
+        ("min_between", min_between, 0),
+    ):
+        if not isinstance(value, int | np.integer) or value < low:
+            raise TrendsError(f"{name}={value!r} must be an integer >= {low}")
+    if not 0 < alpha < 1 or not 0 < level < 1:
+        raise TrendsError(f"alpha={alpha!r} and level={level!r} must lie strictly between 0 and 1")
+
+    data = as_cells(cells)
+    kind = cells_period(data)
+    ppy = PERIODS_PER_YEAR[kind]
+    labels = period_range(data["period"].min(), data["period"].max(), kind)
+    index_of = {lab: i for i, lab in enumerate(labels)}
+    data["_x"] = data["period"].map(index_of).astype(float)
+    bad = data["count"].notna() & (data["exposure"] <= 0) & (data["count"] > 0)
+    if bad.any():
+        row = data[bad].iloc[0]
+        raise CellsError(
+            f"region {row['region']!r}, period {row['period']!r}: count {row['count']:g} "
+            "with exposure 0; a rate needs exposure > 0"
+        )
+
+    regions = list(pd.unique(data["region"]))
+    longest = 0
+    for region in regions:
+        g = data[(data["region"] == region) & data["count"].notna()]
+        longest = max(longest, len(g))
+    needed = _periods_needed(max_joinpoints, min_end, min_between)
+    if longest < needed:
+        raise TrendsError(
+            f"max_joinpoints={max_joinpoints} needs at least {needed} covered periods "
+            f"(min_end={min_end}, min_between={min_between}); the longest region has "
+            f"{longest}. Valid: max_joinpoints <= "
+            f"{_k_allowed(longest, min_end, min_between)}"
+        )
+
+    rng = np.random.default_rng(seed)
+    rows: list[dict] = []
+    fits: dict[str, dict] = {}
+    bar = tqdm(
+        regions,
+        desc="joinpoints",
+        unit="region",
+        file=sys.stderr,
+        disable=(not progress) if progress is not None else None,
+    )
+    for region in bar:
+        g = data[(data["region"] == region) & data["count"].notna()].reset_index(drop=True)
+        base = {"region": region, "method": f"joinpoint-{variance}", "selection": selection}
+        problem = _series_problem(g, min_end)
+        if problem:
+            status, reasons = assess_window(g) if len(g) else ("uncovered", ["no covered cells"])
+            verdict = "not covered" if problem[0] == "not covered" else gate("stable", status)
+            if verdict == "stable":
+                verdict = "inconclusive (thin coverage)"
+            rows.append(_empty_row(base, g, status, reasons, verdict, problem[1]))
+            continue
+        k_allowed = min(max_joinpoints, _k_allowed(len(g), min_end, min_between))
+        note = ""
+        if k_allowed < max_joinpoints:
+            note = (
+                f"{len(g)} covered periods allow at most {k_allowed} joinpoints "
+                f"(asked for {max_joinpoints})"
+            )
+        grid = _Grid(
+            x=g["_x"].to_numpy(float),
+            cand=np.arange(min_end, len(g) - min_end),
+            gap=min_between + 1,
+        )
+        series = _Series(
+            grid.x,
+            g["count"].to_numpy(float),
+            g["exposure"].to_numpy(float),
+            grid,
+            variance,
+            k_allowed,
+        )
+        k, detail = _select(series, selection, n_permutations, alpha, rng)
+        fit = series.fits[k]
+        fits[str(region)] = _fit_record(fit, grid.x, ppy, g, kind)
+        whole = _aapc_from(fits[str(region)], grid.x[0], grid.x[-1], level)
+        edges = [0, *fit.knots.tolist(), len(g) - 1]
+        slopes, ses = _segment_slopes(fit)
+        tq = stats.t.ppf(0.5 + level / 2, fit.df)
+        for j in range(k + 1):
+            lo, hi = edges[j], edges[j + 1]
+            b, se = slopes[j], ses[j]
+            pvalue = float(2 * stats.t.sf(abs(b / se), fit.df)) if se > 0 else np.nan
+            apc, low, high = (100 * np.expm1(v * ppy) for v in (b, b - tq * se, b + tq * se))
+            raw = "rising" if low > 0 else "falling" if high < 0 else "stable"
+            status, reasons = assess_window(g.iloc[lo : hi + 1])
+            rows.append(
+                {
+                    **base,
+                    "segment": j + 1,
+                    "segment_start": g["period_start"].iloc[lo],
+                    "segment_end": g["period_end"].iloc[hi],
+                    "segment_start_period": str(g["period"].iloc[lo]),
+                    "segment_end_period": str(g["period"].iloc[hi]),
+                    "n_joinpoints": k,
+                    "apc": float(apc),
+                    "apc_low": float(low),
+                    "apc_high": float(high),
+                    "pvalue": pvalue,
+                    **whole,
+                    "selection_detail": detail,
+                    "coverage": status,
+                    "coverage_reasons": "; ".join(reasons),
+                    "verdict": gate(raw, status),
+                    "note": note,
+                }
+            )
+    out = pd.DataFrame(rows, columns=_COLUMNS)
+    for col in ("segment", "n_joinpoints"):
+        out[col] = out[col].astype("Int64")
+    withheld = out["verdict"].isin(["inconclusive (thin coverage)", "not covered"])
+    if withheld.any():
+        warn_withheld(int(withheld.sum()), len(out), "joinpoint segment")
+    out.attrs["fits"] = fits
+    out.attrs["level"] = level
+    return out
+
+
+def aapc(
+    result: pd.DataFrame,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    level: float | None = None,
+) -> pd.DataFrame:
+    """Average annual percent change over a range, from a :func:`joinpoints` result.
+
+    AAPC = 100 (exp(sum_i w_i b_i / sum_i w_i * periods_per_year) - 1), with b_i the
+    slopes of the segments and w_i the length of each inside the range (Clegg,
+    Hankey, Tiwari, Feuer and Edwards 2009, Stat Med 28:3670). When the range lies
+    within one segment the AAPC is that segment's APC with its t interval; otherwise
+    the interval is normal, from the slopes' covariance, as the Joinpoint program does.
+
+    Parameters
+    ----------
+    result : DataFrame
+        The output of :func:`joinpoints` (it carries the fits in ``attrs["fits"]``).
+    start, end : str, optional
+        First and last period of the range (labels or dates); default each region's
+        first and last covered period.
+    level : float, optional
+        Confidence level; default the one the result was fitted with.
+
+    Returns
+    -------
+    DataFrame
+        One row per region: ``region``, ``aapc_start``, ``aapc_end`` (periods),
+        ``aapc``, ``aapc_low``, ``aapc_high``, ``pvalue``, ``n_segments`` (segments the
+        range touches), ``note``.
+    """
+    fits = result.attrs.get("fits") if isinstance(result, pd.DataFrame) else None
+    if fits is None:
+        raise TrendsError("aapc() takes the DataFrame returned by trends.joinpoints()")
+    level = result.attrs.get("level", 0.95) if level is None else level
+    rows = []
+    for region in pd.unique(result["region"]):
+        rec = fits.get(str(region))
+        if rec is None:
+            rows.append({"region": region, "note": "no joinpoint fit for this region"})
+            continue
+        labels, x = rec["periods"], np.asarray(rec["x"])
+        kind = rec["kind"]
+        lo_lab = to_period_label(start, kind) if start is not None else labels[0]
+        hi_lab = to_period_end_label(end, kind) if end is not None else labels[-1]
+        lo_x, hi_x = _x_of(lo_lab, labels, x, kind), _x_of(hi_lab, labels, x, kind)
+        if not (x[0] <= lo_x < hi_x <= x[-1]):
+            raise TrendsError(
+                f"AAPC range {lo_lab!r} to {hi_lab!r} must lie inside region {region!r}'s "
+                f"fitted series {labels[0]!r} to {labels[-1]!r} and span at least two periods"
+            )
+        rows.append(
+            {
+                "region": region,
+                "aapc_start": lo_lab,
+                "aapc_end": hi_lab,
+                **_aapc_from(rec, lo_x, hi_x, level, full=True),
+                "note": "",
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "region",
+            "aapc_start",
+            "aapc_end",
+            "aapc",
+            "aapc_low",
+            "aapc_high",
+            "pvalue",
+            "n_segments",
+            "note",
+        ],
+    )
+
+
+# --------------------------------------------------------------------------- helpers
+
+_COLUMNS = [
+    "region", "segment", "segment_start", "segment_end", "segment_start_period",
+    "segment_end_period", "n_joinpoints", "apc", "apc_low", "apc_high", "pvalue",
+    "aapc", "aapc_low", "aapc_high", "method", "selection", "selection_detail",
+    "coverage", "coverage_reasons", "verdict", "note",
+]  # fmt: skip
+
+
+def _check_choice(name: str, value: str, valid: tuple[str, ...]) -> None:
+    if value not in valid:
+        raise TrendsError(f"{name}={value!r} is not one of {', '.join(map(repr, valid))}")
+
+
+def _periods_needed(k: int, min_end: int, min_between: int) -> int:
+    """Fewest observations that allow k joinpoints (and a line with 1 residual df)."""
+    if k == 0:
+        return 3
+    return max(2 * min_end + 1 + (k - 1) * (min_between + 1), k + 3)
+
+
+def _k_allowed(n: int, min_end: int, min_between: int) -> int:
+    k = 0
+    while _periods_needed(k + 1, min_end, min_between) <= n:
+        k += 1
+    return k
+
+
+def _series_problem(g: pd.DataFrame, min_end: int) -> tuple[str, str] | None:
+    """Why a region's series cannot be fitted at all, or None."""
+    if len(g) == 0:
+        return "not covered", "no covered cells (every count is missing)"
+    if (g["exposure"] <= 0).all() or g["exposure"].isna().all():
+        return "not covered", "no exposure in any covered cell: no rate to model"
+    if (g["exposure"] <= 0).any():
+        return "thin", (
+            f"{int((g['exposure'] <= 0).sum())} covered cells have no exposure; "
+            "drop them or give their exposure"
+        )
+    if len(g) < 3:
+        return "thin", f"{len(g)} covered periods: a trend needs at least 3"
+    if (g["count"] == 0).all():
+        return "thin", "every count is zero: a log-linear trend has no finite estimate"
+    return None
+
+
+def _empty_row(base, g, status, reasons, verdict, note) -> dict:
+    row = dict.fromkeys(_COLUMNS, np.nan)
+    row.update(base)
+    row.update({
+        "segment": 1, "n_joinpoints": pd.NA, "selection_detail": "",
+        "segment_start": g["period_start"].iloc[0] if len(g) else pd.NaT,
+        "segment_end": g["period_end"].iloc[-1] if len(g) else pd.NaT,
+        "segment_start_period": str(g["period"].iloc[0]) if len(g) else pd.NA,
+        "segment_end_period": str(g["period"].iloc[-1]) if len(g) else pd.NA,
+        "coverage": status, "coverage_reasons": "; ".join(reasons),
+        "verdict": verdict, "note": note,
+    })  # fmt: skip
+    return row
+
+
+def _segment_slopes(fit: _Fit) -> tuple[np.ndarray, np.ndarray]:
+    """Slope of each segment (b1 + sum of earlier changes) and its standard error."""
+    k = len(fit.knots)
+    L = np.zeros((k + 1, len(fit.beta)))
+    for j in range(k + 1):
+        L[j, 1 : 2 + j] = 1.0
+    slopes = L @ fit.beta
+    ses = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", L, fit.cov, L), 0.0))
+    return slopes, ses
+
+
+def _fit_record(fit: _Fit, x: np.ndarray, ppy: float, g: pd.DataFrame, kind: str) -> dict:
+    slopes, _ = _segment_slopes(fit)
+    k = len(fit.knots)
+    L = np.zeros((k + 1, len(fit.beta)))
+    for j in range(k + 1):
+        L[j, 1 : 2 + j] = 1.0
+    return {
+        "x": x.tolist(),
+        "periods": [str(p) for p in g["period"]],
+        "kind": kind,
+        "knots_x": x[fit.knots].tolist(),
+        "slopes": slopes.tolist(),
+        "slope_cov": (L @ fit.cov @ L.T).tolist(),
+        "df": int(fit.df),
+        "ppy": float(ppy),
+    }
+
+
+def _x_of(label: str, labels: list[str], x: np.ndarray, kind: str) -> float:
+    """Period index of ``label`` on the region's time axis (x[0] is its first period)."""
+    return float(x[0]) + len(period_range(labels[0], label, kind)) - 1
+
+
+def _aapc_from(rec: dict, lo: float, hi: float, level: float, full: bool = False) -> dict:
+    """Clegg et al. (2009) AAPC over [lo, hi] (period-index units)."""
+    edges = [rec["x"][0], *rec["knots_x"], rec["x"][-1]]
+    w = np.array(
+        [max(0.0, min(hi, b) - max(lo, a)) for a, b in zip(edges, edges[1:], strict=False)]
+    )
+    slopes, cov, ppy = np.asarray(rec["slopes"]), np.asarray(rec["slope_cov"]), rec["ppy"]
+    w = w / w.sum()
+    b = float(w @ slopes)
+    se = float(np.sqrt(max(w @ cov @ w, 0.0)))
+    touched = int((w > 0).sum())
+    q = stats.t.ppf(0.5 + level / 2, rec["df"]) if touched == 1 else stats.norm.ppf(0.5 + level / 2)
+    if se > 0:
+        ref = stats.t(rec["df"]) if touched == 1 else stats.norm()
+        pvalue = float(2 * ref.sf(abs(b / se)))
+    else:
+        pvalue = np.nan
+    out = {
+        "aapc": float(100 * np.expm1(b * ppy)),
+        "aapc_low": float(100 * np.expm1((b - q * se) * ppy)),
+        "aapc_high": float(100 * np.expm1((b + q * se) * ppy)),
+    }
+    if full:
+        out.update({"pvalue": pvalue, "n_segments": touched})
+    return out
