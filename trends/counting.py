@@ -114,8 +114,8 @@ def count(
         exposure`` (days of the period inside the coverage window), ``events,
         events_unknown_sources, events_single_source, events_coarse_location,
         events_coarse_date, n_sources, top_source, top_source_events,
-        source_counts, fatalities``. ``.attrs["ledger"]`` accounts for every input
-        row (``counted`` or the reason it was set aside), ``.attrs["source"]``
+        source_counts, fatalities``. ``.attrs["ledger"]`` (a dict reason -> rows)
+        accounts for every input row (``counted`` or the reason it was set aside), ``.attrs["source"]``
         describes the source and ``.attrs["period"]`` the period.
     """
     if period not in PERIODS:
@@ -165,8 +165,11 @@ def count(
     ledger_rows = {r: n for r, n in reader_ledger.items() if r != "kept"}
     ledger_rows.update({reason: n for reason, n in outcomes.items() if reason != "counted"})
     ledger = make_ledger(rows_read, ledger_rows)
-    ledger["reason"] = ledger["reason"].replace({"kept": "counted"})
-    table.attrs["ledger"] = ledger
+    # A plain dict, not a DataFrame: pandas compares attrs when concatenating frames.
+    table.attrs["ledger"] = {
+        ("counted" if r == "kept" else r): int(n)
+        for r, n in zip(ledger["reason"], ledger["rows"], strict=True)
+    }
     table.attrs["source"] = source.as_dict()
     table.attrs["period"] = period
     table.attrs["span"] = span
