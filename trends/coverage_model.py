@@ -17,16 +17,20 @@ Default rules (each a parameter of :class:`CoverageRules`, with the reference be
 
 * ``insufficient``: effective events below 10 (``min_effective_events``), or a
   relative width of the exact 95% interval above 160% (``max_relative_width``).
-  National Center for Health Statistics (2023), *Data presentation standards for
-  rates and counts* (NCHS Vital Health Stat 2): a rate is not presented when it rests
-  on fewer than 10 events or its confidence interval is wider than 160% of it.
+  NCHS data presentation standards for rates: a rate is statistically reliable when
+  its (effective) sample size is 10 or more and its 95% interval is no wider than
+  160% of it. See "Evaluation of the National Center for Health Statistics Data
+  Presentation Standards for Rates From Vital Statistics and Sample Surveys"
+  (NCHS, https://stacks.cdc.gov/view/cdc/123462), and Parker et al. (2017), NCHS
+  Data Presentation Standards for Proportions, Vital Health Stat 2(175), for the
+  effective-sample-size reasoning.
 * ``thin``: fewer than 20 events (``min_events``; the "unstable rate" flag of CDC's
-  WISQARS and NCHS vital statistics, which mark rates on fewer than 20 deaths as
-  unreliable); relative standard error of 30% or more (``max_rse``; the NCHS/NCHS
-  Health, United States reliability rule); a single distinct source
-  (``min_sources`` = 2); more than half the events with location coarser than the
-  region or dates coarser than the period (``max_coarse_share``); a source-mix change
-  above 50% against a baseline (``max_mix_change``).
+  WISQARS and of NCHS vital statistics reports, which call rates on fewer than 20
+  deaths unreliable); relative standard error of 30% or more (``max_rse``; the
+  NCHS reliability criterion that preceded the interval-based standards); a single
+  distinct source (``min_sources`` = 2); more than half the events with location
+  coarser than the region or dates coarser than the period (``max_coarse_share``);
+  a source-mix change above 50% against a baseline (``max_mix_change``).
 * ``uncovered``: outside the coverage window (``covered`` is False, or ``count`` is
   missing).
 
@@ -76,6 +80,8 @@ __all__ = [
     "source_activity",
     "estimate_dispersion",
     "window_measures",
+    "judge",
+    "exact_relative_width",
 ]
 
 logger = logging.getLogger(__name__)
@@ -96,10 +102,10 @@ class CoverageRules:
     ----------
     min_effective_events : float or None
         ``insufficient`` when effective events (events / dispersion) are below this.
-        Default 10 (NCHS data presentation standards for rates and counts).
+        Default 10 (NCHS data presentation standards for rates).
     max_relative_width : float or None
         ``insufficient`` when the exact interval's width divided by the count exceeds
-        this (1.6 = 160%; NCHS data presentation standards for rates and counts).
+        this (1.6 = 160%; NCHS data presentation standards for rates).
     min_events : float or None
         ``thin`` below this many events. Default 20 (CDC WISQARS / NCHS "unstable
         rate" flag).
@@ -395,6 +401,10 @@ def _fmt(x: float) -> str:
     return f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"
 
 
+def _n_events(x: float) -> str:
+    return "1 event" if x == 1 else f"{_fmt(x)} events"
+
+
 def judge(m: Mapping[str, Any], rules: CoverageRules) -> tuple[str, list[str]]:
     """Status and reasons from measures (as made by :func:`window_measures`).
 
@@ -427,7 +437,7 @@ def judge(m: Mapping[str, Any], rules: CoverageRules) -> tuple[str, list[str]]:
         else:
             hit(
                 "insufficient",
-                f"{_fmt(count)} events, fewer than {_fmt(rules.min_effective_events)}",
+                f"{_n_events(count)}, fewer than {_fmt(rules.min_effective_events)}",
             )
     if (
         count > 0
@@ -443,7 +453,7 @@ def judge(m: Mapping[str, Any], rules: CoverageRules) -> tuple[str, list[str]]:
     # (the thin count rules add nothing once a count rule found it insufficient)
     count_insufficient = status == "insufficient" or count == 0
     if not count_insufficient and rules.min_events is not None and count < rules.min_events:
-        hit("thin", f"{_fmt(count)} events, fewer than {_fmt(rules.min_events)}")
+        hit("thin", f"{_n_events(count)}, fewer than {_fmt(rules.min_events)}")
     if not count_insufficient and rules.max_rse is not None and m["rse"] >= rules.max_rse:
         rse = "infinite" if math.isinf(m["rse"]) else _pct(m["rse"], rules.max_rse)
         hit("thin", f"relative standard error {rse}, at least {_pct(rules.max_rse)}")
@@ -598,6 +608,12 @@ def gate(verdict: str, status: str) -> str:
 
     ``uncovered`` -> ``"not covered"``; ``thin`` or ``insufficient`` ->
     ``"inconclusive (thin coverage)"``; ``adequate`` -> ``verdict`` unchanged.
+
+    Every thin status withholds the verdict, "no significant change" included:
+    each thin rule names a way the reporting could produce the result (few events
+    cannot show a change; one outlet or a changed source mix can fake one or hide
+    one), and :func:`assess_window` only lets through the rules that apply to what
+    was tested.
     """
     if status not in _RANK:
         raise TrendsError(f"status={status!r} is not one of {', '.join(map(repr, STATUSES))}")
