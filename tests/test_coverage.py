@@ -493,3 +493,19 @@ def test_iraq_unknown_number_of_sources_is_unknown_not_single(iraq):
         dispersion=1,
     ).set_index(["region", "period"])["status"]
     assert (again == as_is).all()
+
+
+def test_two_rate_test_holds_its_level_by_simulation():
+    from trends.coverage_model import _two_rate_test
+
+    rng = np.random.default_rng(11)
+    y0 = rng.poisson(30 * 3, 2000)  # 3 sources x 30 events each, before
+    y1 = rng.poisson(30 * 2 * 1.5, 2000)  # 2 sources, 1.5 x the exposure, same rate
+    exact = np.array([_two_rate_test(a, b, 3.0, 3.0, 1.0)[1] for a, b in zip(y0, y1, strict=True)])
+    assert 0.03 < (exact < 0.05).mean() <= 0.05 + 2 * math.sqrt(0.05 * 0.95 / 2000)
+    # overdispersed counts (phi = 3) with the score test scaled by phi
+    n = 90 / 2.0
+    z0 = rng.negative_binomial(n, n / (n + 90), 2000)
+    z1 = rng.negative_binomial(n, n / (n + 90), 2000)
+    score = np.array([_two_rate_test(a, b, 1.0, 1.0, 3.0)[1] for a, b in zip(z0, z1, strict=True)])
+    assert abs((score < 0.05).mean() - 0.05) < 0.02

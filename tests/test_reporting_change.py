@@ -132,3 +132,17 @@ def test_source_activity_tells_reporting_from_real_change(region, suspected):
     cells = cells[cells["region"] == region]
     act = source_activity(cells[cells["period"] <= "2016-06"], cells[cells["period"] > "2016-06"])
     assert act["reporting_change_suspected"] is suspected
+
+
+@pytest.mark.xfail(
+    raises=ValueError,
+    reason="comparison._window_grid writes into a read-only array when cells carry "
+    "a 'covered' column (as count() output does); reported to the compare engineer",
+)
+def test_compare_accepts_a_covered_column():
+    cells = scenario_cells().assign(covered=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ThinCoverageWarning)
+        out = trends.compare(cells, before=BEFORE, after=AFTER).set_index("region")
+    assert out.loc["true halving", "verdict"] == "decrease"
+    assert out.loc["lost, two left", "verdict"] == "inconclusive (thin coverage)"
