@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 
 from . import registry
+from .fetch import fetch
 from .incidents import Incidents, SourceInfo, make_ledger
 
-__all__ = ["simulate", "DEMO_NAME", "registry"]
+__all__ = ["simulate", "DEMO_NAME", "registry", "fetch"]
 
 DEMO_NAME = "trends demo data (synthetic)"
 _COUNTRY = "Synthetica (synthetic)"
