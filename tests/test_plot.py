@@ -59,8 +59,9 @@ def test_rates_small_multiples(tables) -> None:
     points = next(layer for layer in spec["spec"]["layer"] if layer["mark"]["type"] == "point")
     scale = points["encoding"]["fill"]["scale"]
     fills = dict(zip(scale["domain"], scale["range"], strict=True))
-    assert fills["thin: too few events or sources (hollow)"] == "#ffffff"
-    assert fills["insufficient (grey)"] == "#b0b0b0"
+    assert fills["thin"] == "#ffffff" and fills["insufficient"] == "#b0b0b0"
+    assert fills["adequate"] == "#1d3557"
+    assert "too few events or sources (hollow)" in points["encoding"]["fill"]["legend"]["labelExpr"]
     # joinpoints: fitted segments for Aleppo only, a rule at 2018-03
     assert data.loc[data["region"] == "Aleppo", "fitted"].notna().all()
     assert data.loc[data["region"] != "Aleppo", "fitted"].isna().all()
@@ -70,7 +71,7 @@ def test_rates_small_multiples(tables) -> None:
 
 def test_rates_without_coverage_says_not_assessed(tables) -> None:
     data = _data(plot.rates(tables["rates"]))
-    assert set(data["coverage"]) == {"not assessed (filled)", "uncovered"}
+    assert set(data["status"]) == {"unknown", "uncovered"}
     assert (data.loc[data["count"].notna(), "status"] == "unknown").all()
 
 

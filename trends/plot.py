@@ -120,7 +120,7 @@ def _coverage_columns(table: pd.DataFrame, coverage: pd.DataFrame | None) -> pd.
     out = table.copy()
     if coverage is not None:
         _need(coverage, ["region", "period", "status"], "coverage")
-        cov = coverage[["region", "period", "status"]].copy()
+        cov = _plain(coverage)[["region", "period", "status"]].copy()
         cov["reasons"] = coverage["reasons"] if "reasons" in coverage.columns else ""
         cov["region"] = cov["region"].astype(str)
         cov["period"] = cov["period"].astype(str)
@@ -203,26 +203,42 @@ def segment_fit(series: pd.DataFrame, breaks: Sequence[pd.Timestamp]) -> np.ndar
 
 def _fitted_column(table: pd.DataFrame, joinpoints: pd.DataFrame | None) -> pd.DataFrame:
     """Add ``fitted`` (joinpoint segments) and ``joinpoint`` (bool) per cell."""
-    out = table.copy()
-    out["fitted"] = np.nan
-    out["joinpoint"] = False
-    if joinpoints is None or len(joinpoints) == 0:
-        return out
-    _need(joinpoints, ["region", "segment", "segment_start"], "joinpoints")
-    jp = joinpoints.copy()
-    jp["region"] = jp["region"].astype(str)
-    jp = jp[pd.to_numeric(jp["segment"], errors="coerce").notna()]
-    for region, segs in jp.groupby("region", sort=True):
-        rows = out.index[out["region"] == region]
-        if len(rows) == 0 or "count" not in out.columns:
-            continue
-        segs = segs.sort_values("segment")
-        breaks = list(pd.to_datetime(segs["segment_start"]).iloc[1:])
-        series = out.loc[rows].sort_values("period_start")
-        out.loc[series.index, "fitted"] = segment_fit(series, breaks)
-        starts = pd.to_datetime(series["period_start"])
-        for b in breaks:
-            out.loc[starts.index[starts == pd.Timestamp(b)], "joinpoint"] = True
+    out = table.sort_values(["region", "period_start"], kind="stable").reset_index(drop=True)
+    fitted = np.full(len(out), np.nan)
+    marked = np.zeros(len(out), dtype=bool)
+    if joinpoints is not None and len(joinpoints) and "count" in out.columns:
+        _need(joinpoints, ["region", "segment", "segment_start"], "joinpoints")
+        jp = _plain(joinpoints)
+        jp = jp[pd.to_numeric(jp["segment"], errors="coerce").notna()]
+        jp = jp.assign(region=jp["region"].astype(str)).sort_values(["region", "segment"])
+        breaks_of = {
+            region: list(pd.to_datetime(segs["segment_start"]).iloc[1:])
+            for region, segs in jp.groupby("region", sort=True)
+        }
+        regions = out["region"].astype(str).to_numpy()
+        for region, rows in pd.Series(np.arange(len(out))).groupby(regions):
+            if region not in breaks_of:
+                continue
+            idx = rows.to_numpy()
+            series = out.iloc[idx]
+            fitted[idx] = segment_fit(series, breaks_of[region])
+            starts = series["period_start"].to_numpy()
+            for b in breaks_of[region]:
+                marked[idx[starts == np.datetime64(pd.Timestamp(b))]] = True
+    return out.assign(fitted=fitted, joinpoint=marked)
+
+
+def _round(value: float, digits: int = 4) -> float:
+    """``value`` to ``digits`` significant digits (NaN stays NaN)."""
+    if not np.isfinite(value) or value == 0:
+        return value
+    return round(value, digits - 1 - int(np.floor(np.log10(abs(value)))))
+
+
+def _plain(table: pd.DataFrame) -> pd.DataFrame:
+    """A shallow copy without ``attrs`` (pandas deep-copies attrs on every operation)."""
+    out = table.copy(deep=False)
+    out.attrs = {}
     return out
 
 
@@ -233,8 +249,8 @@ def rates(
     joinpoints: pd.DataFrame | None = None,
     sort: str | Sequence[str] = "total",
     columns: int = 4,
-    width: int = 190,
-    height: int = 110,
+    width: int = 215,
+    height: int = 120,
     title: str | None = None,
 ) -> alt.FacetChart:
     """Small multiples of the rate by period, one panel per region.
@@ -269,15 +285,16 @@ def rates(
     altair.FacetChart
     """
     _need(rates, ["region", "period", "count", "rate", "rate_low", "rate_high"], "rates")
-    data = _period_dates(rates)
+    data = _period_dates(_plain(rates))
     data = _coverage_columns(data, coverage)
     data = _fitted_column(data, joinpoints)
     data.loc[data["status"] == "uncovered", ["rate", "rate_low", "rate_high"]] = np.nan
-    data["coverage"] = data["status"].map(lambda s: _POINT_STYLE.get(s, (s, _LINE))[0])
+    for col in ("rate", "rate_low", "rate_high", "fitted"):  # 4 digits: a smaller page
+        data[col] = [_round(v) for v in data[col].to_numpy(dtype=float)]
     order = _region_order(data, sort)
     keep = [
         "region", "period", "period_start", "period_end", "count", "rate", "rate_low",
-        "rate_high", "status", "reasons", "coverage", "fitted", "joinpoint",
+        "rate_high", "status", "reasons", "fitted", "joinpoint",
     ]  # fmt: skip
     data = data[keep].sort_values(["region", "period_start"], kind="stable")
     data["region"] = data["region"].astype(str)
@@ -306,14 +323,20 @@ def rates(
         y=alt.Y("rate_low:Q", title=None), y2="rate_high:Q"
     )
     line = base.mark_line(color=_LINE, strokeWidth=1.4, invalid=_BREAK).encode(y="rate:Q")
-    styles = [s for s in _POINT_STYLE.values() if s[0] in set(data["coverage"])]
+    shown = [s for s in _POINT_STYLE if s in set(data["status"])]
+    labels = "{" + ", ".join(f"{s!r}: {_POINT_STYLE[s][0]!r}" for s in shown) + "}"
     points = base.mark_point(filled=True, size=16, stroke=_LINE, strokeWidth=0.8).encode(
         y="rate:Q",
         fill=alt.Fill(
-            "coverage:N",
+            "status:N",
             title="Cell coverage",
-            scale=alt.Scale(domain=[s[0] for s in styles], range=[s[1] for s in styles]),
-            legend=alt.Legend(orient="top", symbolStrokeColor=_LINE, labelLimit=400),
+            scale=alt.Scale(domain=shown, range=[_POINT_STYLE[s][1] for s in shown]),
+            legend=alt.Legend(
+                orient="top",
+                symbolStrokeColor=_LINE,
+                labelLimit=400,
+                labelExpr=f"{labels}[datum.label] || datum.label",
+            ),
         ),
         tooltip=tooltip,
     )
@@ -370,7 +393,7 @@ def coverage(
     altair.Chart
     """
     _need(coverage, ["region", "period", "status"], "coverage")
-    data = _period_dates(coverage)
+    data = _period_dates(_plain(coverage))
     data["reasons"] = data["reasons"].map(reasons_text) if "reasons" in data.columns else ""
     if "count" not in data.columns:
         data["count"] = np.nan
@@ -420,7 +443,7 @@ def _forest(
     width: int,
     title: str | None,
 ) -> alt.LayerChart:
-    data = table.copy()
+    data = _plain(table)
     data["region"] = data["region"].astype(str)
     data["verdict"] = data["verdict"].astype(str)
     cols = ["region", estimate, low, high, "verdict"]

@@ -7,6 +7,7 @@ only read a :class:`Results`; they never compute statistics.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 from collections import Counter
@@ -42,6 +43,19 @@ class Results:
     ledger: pd.DataFrame | None = None
     filters: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # steps that could not run, and why
+
+    def plain(self) -> Results:
+        """A shallow copy whose tables carry no ``attrs`` (which pandas deep-copies on
+        every operation: slow with joinpoint fits); the period kind is kept."""
+        period = self.period
+        tables = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, pd.DataFrame):
+                value = value.copy(deep=False)
+                value.attrs = {"period": period} if f.name == "cells" else {}
+            tables[f.name] = value
+        return dataclasses.replace(self, **tables)
 
     @property
     def period(self) -> str:

@@ -128,6 +128,7 @@ def report(
 
 def render(res: Results, *, title: str | None = None, timestamp: str | None = None) -> Page:
     """Build the page of a :class:`Results`, section by section (nothing is written)."""
+    res = res.plain()
     page = Page(title=title or _default_title(res))
     page.subtitle = esc(_subtitle(res))
     header_section(page, res)

@@ -121,7 +121,7 @@ def table(
     frame: pd.DataFrame,
     columns: Sequence[Column],
     *,
-    row_class: Callable[[pd.Series], str] | None = None,
+    row_class: Callable[[dict[str, Any]], str] | None = None,
     sortable: bool = True,
     caption: str | None = None,
 ) -> str:
@@ -132,7 +132,7 @@ def table(
         label = f'<button type="button">{esc(col.title)}</button>' if sortable else esc(col.title)
         head.append(f'<th scope="col"{cls}>{label}</th>')
     body = []
-    for _, row in frame.iterrows():
+    for row in frame.to_dict("records"):
         cells = []
         for col in columns:
             value = row.get(col.name)

@@ -299,7 +299,7 @@ def rates_section(page: Page, res: Results) -> None:
     page.add("rates", "Rates by region", page.chart("rates", chart, caption))
 
 
-def _verdict_row(row: pd.Series) -> str:
+def _verdict_row(row: dict) -> str:
     return f"row-v-{slug(row.get('verdict', ''))}"
 
 
@@ -415,6 +415,7 @@ def coverage_section(page: Page, res: Results) -> None:
     rules = _rules_of(res)
     if rules:
         body += f'<p class="note">Thresholds: {rules}.</p>'
+    body += f"<h3>By region</h3>{_coverage_by_region(res)}"
     flagged = cov[cov["status"] != "adequate"].copy()
     if len(flagged):
         flagged["why"] = flagged["reasons"].map(plot.reasons_text)
@@ -438,6 +439,20 @@ def coverage_section(page: Page, res: Results) -> None:
     else:
         body += "<p>The data name no outlets, so source shares are unknown.</p>"
     page.add("coverage", "Coverage", body)
+
+
+def _coverage_by_region(res: Results) -> str:
+    """Cells of each status per region, and the top outlet's share of its events."""
+    cov = res.coverage.assign(region=res.coverage["region"].astype(str))
+    counts = pd.crosstab(cov["region"], cov["status"])
+    statuses = ["adequate", "thin", "insufficient", "uncovered"]
+    counts = counts.reindex(columns=statuses, fill_value=0)
+    counts["events"] = cov.groupby("region")["count"].sum(min_count=1)
+    counts = counts.reset_index().sort_values(["events", "region"], ascending=[False, True])
+    columns = [Column("region", "Region", sort=True), Column("events", "Events", fmt_num, True)]
+    word = PERIOD_WORD[res.period]
+    columns += [Column(s, f"{s.capitalize()} {word}s", fmt_num, True) for s in statuses]
+    return table(counts, columns)
 
 
 def _rules_of(res: Results) -> str:
