@@ -279,10 +279,10 @@ def test_summary_words(page_html: str) -> None:
     text = re.sub(r"<[^>]+>", "", summary)
     assert "events rose significantly in 1 of 5 regions: Idlib (rate ratio 1.55, 95% CI" in text
     assert "fell significantly in 1 of 5 regions: Aleppo (rate ratio 0.62" in text
-    assert "Withheld for thin coverage" in text
-    assert "comparison: 8 events, fewer than 20" in text
-    assert "Not covered" in text
-    assert "Tartus &amp; &lt;b&gt;Co&lt;/b&gt; (comparison)" in text
+    assert "No significant change in 1 region; withheld for thin coverage in 1 region;" in text
+    assert "The comparison is withheld for thin coverage in 1 region (&lt;img src=x" in text
+    assert "Commonest reasons: fewer than 20 events (1 region)." in text
+    assert "No comparison is possible in Tartus &amp; &lt;b&gt;Co&lt;/b&gt;:" in text
     assert "Coverage:" in text and "region-months" in text
     assert "SOHR" in text
 
@@ -320,6 +320,21 @@ def test_figures_saved(results: Results, tmp_path: Path) -> None:
     assert svg.startswith("<svg") and "&lt;img src=x onerror=alert(1)&gt;" in svg
     png = save_figures(page, tmp_path / "png", formats=("png",))[0]
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_reason_kinds() -> None:
+    from trends.reporting.sections import reason_kind
+
+    assert reason_kind("before: 5.1 effective events (dispersion 4.67), fewer than 10") == (
+        "fewer than 10 effective events"
+    )
+    assert reason_kind("after: relative width of the exact interval 528%, above 160%") == (
+        "relative width of the exact interval above 160%"
+    )
+    assert reason_kind("after: 1 distinct source (SOHR)") == "a single source"
+    assert reason_kind("6 of 36 periods outside the data set's coverage") == (
+        "periods outside the data set's coverage"
+    )
 
 
 def test_template_found_from_source_tree() -> None:

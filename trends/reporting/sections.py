@@ -9,6 +9,7 @@ results and the options actually used; every value from the data is escaped.
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 import pandas as pd
@@ -165,13 +166,36 @@ def summary_section(page: Page, res: Results) -> None:
         paras.append(_comparison_words(res.comparison, res, level))
     if res.trend is not None:
         paras.append(_trend_words(res.trend, res, level))
-    withheld = _withheld_words(res)
-    if withheld:
-        paras.append(withheld)
+    paras.append(_withheld_words(res))
     paras.append(_coverage_words(res))
     paras += [esc(n) for n in res.notes]
     body = "".join(f"<p>{p}</p>" for p in paras if p)
     page.add("summary", "Summary", f'<div class="summary">{body}</div>')
+
+
+def _verdict_counts(frame: pd.DataFrame, up: set[str], down: set[str]) -> dict[str, int]:
+    v = frame["verdict"].astype(str)
+    return {
+        "up": int(v.isin(up).sum()),
+        "down": int(v.isin(down).sum()),
+        "held": int((v == WITHHELD).sum()),
+        "uncovered": int((v == NOT_COVERED).sum()),
+    }
+
+
+def _judged_tail(counts: dict[str, int], flat: int, flat_words: str) -> str:
+    """The sentence after the rises and falls: no change, withheld, not covered."""
+    rest = []
+    if flat:
+        rest.append(f"{flat_words} in {plural(flat, 'region')}")
+    if counts["held"]:
+        rest.append(f"withheld for thin coverage in {plural(counts['held'], 'region')}")
+    if counts["uncovered"]:
+        rest.append(f"not covered in {plural(counts['uncovered'], 'region')}")
+    if not rest:
+        return ""
+    text = "; ".join(rest)
+    return text[0].upper() + text[1:] + "."
 
 
 def _comparison_words(cmp: pd.DataFrame, res: Results, level: str) -> str:
@@ -179,7 +203,8 @@ def _comparison_words(cmp: pd.DataFrame, res: Results, level: str) -> str:
     n = len(cmp)
     up = cmp[cmp["verdict"].isin(RISE)].sort_values("rate_ratio", ascending=False)
     down = cmp[cmp["verdict"].isin(FALL)].sort_values("rate_ratio")
-    flat = cmp[cmp["verdict"] == "no significant change"]
+    counts = _verdict_counts(cmp, RISE, FALL)
+    flat = int((cmp["verdict"] == "no significant change").sum())
     parts = [f"<strong>{after} against {before}:</strong>"]
     if len(up):
         parts.append(
@@ -193,10 +218,9 @@ def _comparison_words(cmp: pd.DataFrame, res: Results, level: str) -> str:
             f"{names([_ratio_phrase(r, level) for _, r in down.iterrows()])}."
         )
     if not len(up) and not len(down):
-        parts.append(f"no region shows a significant change ({n} compared).")
-    if len(flat):
-        parts.append(f"No significant change in {plural(len(flat), 'region')}.")
-    return " ".join(parts)
+        parts.append(f"no significant rise or fall in any of the {n} regions.")
+    parts.append(_judged_tail(counts, flat, "no significant change"))
+    return " ".join(p for p in parts if p)
 
 
 def _trend_words(tr: pd.DataFrame, res: Results, level: str) -> str:
@@ -204,7 +228,8 @@ def _trend_words(tr: pd.DataFrame, res: Results, level: str) -> str:
     n = len(tr)
     up = tr[tr["verdict"] == "rising"].sort_values("apc", ascending=False)
     down = tr[tr["verdict"] == "falling"].sort_values("apc")
-    flat = tr[tr["verdict"] == "stable"]
+    counts = _verdict_counts(tr, {"rising"}, {"falling"})
+    flat = int((tr["verdict"] == "stable").sum())
     parts = [f"<strong>Trend over the whole series</strong> (events per {word}):"]
     if len(up):
         parts.append(
@@ -217,42 +242,64 @@ def _trend_words(tr: pd.DataFrame, res: Results, level: str) -> str:
             f"{names([_apc_phrase(r, level) for _, r in down.iterrows()])}."
         )
     if not len(up) and not len(down):
-        parts.append(f"no region shows a significant trend ({n} tested).")
-    if len(flat):
-        parts.append(f"Stable in {plural(len(flat), 'region')}.")
-    return " ".join(parts)
+        parts.append(f"no significant trend in any of the {n} regions.")
+    parts.append(_judged_tail(counts, flat, "stable"))
+    return " ".join(p for p in parts if p)
+
+
+_COMPARATOR = re.compile(r",\s*(fewer than|above|below|at least|at most|more than)\b")
+
+
+def reason_kind(reason: str) -> str:
+    """The rule behind a coverage reason, without its numbers, to tally reasons.
+
+    ``'before: 5.1 effective events (dispersion 4.67), fewer than 10'`` ->
+    ``'fewer than 10 effective events'``.
+    """
+    text = re.sub(r"^(before|after|baseline):\s*", "", reason.strip())
+    text = re.sub(r"\s*\([^)]*\)", "", text)
+    match = _COMPARATOR.search(text)
+    if match:
+        subject = re.sub(r"(?<![\w])[\d.,]+%?(?![\w])", "", text[: match.start()]).strip()
+        limit = text[match.start() + 1 :].strip()
+        if limit.startswith("fewer than") and subject.endswith("events"):
+            return f"{limit} {subject}"  # 'fewer than 20 events'
+        return f"{subject} {limit}".strip()
+    if re.match(r"^1 distinct source", text):
+        return "a single source"
+    text = re.sub(r"^[\d.]+% of ", "most ", text)
+    text = re.sub(r"^[\d,]+ of [\d,]+ ", "", text)
+    return re.sub(r":.*$", "", text).strip()
 
 
 def _withheld_words(res: Results) -> str:
-    """Which verdicts are withheld or impossible, and why, region by region."""
-    held: dict[str, list[str]] = {}
-    uncovered: dict[str, list[str]] = {}
+    """Which verdicts are withheld or impossible, and why, tallied by rule."""
+    parts = []
     for what, frame in (("comparison", res.comparison), ("trend", res.trend)):
         if frame is None:
             continue
-        for _, row in frame.iterrows():
-            reason = _reasons(row)
-            if row["verdict"] == WITHHELD:
-                held.setdefault(str(row["region"]), []).append(
-                    f"{what}: {reason}" if reason else what
-                )
-            elif row["verdict"] == NOT_COVERED:
-                uncovered.setdefault(str(row["region"]), []).append(what)
-    parts = []
-    if held:
-        items = [f"{esc(r)} ({esc('; '.join(v))})" for r, v in sorted(held.items())]
-        parts.append(
-            f"<strong>Withheld for thin coverage</strong> in {plural(len(held), 'region')} "
-            "(the estimates are shown, but the reporting is too thin to call a change): "
-            + names(items, limit=12)
-            + "."
-        )
-    if uncovered:
-        items = [f"{esc(r)} ({esc(', '.join(v))})" for r, v in sorted(uncovered.items())]
-        parts.append(
-            f"<strong>Not covered</strong>: the source does not cover "
-            f"{names(items)}, so no verdict is possible there."
-        )
+        held = frame[frame["verdict"] == WITHHELD]
+        if len(held):
+            kinds: dict[str, int] = {}
+            for _, row in held.iterrows():
+                for kind in dict.fromkeys(reason_kind(r) for r in _reasons(row).split("; ")):
+                    if kind:
+                        kinds[kind] = kinds.get(kind, 0) + 1
+            tally = sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))[:4]
+            why = "; ".join(f"{esc(k)} ({plural(v, 'region')})" for k, v in tally)
+            regions = names([esc(r) for r in held["region"].astype(str)])
+            parts.append(
+                f"<strong>The {what} is withheld for thin coverage</strong> in "
+                f"{plural(len(held), 'region')} ({regions}): the estimates are shown, but "
+                f"the reporting is too thin to call a change. Commonest reasons: {why}."
+            )
+        uncovered = frame[frame["verdict"] == NOT_COVERED]
+        if len(uncovered):
+            regions = names([esc(r) for r in uncovered["region"].astype(str)])
+            parts.append(
+                f"<strong>No {what} is possible</strong> in {regions}: the source does not "
+                "cover the periods needed."
+            )
     return " ".join(parts)
 
 
