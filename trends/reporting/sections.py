@@ -162,6 +162,7 @@ def summary_section(page: Page, res: Results) -> None:
     """The findings in sentences an analyst can paste into a brief."""
     level = level_pct(res)
     paras: list[str] = []
+    tiles = _tiles(res)
     if res.comparison is not None:
         paras.append(_comparison_words(res.comparison, res, level))
     if res.trend is not None:
@@ -170,7 +171,36 @@ def summary_section(page: Page, res: Results) -> None:
     paras.append(_coverage_words(res))
     paras += [esc(n) for n in res.notes]
     body = "".join(f"<p>{p}</p>" for p in paras if p)
-    page.add("summary", "Summary", f'<div class="summary">{body}</div>')
+    page.add("summary", "Summary", f'{tiles}<div class="summary">{body}</div>')
+
+
+def _tiles(res: Results) -> str:
+    """Verdict counts at a glance: one row of tiles per analysis."""
+    rows = []
+    periods = res.cells.sort_values("period_start")["period"].astype(str)
+    when = {
+        "Comparison": f"{window_text(res.options['after'])} vs {window_text(res.options['before'])}",
+        "Trend": f"{esc(periods.iloc[0])} to {esc(periods.iloc[-1])}",
+    }
+    for what, frame, words in (
+        ("Comparison", res.comparison, ("increase", "decrease", "no significant change")),
+        ("Trend", res.trend, ("rising", "falling", "stable")),
+    ):
+        if frame is None:
+            continue
+        verdicts = frame["verdict"].astype(str)
+        tiles = []
+        for word in (*words, WITHHELD, NOT_COVERED):
+            n = int((verdicts == word).sum())
+            if n or word in words[:2]:
+                label = "withheld (thin coverage)" if word == WITHHELD else word
+                tiles.append(
+                    f'<div class="tile t-{slug(word)}"><span class="n">{n}</span>'
+                    f'<span class="w">{esc(label)}</span></div>'
+                )
+        label = f'<span class="what">{what}<small>{when[what]}</small></span>'
+        rows.append(f'<div class="tiles">{label}{"".join(tiles)}</div>')
+    return "".join(rows)
 
 
 def _verdict_counts(frame: pd.DataFrame, up: set[str], down: set[str]) -> dict[str, int]:
