@@ -1,0 +1,435 @@
+"""trends.compare: agreement with R and statsmodels, dispersion, coverage, bad input."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from trends.comparison import _bh, compare, two_sample_rates
+from trends.errors import CellsError, DispersionWarning, ThinCoverageWarning, TrendsError
+
+MONTHS = [f"2016-{m:02d}" for m in range(1, 13)]
+H1, H2 = ("2016-01", "2016-06"), ("2016-07", "2016-12")
+
+
+def _quiet(*args, **kwargs) -> pd.DataFrame:
+    """compare() with its warnings silenced (tests that do not test them)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ThinCoverageWarning)
+        warnings.simplefilter("ignore", DispersionWarning)
+        return compare(*args, **kwargs)
+
+
+def _cells(counts: dict[str, list[float]], months=MONTHS, **extra) -> pd.DataFrame:
+    rows = []
+    for region, series in counts.items():
+        for month, count in zip(months, series, strict=True):
+            rows.append({"region": region, "period": month, "count": count, **extra})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- R
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("series", ["iraq", "agona"])
+def test_exact_cond_equals_r_poisson_test(reference_dir, series):
+    # R 4.2.2, r_reference.R: poisson.test(c(count1, count2), c(exposure1, exposure2))
+    # -> p.value, estimate, conf.int; NA where count1 + count2 == 0.
+    ref = pd.read_csv(reference_dir / series / "poisson_test_2sample.csv")
+    n = len(ref)
+    regions = [f"r{i:03d}" for i in range(n)]
+    cells = pd.DataFrame(
+        {
+            "region": regions * 2,
+            "period": ["2016-01"] * n + ["2016-02"] * n,
+            # R's first sample is our *after* window: rate_ratio = after / before
+            "count": np.r_[ref["count2"], ref["count1"]],
+            "exposure": np.r_[ref["exposure2"], ref["exposure1"]],
+        }
+    )
+    res = _quiet(
+        cells,
+        before=("2016-01", "2016-01"),
+        after=("2016-02", "2016-02"),
+        method="exact-cond",
+        dispersion=1,
+    )
+    res = res.set_index("region").loc[regions]
+    for ours, theirs in [
+        ("pvalue", "pvalue"),
+        ("rate_ratio", "rate_ratio"),
+        ("rr_low", "rr_lower"),
+        ("rr_high", "rr_upper"),
+    ]:
+        got, want = res[ours].to_numpy(float), ref[theirs].to_numpy(float)
+        assert np.array_equal(np.isnan(got), np.isnan(want)), ours
+        assert np.array_equal(np.isinf(got), np.isinf(want)), ours
+        ok = np.isfinite(want)
+        np.testing.assert_allclose(got[ok], want[ok], rtol=1e-9, atol=1e-12, err_msg=ours)
+    # R's NA rows (no events in either window) say why here
+    empty = ref["count1"].add(ref["count2"]).eq(0).to_numpy()
+    if empty.any():
+        assert res["notes"][empty].str.contains("no events in either window").all()
+        assert (res["verdict"][empty] == "inconclusive (thin coverage)").all()
+
+
+# --------------------------------------------------------------------------- statsmodels
+
+
+@pytest.fixture(scope="module")
+def random_pairs():
+    rng = np.random.default_rng(20240611)
+    x1 = rng.integers(0, 60, 60).astype(float)
+    x2 = rng.integers(1, 60, 60).astype(float)
+    e1 = rng.choice([28.0, 30.0, 31.0, 90.0, 365.0], 60)
+    e2 = rng.choice([28.0, 30.0, 31.0, 90.0, 365.0], 60)
+    return x1, e1, x2, e2
+
+
+@pytest.mark.parametrize(
+    "ours, theirs",
+    [("score", "score"), ("exact-cond", "exact-cond"), ("mid-p", "cond-midp"), ("etest", "etest")],
+)
+def test_pvalues_equal_statsmodels(random_pairs, ours, theirs):
+    from statsmodels.stats.rates import test_poisson_2indep
+
+    x1, e1, x2, e2 = random_pairs
+    got = two_sample_rates(x1, e1, x2, e2, method=ours)["pvalue"]
+    want = [
+        test_poisson_2indep(int(a), b, int(c), d, method=theirs).pvalue
+        for a, b, c, d in zip(x1, e1, x2, e2, strict=True)
+    ]
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+def test_intervals_equal_statsmodels(random_pairs):
+    from statsmodels.stats.rates import confint_poisson_2indep
+
+    x1, e1, x2, e2 = random_pairs
+    got = two_sample_rates(x1, e1, x2, e2, method="score")
+    pos = x1 > 0  # statsmodels' score root search fails at a zero count
+    ci = np.array(
+        [
+            confint_poisson_2indep(a, b, c, d, method="score")
+            for a, b, c, d in zip(x1[pos], e1[pos], x2[pos], e2[pos], strict=True)
+        ]
+    )
+    # statsmodels solves numerically (tolerance ~1e-7); ours is the closed form
+    np.testing.assert_allclose(got["rr_low"][pos], ci[:, 0], rtol=1e-5)
+    np.testing.assert_allclose(got["rr_high"][pos], ci[:, 1], rtol=1e-5)
+    assert np.all(got["rr_low"][~pos] == 0) and np.all(np.isfinite(got["rr_high"][~pos]))
+    low, high = confint_poisson_2indep(
+        x1[pos], e1[pos], x2[pos], e2[pos], compare="diff", method="mover", method_mover="jeff"
+    )
+    np.testing.assert_allclose(got["rd_low"][pos], low, rtol=1e-9)
+    np.testing.assert_allclose(got["rd_high"][pos], high, rtol=1e-9)
+
+
+def test_qvalue_is_benjamini_hochberg():
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.random.default_rng(3).uniform(size=50) ** 3
+    np.testing.assert_allclose(_bh(p), multipletests(p, method="fdr_bh")[1], rtol=1e-12)
+    with_nan = np.r_[p[:5], np.nan]
+    np.testing.assert_allclose(_bh(with_nan)[:5], multipletests(p[:5], method="fdr_bh")[1])
+    assert np.isnan(_bh(with_nan)[5])
+
+
+# --------------------------------------------------------------------------- dispersion
+
+
+def test_window_dispersion_equals_quasipoisson_glm():
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(5)
+    counts = rng.negative_binomial(5, 5 / 35, 12).astype(float)
+    cells = _cells({"A": list(counts)})
+    res = _quiet(cells, before=H1, after=H2)
+    exposure = pd.Series(pd.PeriodIndex(MONTHS, freq="M").days_in_month.astype(float))
+    design = np.c_[np.ones(12), np.r_[np.zeros(6), np.ones(6)]]
+    fit = sm.GLM(
+        counts, design, family=sm.families.Poisson(), offset=np.log(exposure.to_numpy())
+    ).fit(scale="X2")
+    assert res["dispersion"].iloc[0] == pytest.approx(fit.scale, rel=1e-9)
+    assert res["dispersion_df"].iloc[0] == 10
+    assert res["dispersion_source"].iloc[0] == "windows"
+    assert res["reference"].iloc[0] == "F(1, 10)"
+    assert res["method"].iloc[0] == "score"
+    # the score statistic scaled by the dispersion, referred to F(1, 10)
+    from scipy import stats
+
+    z = res["statistic"].iloc[0]
+    assert res["pvalue"].iloc[0] == pytest.approx(stats.f.sf(z**2, 1, 10), rel=1e-12)
+
+
+def test_yearly_cells_take_dispersion_from_series_or_fall_back():
+    years = [str(y) for y in range(2000, 2016)]
+    rng = np.random.default_rng(9)
+    cells = pd.DataFrame(
+        {"region": "A", "period": years, "count": rng.poisson(200, len(years)).astype(float)}
+    )
+    res = _quiet(cells, before=("2013", "2013"), after=("2014", "2015"))
+    assert res["dispersion_source"].iloc[0] == "series"
+    assert res["dispersion_df"].iloc[0] == len(years) - 6  # 16 years in 6 blocks
+    short = cells[cells["period"] >= "2012"]
+    with pytest.warns(DispersionWarning, match="1 of 1 regions"):
+        res = compare(short, before=("2013", "2013"), after=("2014", "2014"))
+    row = res.iloc[0]
+    assert row["dispersion"] == 1 and row["dispersion_source"] == "none (1 used)"
+    assert "dispersion could not be estimated" in row["notes"]
+    assert row["reference"] == "normal" and np.isfinite(row["pvalue"])
+
+
+def test_zero_dispersion_estimate_is_not_used():
+    cells = _cells({"A": [30] * 6 + [40] * 6}, exposure=30.0)  # counts at their means
+    with pytest.warns(DispersionWarning):
+        row = compare(cells, before=H1, after=H2, rules="lenient").iloc[0]
+    assert row["dispersion"] == 1 and row["dispersion_source"] == "none (1 used)"
+    assert "exactly proportional to exposure" in row["notes"]
+    assert 0 < row["pvalue"] < 0.05
+
+
+def test_fixed_dispersion_scales_the_test():
+    cells = _cells({"A": [30] * 6 + [40] * 6})
+    one = _quiet(cells, before=H1, after=H2, dispersion=1).iloc[0]
+    three = _quiet(cells, before=H1, after=H2, dispersion=3).iloc[0]
+    assert three["statistic"] == pytest.approx(one["statistic"] / np.sqrt(3))
+    assert three["rate_ratio"] == one["rate_ratio"]
+    assert three["rr_high"] - three["rr_low"] > one["rr_high"] - one["rr_low"]
+    assert one["dispersion_source"] == "fixed" and np.isinf(one["dispersion_df"])
+
+
+# --------------------------------------------------------------------------- rows
+
+
+def test_result_columns_and_parameters_recorded():
+    rng = np.random.default_rng(1)
+    cells = _cells({r: list(rng.poisson(40, 12)) for r in "ABC"})
+    res = _quiet(cells, before=H1, after=H2, alpha=0.1, level=0.9)
+    for col in [
+        "region", "count_before", "count_after", "exposure_before", "exposure_after",
+        "rate_ratio", "rr_low", "rr_high", "rate_diff", "rd_low", "rd_high", "pvalue",
+        "qvalue", "method", "dispersion", "coverage", "coverage_reasons", "verdict",
+        "n_sources_before", "n_sources_after", "events_per_source_before",
+        "events_per_source_after", "reporting_change_suspected", "notes",
+    ]:  # fmt: skip
+        assert col in res.columns, col
+    assert list(res["region"]) == ["A", "B", "C"]
+    assert (res["alpha"] == 0.1).all() and (res["level"] == 0.9).all()
+    assert (res["before"] == "2016-01..2016-06").all()
+    assert res["exposure_before"].iloc[0] == 182 and res["exposure_after"].iloc[0] == 184
+
+
+def test_windows_as_dates_and_years():
+    rng = np.random.default_rng(2)
+    months = [f"{y}-{m:02d}" for y in (2015, 2016) for m in range(1, 13)]
+    cells = _cells({"A": list(rng.poisson(30, 24))}, months=months)
+    by_year = _quiet(cells, before=("2015", "2015"), after=("2016", "2016"))
+    by_date = _quiet(cells, before=("2015-01-01", "2015-12-31"), after=("2016-01-15", "2016-12"))
+    by_label = _quiet(cells, before=("2015-01", "2015-12"), after=("2016-01", "2016-12"))
+    pd.testing.assert_frame_equal(by_year, by_label)
+    pd.testing.assert_frame_equal(by_date, by_label)
+
+
+def test_clear_change_is_found_and_verdicts_follow_qvalue():
+    rng = np.random.default_rng(4)
+    series = {
+        "up": list(rng.poisson(40, 6)) + list(rng.poisson(80, 6)),
+        "down": list(rng.poisson(80, 6)) + list(rng.poisson(40, 6)),
+        "flat": list(rng.poisson(60, 12)),
+    }
+    res = _quiet(_cells(series), before=H1, after=H2).set_index("region")
+    assert res.loc["up", "verdict"] == "increase"
+    assert res.loc["down", "verdict"] == "decrease"
+    assert res.loc["flat", "verdict"] == "no significant change"
+    assert (res["qvalue"] >= res["pvalue"]).all()
+
+
+def test_zero_counts_give_finite_intervals_and_reasons():
+    cells = _cells({"none_before": [0] * 6 + [5] * 6, "all_zero": [0] * 12, "ok": [20] * 12})
+    res = _quiet(cells, before=H1, after=H2, dispersion=1).set_index("region")
+    row = res.loc["none_before"]
+    assert np.isinf(row["rate_ratio"]) and row["rr_low"] > 0 and np.isinf(row["rr_high"])
+    assert row["pvalue"] < 0.001 and np.isfinite(row["rd_low"]) and np.isfinite(row["rd_high"])
+    assert "no events before" in row["notes"]
+    row = res.loc["all_zero"]
+    assert np.isnan(row["rate_ratio"]) and np.isnan(row["pvalue"]) and np.isnan(row["qvalue"])
+    assert row["rate_diff"] == 0 and row["rd_high"] > 0
+    assert "no events in either window" in row["notes"]
+    assert row["verdict"] == "inconclusive (thin coverage)"
+    # score interval at a zero count is finite where statsmodels' is not
+    row = _quiet(cells, before=H1, after=H2, method="score").set_index("region")
+    assert np.isfinite(row.loc["none_before", "rr_low"])
+
+
+def test_uncovered_and_partly_covered_windows():
+    base = _cells({"full": [30] * 12, "late": [30] * 12, "half": [30] * 12, "noexp": [30] * 12})
+    base["covered"] = True
+    base.loc[(base["region"] == "late") & (base["period"] <= "2016-06"), "covered"] = False
+    base.loc[(base["region"] == "late") & (base["period"] <= "2016-06"), "count"] = np.nan
+    base.loc[(base["region"] == "half") & (base["period"] <= "2016-03"), "count"] = np.nan
+    base["exposure"] = 30.0
+    base.loc[base["region"] == "noexp", "exposure"] = 0.0
+    base = base[~((base["region"] == "full") & (base["period"] == "2016-12"))]  # row absent
+    res = _quiet(base, before=H1, after=H2).set_index("region")
+    assert res.loc["late", "verdict"] == "not covered"
+    assert res.loc["late", "coverage"] == "uncovered"
+    assert np.isnan(res.loc["late", "rate_ratio"])
+    assert "no exposure in the before window" in res.loc["late", "notes"]
+    assert res.loc["half", "count_before"] == 90 and res.loc["half", "exposure_before"] == 90
+    assert res.loc["half", "coverage"] == "thin"
+    assert "3 of 6 periods outside" in res.loc["half", "coverage_reasons"]
+    assert res.loc["full", "count_after"] == 150 and res.loc["full", "coverage"] == "thin"
+    assert res.loc["noexp", "verdict"] == "not covered"
+    assert "no exposure" in res.loc["noexp", "coverage_reasons"]
+
+
+def test_count_only_fast_path_equals_assess_window():
+    from trends.coverage_model import assess_window
+
+    rng = np.random.default_rng(11)
+    series = {f"R{i}": list(rng.poisson(lam, 12)) for i, lam in enumerate([0.5, 2, 4, 8, 30])}
+    cells = _cells(series)
+    cells.loc[cells.index[::7], "count"] = np.nan
+    res = _quiet(cells, before=H1, after=H2).set_index("region")
+    for region, row in res.iterrows():
+        if not np.isfinite(row["pvalue"]):
+            continue
+        parts = []
+        for w, labels, base in (("before", MONTHS[:6], None), ("after", MONTHS[6:], MONTHS[:6])):
+            sub = cells[(cells["region"] == region) & cells["period"].isin(labels)]
+            b = (
+                None
+                if base is None
+                else cells[(cells["region"] == region) & cells["period"].isin(base)]
+            )
+            status, reasons = assess_window(
+                sub, tested_count=row[f"count_{w}"], dispersion=row["dispersion"], baseline=b
+            )
+            parts.append((status, [f"{w}: {r}" for r in reasons]))
+        ranks = ["adequate", "thin", "insufficient", "uncovered"]
+        worst = max((p[0] for p in parts), key=ranks.index)
+        n_out = cells[(cells["region"] == region)]["count"].isna().sum()
+        if worst == "adequate" and n_out:
+            worst = "thin"
+        assert row["coverage"] == worst, region
+        for _, reasons in parts:
+            for reason in reasons:
+                assert reason in row["coverage_reasons"], (region, reason)
+
+
+def test_withheld_verdicts_warn():
+    cells = _cells({"small": [1] * 6 + [3] * 6})
+    with pytest.warns(ThinCoverageWarning, match="1 of 1 compare verdicts withheld"):
+        compare(cells, before=H1, after=H2)
+
+
+# --------------------------------------------------------------------------- reporting
+
+
+def _source_cells(mixes: dict[str, list[dict[str, int]]]) -> pd.DataFrame:
+    rows = []
+    for region, cells in mixes.items():
+        for month, mix in zip(MONTHS, cells, strict=True):
+            total = float(sum(mix.values()))
+            rows.append(
+                {
+                    "region": region,
+                    "period": month,
+                    "count": total,
+                    "events": total,
+                    "n_sources": sum(v > 0 for v in mix.values()),
+                    "source_counts": json.dumps(
+                        {k: v for k, v in sorted(mix.items()) if v > 0}, sort_keys=True
+                    ),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_source_going_silent_is_not_a_decrease_but_a_real_halving_is():
+    rng = np.random.default_rng(12)
+
+    def mix(a, b, c):
+        return {"Agency A": int(rng.poisson(a)), "Outlet B": int(rng.poisson(b)),
+                "Outlet C": int(rng.poisson(c))}  # fmt: skip
+
+    stopped = [mix(40, 6, 6) for _ in range(6)] + [mix(0, 6, 6) for _ in range(6)]
+    halved = [mix(20, 15, 15) for _ in range(6)] + [mix(10, 7.5, 7.5) for _ in range(6)]
+    res = _quiet(_source_cells({"stopped": stopped, "halved": halved}), before=H1, after=H2)
+    res = res.set_index("region")
+    row = res.loc["stopped"]
+    assert row["pvalue"] < 0.001 and row["rate_ratio"] < 0.5
+    assert row["reporting_change_suspected"] is np.True_ or row["reporting_change_suspected"]
+    assert row["verdict"] == "inconclusive (thin coverage)"
+    assert (
+        "reporting change suspected: 1 outlet(s) silent after ('Agency A')"
+        in (row["coverage_reasons"])
+    )
+    assert row["n_sources_before"] == 3 and row["n_sources_after"] == 2
+    assert row["events_per_source_before"] == pytest.approx(row["count_before"] / 3)
+    row = res.loc["halved"]
+    assert row["verdict"] == "decrease" and not row["reporting_change_suspected"]
+    assert row["coverage"] == "adequate"
+    assert row["n_sources_before"] == 3 and row["n_sources_after"] == 3
+
+
+def test_fewer_active_sources_without_source_names():
+    rng = np.random.default_rng(13)
+    counts = list(rng.poisson(60, 6)) + list(rng.poisson(30, 6))
+    cells = _cells({"A": counts})
+    cells["n_sources"] = [4] * 6 + [2] * 6
+    res = _quiet(cells, before=H1, after=H2).iloc[0]
+    assert res["n_sources_before"] == 4 and res["n_sources_after"] == 2
+    assert bool(res["reporting_change_suspected"])
+    assert "events per active source show no significant change" in res["coverage_reasons"]
+    assert res["verdict"] == "inconclusive (thin coverage)"
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"before": H1, "after": ("2016-06", "2016-12")}, "overlap in 2016-06..2016-06"),
+        ({"before": H1, "after": ("2016-07", "2017-03")}, "reaches outside the data"),
+        ({"before": ("2015-01", "2015-06"), "after": H2}, "2016-01 to 2016-12"),
+        ({"before": ("2016-06", "2016-01"), "after": H2}, "ends .* before it starts"),
+        ({"before": "2016-01", "after": H2}, r"\(first, last\) pair"),
+        ({"before": H1, "after": H2, "method": "wald"}, "'exact-cond', 'mid-p', 'etest'"),
+        ({"before": H1, "after": H2, "dispersion": 0}, "'auto', 1 or a positive number"),
+        ({"before": H1, "after": H2, "dispersion": "quasi"}, "'quasi'"),
+        ({"before": H1, "after": H2, "alpha": 5}, "alpha=5 must lie strictly between"),
+        ({"before": H1, "after": H2, "level": 1.0}, "level=1.0"),
+        ({"before": ("2016-01", "bogus"), "after": H2}, "'bogus' is neither"),
+    ],
+)
+def test_bad_arguments_raise_clear_errors(kwargs, match):
+    cells = _cells({"A": [5] * 12})
+    with pytest.raises(TrendsError, match=match):
+        compare(cells, **kwargs)
+
+
+def test_bad_cells_raise():
+    with pytest.raises(CellsError, match="lacks column"):
+        compare(pd.DataFrame({"region": ["A"]}), before=H1, after=H2)
+    with pytest.raises(CellsError, match="empty"):
+        compare(_cells({"A": [1] * 12}).iloc[:0], before=H1, after=H2)
+    bad = _cells({"A": [1] * 12})
+    bad.loc[0, "count"] = -1
+    with pytest.raises(CellsError, match="negative"):
+        compare(bad, before=H1, after=H2)
+
+
+def test_deterministic():
+    rng = np.random.default_rng(14)
+    cells = _cells({r: list(rng.poisson(20, 12)) for r in "ABCD"})
+    pd.testing.assert_frame_equal(
+        _quiet(cells, before=H1, after=H2), _quiet(cells.iloc[::-1], before=H1, after=H2)
+    )
