@@ -103,6 +103,16 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--after", nargs=2, metavar=("FIRST", "LAST"))
         p.add_argument("--figures", metavar="DIR", help="also save each chart as SVG and PNG here")
         p.add_argument("--title")
+
+    p = sub.add_parser("reproduce", help="reproduce a published figure or check a claim (recipe)")
+    p.add_argument("recipe", nargs="?", help="a shipped recipe's id, or a recipe TOML file")
+    p.add_argument("--list", action="store_true", help="list the shipped recipes and exit")
+    p.add_argument("--data", help="the recipe's event file (default: its file under --data-dir)")
+    p.add_argument(
+        "--data-dir", help="folder the recipe's file names are resolved in (default: $TRENDS_DATA)"
+    )
+    p.add_argument("-o", "--output", help="HTML page to write (table, chart, verdict)")
+    p.add_argument("--csv", help="also write the published-vs-reproduced table as CSV")
     return parser
 
 
@@ -171,6 +181,28 @@ def _run(args: argparse.Namespace) -> None:
             span=args.span,
         )
         print(f"wrote {path}")
+    elif args.command == "reproduce":
+        from .reproduction import list_recipes, reproduce
+
+        if args.list:
+            for row in list_recipes().itertuples(index=False):
+                print(f"{row.id}  [{row.dataset} {row.version}; expected: {row.expected}]")
+                print(f"    {row.reproduces}")
+            return
+        if not args.recipe:
+            raise ValueError(
+                "reproduce needs a RECIPE (a shipped recipe's id or a TOML file); --list lists them"
+            )
+        result = reproduce(args.recipe, data=args.data, data_dir=args.data_dir)
+        shown = result.table.drop(columns=["coverage_reasons", "note"])
+        print(shown.to_string(index=False))
+        print(result.summary())
+        if args.csv:
+            _write_csv(result.table, args.csv)
+        if args.output:
+            print(f"wrote {result.to_html(args.output)}")
+        if not result.ok:  # differs, or cannot be tested: exit status 1
+            raise SystemExit(1)
 
 
 def main(argv: list[str] | None = None) -> int:
