@@ -294,9 +294,11 @@ def test_count_only_fast_path_equals_assess_window():
 
     rng = np.random.default_rng(11)
     series = {f"R{i}": list(rng.poisson(lam, 12)) for i, lam in enumerate([0.5, 2, 4, 8, 30])}
+    series["under"] = [9, 10, 11, 10, 9, 10, 10, 11, 9, 10, 10, 11]  # dispersion < 1
     cells = _cells(series)
     cells.loc[cells.index[::7], "count"] = np.nan
     res = _quiet(cells, before=H1, after=H2).set_index("region")
+    assert res.loc["under", "dispersion"] < 1
     for region, row in res.iterrows():
         if not np.isfinite(row["pvalue"]):
             continue
@@ -368,9 +370,13 @@ def test_source_going_silent_is_not_a_decrease_but_a_real_halving_is():
     assert row["reporting_change_suspected"] is np.True_ or row["reporting_change_suspected"]
     assert row["verdict"] == "inconclusive (thin coverage)"
     assert (
-        "reporting change suspected: 1 outlet(s) silent after ('Agency A')"
+        "reporting change suspected: active sources went from 3 to 2" in (row["coverage_reasons"])
+    )
+    assert (
+        "the 2 outlet(s) filing in both windows show no significant change"
         in (row["coverage_reasons"])
     )
+    assert "outlets now silent" in row["coverage_reasons"]
     assert row["n_sources_before"] == 3 and row["n_sources_after"] == 2
     assert row["events_per_source_before"] == pytest.approx(row["count_before"] / 3)
     row = res.loc["halved"]

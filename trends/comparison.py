@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from .cells import as_cells, cells_period, source_counts
+from .cells import as_cells, cells_period
 from .errors import CellsError, DispersionWarning, TrendsError
 from .periods import period_bounds, period_range, to_period_end_label, to_period_label
 
@@ -197,16 +197,19 @@ def compare(
     ``coverage`` becomes at least ``thin`` (the rate then describes part of the
     window, and a seasonal pattern could pass for a change).
 
-    *Reporting change.* Where the count changes significantly (``pvalue < alpha``)
-    and the outlets reporting changed in the same direction (outlets silent after a
-    fall, new outlets after a rise), the change is re-tested on what comparable
-    reporting shows: with ``source_counts``, the events named by the outlets active
-    in *both* windows; with only ``n_sources``, the events per active source
-    (exposure times outlets). If that test is not significant in the same direction,
-    ``reporting_change_suspected`` is True and the verdict becomes
-    ``inconclusive (thin coverage)`` with the reason. It is False where the count did
-    not change significantly or the re-test confirms the change, and missing where
-    the sources are unknown.
+    *Reporting change* (could the change be reporting?). For regions whose cells
+    name their sources (``source_counts`` or ``n_sources``),
+    :func:`trends.coverage_model.source_activity` counts the active outlets in each
+    window and re-tests the change on what comparable reporting shows: the events of
+    the outlets filing in *both* windows (with ``source_counts``), else the events
+    per active source (exposure times outlets). ``reporting_change_suspected`` is
+    True where the change is significant (``pvalue < alpha``), the number of active
+    sources moved in the same direction, and that re-test is not significant; the
+    verdict then becomes ``inconclusive (thin coverage)`` with a reason starting
+    ``reporting change suspected:``. It is False where the count did not change
+    significantly or the re-test confirms the change, and missing where the change is
+    significant and the sources are unknown. A main outlet that went silent is also
+    caught by the coverage rules' source-mix change (``outlets now silent``).
 
     Where statsmodels' ``stats.rates`` falls short, this does better: zero counts
     give an error or ``inf`` interval there, here a finite score interval, a finite
@@ -279,7 +282,7 @@ def compare(
             stacklevel=2,
         )
 
-    _sources_and_coverage(out, grid, agg, phi, phi_df, method_used, level, rules, notes)
+    _sources_and_coverage(out, grid, agg, phi, rules, notes)
     out["notes"] = ["; ".join(n) for n in notes]
     return out
 
@@ -732,9 +735,6 @@ def _sources_and_coverage(
     grid: pd.DataFrame,
     agg: pd.DataFrame,
     phi: np.ndarray,
-    phi_df: np.ndarray,
-    method: str,
-    level: float,
     rules: Any,
     notes: list[list[str]],
 ) -> None:
@@ -745,17 +745,17 @@ def _sources_and_coverage(
     baseline). When the cells carry none of the source or precision columns, the
     same judgement is reached faster by :func:`_count_only_status`.
     """
-    from .coverage_model import assess_window, gate, warn_withheld, window_measures
+    from .coverage_model import assess_window, gate, source_activity, warn_withheld
 
     n = len(out)
-    n_src = {"before": np.full(n, np.nan), "after": np.full(n, np.nan)}
-    mixes: dict[str, list[dict[str, float] | None]] = {"before": [None] * n, "after": [None] * n}
+    activity: list[dict[str, Any] | None] = [None] * n
     coverage = np.empty(n, dtype=object)
     reasons_col = np.empty(n, dtype=object)
     count_only = not any(c in grid.columns for c in _SOURCE_COLUMNS)
     positions = grid.groupby("region", sort=False).indices
     col = {c: agg[c].to_numpy() for c in agg.columns}
-    phi_cov = np.maximum(phi, _PHI_FLOOR)
+    # assess_window takes a dispersion below 1 as 1 (no credit for underdispersion)
+    phi_cov = np.maximum(phi, 1.0)
     width = {}
     if count_only:
         from .coverage_model import resolve_rules
@@ -768,6 +768,12 @@ def _sources_and_coverage(
         if not count_only:
             sub = grid.iloc[positions[region]]
             windows = {w: sub[sub["window"] == w] for w in ("before", "after")}
+            activity[i] = source_activity(
+                windows["before"][windows["before"]["usable"]],
+                windows["after"][windows["after"]["usable"]],
+                dispersion=float(max(phi[i], _PHI_FLOOR)),
+                level=1.0 - float(out["alpha"].iloc[i]),
+            )
         for w in ("before", "after"):
             tested = float(col[f"count_{w}"][i])
             n_periods = int(col[f"periods_{w}"][i])
@@ -791,10 +797,6 @@ def _sources_and_coverage(
                     baseline=base,
                     rules=rules,
                 )
-                usable = windows[w][windows[w]["usable"]]
-                if len(usable):
-                    n_src[w][i] = window_measures(usable)["n_sources"]
-                mixes[w][i] = _pooled_mix(usable)
             if st != "uncovered" and col[f"exposure_{w}"][i] <= 0:
                 st, rs = "uncovered", [*rs, "no exposure in the window"]
             if st == "adequate" and n_out:
@@ -804,12 +806,9 @@ def _sources_and_coverage(
             reasons += [f"{w}: {r}" for r in rs]
         coverage[i], reasons_col[i] = status, reasons
 
-    out["n_sources_before"] = n_src["before"]
-    out["n_sources_after"] = n_src["after"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["events_per_source_before"] = out["count_before"] / out["n_sources_before"]
-        out["events_per_source_after"] = out["count_after"] / out["n_sources_after"]
-    suspected = _reporting_change(out, mixes, phi, phi_df, method, level, reasons_col, notes)
+    for key in _ACTIVITY_COLUMNS:
+        out[key] = [np.nan if a is None else a[key] for a in activity]
+    suspected = _reporting_change(out, activity, reasons_col, notes)
     out["reporting_change_suspected"] = pd.array(suspected, dtype="boolean")
     pvalue = out["pvalue"].to_numpy()
     for i in range(n):
@@ -895,91 +894,59 @@ def _garwood_relative_width(events: np.ndarray, level: float) -> np.ndarray:
     return np.where(pos, width, np.inf)
 
 
-def _pooled_mix(cells: pd.DataFrame) -> dict[str, float] | None:
-    """Events per outlet over the cells; None when any cell with events lacks its mix."""
-    if "source_counts" not in cells.columns or len(cells) == 0:
-        return None
-    total: dict[str, float] = {}
-    for mix, count in zip(source_counts(cells), cells["count"], strict=True):
-        if mix is None:
-            if count > 0:
-                return None
-            continue
-        for name, value in mix.items():
-            if value > 0:
-                total[name] = total.get(name, 0.0) + value
-    return total
+#: Columns copied from :func:`trends.coverage_model.source_activity` into each row.
+_ACTIVITY_COLUMNS = (
+    "n_sources_before",
+    "n_sources_after",
+    "events_per_source_before",
+    "events_per_source_after",
+)
 
 
-def _reporting_change(out, mixes, phi, phi_df, method, level, reasons_col, notes):
-    """Is a significant change explained by a change in who reports? (See compare.)"""
-    n = len(out)
-    suspected = np.full(n, False, dtype=object)
-    alpha = out["alpha"].to_numpy()
-    sig = out["pvalue"].to_numpy() < alpha
-    for i in np.flatnonzero(sig):
-        fall = out["rate_ratio"].iloc[i] < 1
-        mb, ma = mixes["before"][i], mixes["after"][i]
-        sb, sa = out["n_sources_before"].iloc[i], out["n_sources_after"].iloc[i]
-        xb, xa = out["count_before"].iloc[i], out["count_after"].iloc[i]
-        eb, ea = out["exposure_before"].iloc[i], out["exposure_after"].iloc[i]
-        if mb is not None and ma is not None:
-            gone = sorted(set(mb) - set(ma))
-            new = sorted(set(ma) - set(mb))
-            moved = gone if fall else new
-            if not moved:
-                continue
-            both = set(mb) & set(ma)
-            cb, ca = sum(mb[s] for s in both), sum(ma[s] for s in both)
-            what = f"the {len(both)} outlets filing in both windows"
-            share = sum(mb[s] for s in gone) / max(sum(mb.values()), 1e-300) if fall else None
-            detail = (
-                f"{len(gone)} outlet(s) silent after ({_names(gone)}), which filed "
-                f"{100 * share:.0f}% of the before events"
-                if fall
-                else f"{len(new)} new outlet(s) after ({_names(new)})"
-            )
-            ex_b, ex_a = eb, ea
-        elif not (np.isnan(sb) or np.isnan(sa)):
-            if not ((sa < sb) if fall else (sa > sb)):
-                continue
-            cb, ca = xb, xa
-            ex_b, ex_a = eb * sb, ea * sa
-            what = "events per active source"
-            detail = f"active sources went from {sb:g} to {sa:g}"
-            both = {"?"}
-        else:
+def _reporting_change(
+    out: pd.DataFrame,
+    activity: list[dict[str, Any] | None],
+    reasons_col: np.ndarray,
+    notes: list[list[str]],
+) -> np.ndarray:
+    """``reporting_change_suspected`` per row, with the reason where it is True.
+
+    The flag of :func:`trends.coverage_model.source_activity` (sources moved with the
+    rate; the outlets filing in both windows, else the events per active source, show
+    no significant change), counted only where the change itself is significant
+    (``pvalue < alpha``): an unchanged count needs no reporting explanation. Missing
+    where the change is significant and the sources are unknown.
+    """
+    suspected = np.full(len(out), False, dtype=object)
+    significant = out["pvalue"].to_numpy() < out["alpha"].to_numpy()
+    for i in np.flatnonzero(significant):
+        act = activity[i]
+        flag = None if act is None else act["reporting_change_suspected"]
+        if flag is None:
             suspected[i] = pd.NA
             notes[i].append("sources unknown: a reporting change could not be checked")
             continue
-        if not both or cb + ca == 0:
-            p, confirmed = math.nan, False
-        else:
-            r = two_sample_rates(
-                np.array([ca]),
-                np.array([ex_a]),
-                np.array([cb]),
-                np.array([ex_b]),
-                phi=phi[i],
-                df=phi_df[i],
-                method=method,
-                level=level,
-            )
-            p = float(r["pvalue"][0])
-            rr = float(r["rate_ratio"][0])
-            confirmed = p < alpha[i] and ((rr < 1) if fall else (rr > 1))
-        if confirmed:
+        if not flag:
             continue
         suspected[i] = True
-        tail = (
-            f"{what} show no significant change (p = {p:.2g})"
-            if not math.isnan(p)
-            else "no outlet files in both windows, so no like-for-like comparison is possible"
+        sb, sa = act["n_sources_before"], act["n_sources_after"]
+        detail = (
+            f"active sources went from {sb:g} to {sa:g} "
+            f"({act['events_per_source_before']:.1f} to "
+            f"{act['events_per_source_after']:.1f} events per source)"
         )
+        n_both = act["n_continuing_sources"]
+        if n_both == 0:
+            tail = "no outlet files in both windows, so no like-for-like comparison is possible"
+        elif not math.isnan(act["continuing_pvalue"]):
+            tail = (
+                f"the {n_both:g} outlet(s) filing in both windows show no significant "
+                f"change (ratio {act['continuing_ratio']:.2f}, p = {act['continuing_pvalue']:.2g})"
+            )
+        else:
+            tail = (
+                f"events per active source show no significant change "
+                f"(ratio {act['per_source_ratio']:.2f}, p = {act['per_source_pvalue']:.2g})"
+            )
         reasons_col[i].append(f"reporting change suspected: {detail}; {tail}")
     return suspected
-
-
-def _names(names: list[str], limit: int = 3) -> str:
-    shown = ", ".join(repr(s) for s in names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
