@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import sys
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +43,7 @@ class Results:
     source: Any = None  # trends.incidents.SourceInfo, when the input was Incidents
     ledger: pd.DataFrame | None = None
     filters: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # steps that could not run, and why
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step
 
     def plain(self) -> Results:
         """A shallow copy whose tables carry no ``attrs`` (which pandas deep-copies on
@@ -152,21 +153,31 @@ def analyse(
 
     ``incidents`` is a :class:`trends.Incidents`, a path (read with
     :func:`trends.read`), or a cell table (then ``region``/``period`` are the cells').
-    Steps that are not available or fail on these data are recorded in
-    ``Results.notes`` and their section says so; bad input raises.
+    Seconds spent in each step are kept in ``Results.timings``.
     """
     import trends
 
     if isinstance(incidents, str | Path):
         incidents = trends.read(incidents)
-    steps = _progress(6)
+    timings: dict[str, float] = {}
+    bar = _progress(6)
+
+    def step(name: str, run):
+        bar.set_postfix_str(name)
+        t0 = time.perf_counter()
+        out = run()
+        timings[name] = time.perf_counter() - t0
+        logger.info("report: %s took %.2f s", name, timings[name])
+        bar.update()
+        return out
+
     if isinstance(incidents, pd.DataFrame):
-        cells = as_cells(incidents)
+        cells = step("count", lambda: as_cells(incidents))
         source, ledger, filters = None, None, []
     else:
-        counted = trends.count(incidents, region=region, period=period, start=start, end=end,
-                               span=span)  # fmt: skip
-        cells = as_cells(counted)
+        cells = step("count", lambda: as_cells(trends.count(
+            incidents, region=region, period=period, start=start, end=end, span=span
+        )))  # fmt: skip
         source = getattr(incidents, "source", None)
         ledger = getattr(incidents, "ledger", None)
         filters = list(getattr(incidents, "filters", None) or [])
@@ -174,11 +185,10 @@ def analyse(
             filters.append(f"periods from {start or 'the first'} to {end or 'the last'}")
         if span != "start":
             filters.append(f"events spanning periods counted by span={span!r}")
-    steps.update()
-    notes: list[str] = []
     default_before, default_after = default_windows(cells)
     before_w = _window(before) or default_before
     after_w = _window(after) or default_after
+    jp_options = dict(joinpoint_options or {})
     options: dict[str, Any] = {
         "region": region if not isinstance(incidents, pd.DataFrame) else "region",
         "period": cells_period(cells),
@@ -188,27 +198,21 @@ def analyse(
         "rules": rules if isinstance(rules, str) else repr(rules),
         "level": level,
         "trend_method": trend_method,
-        "joinpoints": dict(joinpoint_options or {}),
+        "joinpoints": jp_options,
         "span": span,
     }
-    cov = trends.coverage(cells, rules)
-    steps.update()
-    rates = trends.rates(cells, level=level)
-    steps.update()
-    comparison = _optional(
-        notes, "comparison",
-        lambda: trends.compare(cells, before=before_w, after=after_w, rules=rules),
-    )  # fmt: skip
-    steps.update()
-    trend = _optional(
-        notes, "trend", lambda: trends.trend(cells, method=trend_method, level=level, rules=rules)
+    cov = step("coverage", lambda: trends.coverage(cells, rules))
+    rates = step("rates", lambda: trends.rates(cells, level=level))
+    comparison = step("compare", lambda: trends.compare(
+        cells, before=before_w, after=after_w, level=level, rules=rules
+    ))  # fmt: skip
+    trend = step(
+        "trend", lambda: trends.trend(cells, method=trend_method, level=level, rules=rules)
     )
-    steps.update()
-    joinpoints = _optional(
-        notes, "joinpoints", lambda: trends.joinpoints(cells, **(joinpoint_options or {}))
+    joinpoints = step(
+        "joinpoints", lambda: trends.joinpoints(cells, **{"level": level, **jp_options})
     )
-    steps.update()
-    steps.close()
+    bar.close()
     return Results(
         cells=cells,
         rates=rates,
@@ -221,15 +225,5 @@ def analyse(
         source=source,
         ledger=ledger,
         filters=filters,
-        notes=notes,
+        timings=timings,
     )
-
-
-def _optional(notes: list[str], what: str, run) -> pd.DataFrame | None:
-    """Run one analysis; if its module is not installed, note it and go on."""
-    try:
-        return run()
-    except ImportError as exc:  # the module is absent from this build
-        logger.warning("report: %s not available: %s", what, exc)
-        notes.append(f"The {what} could not be computed: {exc}")
-        return None

@@ -169,7 +169,6 @@ def summary_section(page: Page, res: Results) -> None:
         paras.append(_trend_words(res.trend, res, level))
     paras.append(_withheld_words(res))
     paras.append(_coverage_words(res))
-    paras += [esc(n) for n in res.notes]
     body = "".join(f"<p>{p}</p>" for p in paras if p)
     page.add("summary", "Summary", f'{tiles}<div class="summary">{body}</div>')
 
