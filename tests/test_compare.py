@@ -175,7 +175,8 @@ def test_yearly_cells_take_dispersion_from_series_or_fall_back():
     )
     res = _quiet(cells, before=("2013", "2013"), after=("2014", "2015"))
     assert res["dispersion_source"].iloc[0] == "series"
-    assert res["dispersion_df"].iloc[0] == len(years) - 6  # 16 years in 6 blocks
+    # 2000-2012 in five blocks of up to 3 years, each window its own rate: 16 - 7
+    assert res["dispersion_df"].iloc[0] == 9
     short = cells[cells["period"] >= "2012"]
     with pytest.warns(DispersionWarning, match="1 of 1 regions"):
         res = compare(short, before=("2013", "2013"), after=("2014", "2014"))

@@ -65,6 +65,28 @@ def test_default_holds_its_level(variance_ratio, seed):
     assert (res["qvalue"] < 0.05).mean() <= 0.005
 
 
+def test_yearly_cells_hold_the_level_with_the_series_dispersion():
+    # one-year windows hold one cell each: the dispersion comes from the 20-year series
+    rng = np.random.default_rng(606)
+    years = [str(y) for y in range(1999, 2019)]
+    mean = rng.uniform(5, 50, N_REGIONS)[:, None] * np.ones(len(years))
+    size = mean / 2.0  # variance three times the mean
+    counts = rng.negative_binomial(size, size / (size + mean))
+    cells = pd.DataFrame(
+        {
+            "region": np.repeat([f"R{i:05d}" for i in range(N_REGIONS)], len(years)),
+            "period": np.tile(years, N_REGIONS),
+            "count": counts.ravel().astype(float),
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ThinCoverageWarning)
+        res = compare(cells, before=("2016", "2016"), after=("2017", "2017"))
+    assert (res["dispersion_source"] == "series").all()
+    rate = float((res["pvalue"] < 0.05).mean())
+    assert 0.035 <= rate <= 0.065, rate
+
+
 def test_poisson_only_methods_fail_under_overdispersion():
     # why the default estimates the dispersion: with phi fixed at 1 (statsmodels'
     # tests, R's poisson.test), overdispersed counts are rejected far too often

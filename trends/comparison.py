@@ -124,10 +124,10 @@ def compare(
         It is *not* floored at 1 (a floor makes the test conservative: about 0.023
         for alpha 0.05 under a Poisson null). When the windows give fewer than
         ``MIN_DISPERSION_DF`` (4) residual degrees of freedom (yearly cells, say),
-        the estimate comes from the region's whole covered series, with the rate held
-        constant within consecutive blocks of ``SERIES_BLOCK`` (3) periods (a trend
-        between blocks does not inflate it; one inside a block does, slightly, which
-        errs on the conservative side). When neither is possible, 1 is used, the
+        the estimate comes from the region's whole covered series: one rate per
+        window and one per block of ``SERIES_BLOCK`` (3) consecutive periods outside
+        them (a trend between blocks does not inflate it; one inside a block does,
+        slightly, which errs on the conservative side). When neither is possible, 1 is used, the
         row's ``notes`` say so and a :class:`~trends.errors.DispersionWarning` is
         issued. A number fixes ``phi`` (1 = Poisson) for every region.
     alpha : float
@@ -239,7 +239,7 @@ def compare(
     grid = _window_grid(table, labels_b, labels_a, kind)
 
     agg = _window_totals(grid)
-    phi, phi_df, phi_source = _dispersion(agg, table, phi_fixed)
+    phi, phi_df, phi_source = _dispersion(agg, table, phi_fixed, labels_b, labels_a)
     res = _test(agg, phi, phi_df, method_used, level)
 
     out = pd.DataFrame({"region": agg.index.astype("string")})
@@ -424,7 +424,11 @@ def _window_totals(grid: pd.DataFrame) -> pd.DataFrame:
 
 
 def _dispersion(
-    agg: pd.DataFrame, table: pd.DataFrame, phi_fixed: float | None
+    agg: pd.DataFrame,
+    table: pd.DataFrame,
+    phi_fixed: float | None,
+    labels_b: list[str],
+    labels_a: list[str],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Dispersion, its residual df and where it came from, per region."""
     n = len(agg)
@@ -437,7 +441,7 @@ def _dispersion(
         out=np.full(n, np.nan),
         where=df_w > 0,
     )
-    series_chi2, series_df = _series_pearson(table, agg.index)
+    series_chi2, series_df = _series_pearson(table, agg.index, labels_b, labels_a)
     phi_s = np.divide(series_chi2, series_df, out=np.full(n, np.nan), where=series_df > 0)
     # an estimate of 0 (every count exactly proportional to its exposure) is unusable
     use_w = (df_w >= MIN_DISPERSION_DF) & (phi_w > 0)
@@ -448,14 +452,28 @@ def _dispersion(
     return phi, df, source
 
 
-def _series_pearson(table: pd.DataFrame, regions: pd.Index) -> tuple[np.ndarray, np.ndarray]:
-    """Pearson statistic and df of each region's whole covered series, the rate held
-    constant within consecutive blocks of ``SERIES_BLOCK`` covered periods."""
+def _series_pearson(
+    table: pd.DataFrame, regions: pd.Index, labels_b: list[str], labels_a: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pearson statistic and df of each region's whole covered series.
+
+    The model is the windows' model extended to the series: one rate per window, and
+    one rate per block of ``SERIES_BLOCK`` consecutive covered periods in each stretch
+    outside the windows. Giving each window its own rate keeps the estimate free of
+    the difference being tested (otherwise a large difference inflates the estimate
+    and the test turns conservative).
+    """
     ok = table["count"].notna() & (table["exposure"] > 0)
     if "covered" in table.columns:
         ok &= table["covered"].astype("boolean").fillna(True)
-    s = table.loc[ok, ["region", "count", "exposure"]].copy()  # sorted by region, period
-    s["block"] = s.groupby("region", sort=False).cumcount() // SERIES_BLOCK
+    s = table.loc[ok, ["region", "period", "count", "exposure"]].copy()  # by region, period
+    window = np.where(s["period"].isin(labels_b), 1, np.where(s["period"].isin(labels_a), 2, 0))
+    s["window"] = window
+    # stretches: runs of cells with the same window membership within a region
+    changed = (s["window"] != s.groupby("region", sort=False)["window"].shift()).to_numpy()
+    s["stretch"] = np.cumsum(changed)
+    within = s.groupby("stretch", sort=False).cumcount().to_numpy() // SERIES_BLOCK
+    s["block"] = s["stretch"].to_numpy() * 1_000_000 + np.where(window > 0, 0, within)
     key = [s["region"], s["block"]]
     fitted = s["exposure"] * (
         s.groupby(key, sort=False)["count"].transform("sum")

@@ -1,0 +1,102 @@
+"""trends.compare under the null: rejection rates, interval coverage and run time.
+
+Reruns the simulations of tests/test_compare_simulation.py with many more regions
+(20,000 by default) and prints, for each scenario and method, the share of regions
+with ``pvalue < alpha`` (nominal: alpha), the share of rate-ratio intervals covering
+the true ratio 1 (nominal: level), and how long compare() took.
+
+Scenarios (seeded NumPy; 30-day periods; mean 5-50 events a period per region):
+
+* ``monthly Poisson``: 12 monthly cells, windows of 6 months, Poisson counts.
+* ``monthly NB var=3``: the same, negative binomial with variance three times the mean.
+* ``yearly NB var=3``: 20 yearly cells, windows of one year each (too few cells in
+  the windows: the dispersion comes from the region's whole series).
+
+    python benchmarks/compare_null.py [--regions 20000] [--seed 1] [--alpha 0.05]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from trends.comparison import compare
+from trends.errors import DispersionWarning, ThinCoverageWarning
+
+
+def simulate(n_regions: int, labels: list[str], variance_ratio: float, seed: int):
+    rng = np.random.default_rng(seed)
+    mean = rng.uniform(5, 50, n_regions)[:, None] * np.ones(len(labels))
+    if variance_ratio == 1:
+        counts = rng.poisson(mean)
+    else:
+        size = mean / (variance_ratio - 1)
+        counts = rng.negative_binomial(size, size / (size + mean))
+    return pd.DataFrame(
+        {
+            "region": np.repeat([f"R{i:06d}" for i in range(n_regions)], len(labels)),
+            "period": np.tile(labels, n_regions),
+            "count": counts.ravel().astype(float),
+            "exposure": 30.0,
+        }
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--regions", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--alpha", type=float, default=0.05)
+    parser.add_argument("--exact", action="store_true", help="also run exact-cond (slow)")
+    args = parser.parse_args()
+
+    months = [f"2016-{m:02d}" for m in range(1, 13)]
+    years = [str(y) for y in range(1999, 2019)]
+    scenarios = [
+        ("monthly Poisson", months, 1.0, ("2016-01", "2016-06"), ("2016-07", "2016-12")),
+        ("monthly NB var=3", months, 3.0, ("2016-01", "2016-06"), ("2016-07", "2016-12")),
+        ("yearly NB var=3", years, 3.0, ("2016", "2016"), ("2017", "2017")),
+    ]
+    methods = [("auto", "auto"), ("score", 1)]
+    if args.exact:
+        methods += [("exact-cond", 1), ("exact-cond", "auto"), ("mid-p", "auto")]
+    print(f"compare() null simulation: {args.regions} regions, alpha = {args.alpha}")
+    header = (
+        f"{'scenario':<18} {'method':<11} {'dispersion':<10} {'reject':>7} "
+        f"{'rr cover':>9} {'rd cover':>9} {'mean phi':>9} {'phi from':>10} {'seconds':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    for k, (name, labels, vr, before, after) in enumerate(scenarios):
+        cells = simulate(args.regions, labels, vr, args.seed + k)
+        for method, dispersion in methods:
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ThinCoverageWarning)
+                warnings.simplefilter("ignore", DispersionWarning)
+                res = compare(
+                    cells,
+                    before=before,
+                    after=after,
+                    method=method,
+                    dispersion=dispersion,
+                    alpha=args.alpha,
+                )
+            seconds = time.perf_counter() - start
+            reject = (res["pvalue"] < args.alpha).mean()
+            rr_cover = ((res["rr_low"] <= 1) & (res["rr_high"] >= 1)).mean()
+            rd_cover = ((res["rd_low"] <= 0) & (res["rd_high"] >= 0)).mean()
+            source = res["dispersion_source"].mode().iloc[0]
+            print(
+                f"{name:<18} {res['method'].iloc[0]:<11} {dispersion!s:<10} {reject:>7.4f} "
+                f"{rr_cover:>9.4f} {rd_cover:>9.4f} {res['dispersion'].mean():>9.3f} "
+                f"{source:>10} {seconds:>8.2f}"
+            )
+
+
+if __name__ == "__main__":
+    main()
