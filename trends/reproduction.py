@@ -37,7 +37,7 @@ import pandas as pd
 
 from . import registry
 from .errors import TrendsError
-from .incidents import Incidents, make_ledger
+from .incidents import UNKNOWN_REGION, Incidents, make_ledger
 
 __all__ = [
     "reproduce",
@@ -450,7 +450,7 @@ def _filter(data: pd.DataFrame, filters: Mapping[str, Any], recipe: Recipe) -> p
         wanted = _harmonise([str(r) for r in filters["region"]], countries)
         known = set(data.loc[keep, "region"].dropna())
         unknown = [
-            f"{raw} ({h})"
+            raw if raw == h else f"{raw} ({h})"
             for raw, h in zip(filters["region"], wanted, strict=True)
             if h not in known
         ]
@@ -762,9 +762,10 @@ def _measure(
         values = _numeric(rows, measure["column"]).fillna(0.0)
     if not measure.get("rank"):
         return float(values.sum()), float(len(rows))
-    # A rank: this row's place among all groups of the filtered data (1 = most).
+    # A rank: this row's place among all regions of the filtered data (1 = most).
+    # Events located no finer than the country ("(unknown)") are not a region: left out.
     by = keys.loc[rows.index, "region"]
-    totals = values.groupby(by).sum()
+    totals = values.groupby(by).sum().drop(UNKNOWN_REGION, errors="ignore")
     region = prow["region"]
     if region not in totals.index:
         return float(len(totals) + 1), 0.0

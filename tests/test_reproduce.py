@@ -1,0 +1,350 @@
+"""trends.reproduce and ``trends reproduce``: the shipped recipes against the shared data.
+
+The expected figures are computed here independently, with plain pandas on the raw
+CSV files (no trends reader, no harmonised names), and the known published values
+are written out (Candidate 22.0.2: Iraq 18 events / 65 deaths_b, Syria 73 / 66;
+OWID 2014 Iraq 15,127 vs 15,092 in GED 19.1).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import trends
+from trends.cli import main
+from trends.errors import TrendsError
+from trends.reproduction import VERDICTS, list_recipes, load_recipe, reproduce
+
+SHIPPED = {
+    "thirdwave-candidate-22-0-2": "reproduced exactly",
+    "owid-iraq-2003-2018-ged191": "differs",
+    "owid-2021-iraq-syria-candidate": "differs",
+    "poldat-iraq-state-based-ged231": "differs",
+    "claim-hashimi-2020-killed": "differs",
+    "claim-hashimi-2020-wounded": "cannot be tested with this data",
+    "claim-oig-2020-ambush-ranking": "cannot be tested with this data",
+}
+
+
+@pytest.fixture(scope="module")
+def data_dir(shared_dir: Path) -> Path:
+    return shared_dir / "data"
+
+
+@pytest.fixture(scope="module")
+def ged191(ucdp_dir: Path) -> trends.Incidents:
+    return trends.read_ucdp_ged(ucdp_dir / "ged191_iraq.csv")
+
+
+@pytest.fixture(scope="module")
+def ged191_raw(ucdp_dir: Path) -> pd.DataFrame:
+    raw = pd.read_csv(ucdp_dir / "ged191_iraq.csv")
+    raw["date_start"] = pd.to_datetime(raw["date_start"])
+    return raw
+
+
+def _row(table: pd.DataFrame, **keys: object) -> pd.Series:
+    mask = pd.Series(True, index=table.index)
+    for k, v in keys.items():
+        mask &= table[k].astype(str) == str(v)
+    assert mask.sum() == 1, keys
+    return table[mask].iloc[0]
+
+
+# ----------------------------------------------------------------------------- listing
+
+
+def test_list_recipes_names_every_shipped_recipe() -> None:
+    listed = list_recipes()
+    assert dict(zip(listed["id"], listed["expected"], strict=True)) == SHIPPED
+    assert listed["reproduces"].str.len().min() > 40
+    assert set(listed["expected"]) <= set(VERDICTS)
+
+
+def test_cli_list(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["reproduce", "--list"]) == 0
+    out = capsys.readouterr().out
+    for recipe, expected in SHIPPED.items():
+        assert f"{recipe}  [" in out and f"expected: {expected}]" in out
+
+
+# ----------------------------------------------------------------------------- recipe 1
+
+
+def test_candidate_22_0_2_reproduces_exactly(
+    data_dir: Path, ucdp_dir: Path, tmp_path: Path
+) -> None:
+    result = reproduce("thirdwave-candidate-22-0-2", data_dir=data_dir)
+    assert result.verdict == "reproduced exactly" and result.ok and result.as_expected
+    raw = pd.read_csv(ucdp_dir / "ged_candidate_22_0_2.csv")
+    for country, events, deaths_b in [("Iraq", 18, 65), ("Syria", 73, 66)]:
+        rows = raw[raw["country"] == country]
+        assert (len(rows), rows["deaths_b"].sum()) == (events, deaths_b)  # independent count
+        for measure, value in [("events", events), ("deaths_b", deaths_b)]:
+            row = _row(result.table, country=country, measure=measure)
+            assert row["published"] == value and row["reproduced"] == value
+            assert row["abs_diff"] == 0 and row["status"] == "exact" and bool(row["match"])
+    # Coverage of the cells is shown beside the comparison: 18 Iraqi events are thin.
+    assert _row(result.table, country="Iraq", measure="events")["coverage"] == "thin"
+    assert "18 events" in _row(result.table, country="Iraq", measure="events")["coverage_reasons"]
+    chart = result.chart().to_dict()
+    assert "hconcat" in chart  # one panel per measure
+    page = result.to_html(tmp_path / "r1.html").read_text(encoding="utf-8")
+    assert "reproduced exactly" in page and "thirdwave" in page and "Iraq" in page
+
+
+def test_cli_exit_0_when_reproduced(data_dir: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "page.html"
+    csv = tmp_path / "table.csv"
+    status = main(
+        ["reproduce", "thirdwave-candidate-22-0-2", "--data-dir", str(data_dir), "-o", str(out),
+         "--csv", str(csv)]
+    )  # fmt: skip
+    assert status == 0
+    assert "thirdwave-candidate-22-0-2: reproduced exactly" in capsys.readouterr().out
+    assert out.stat().st_size > 10_000
+    assert pd.read_csv(csv)["reproduced"].tolist() == [73, 66, 18, 65]
+
+
+# ----------------------------------------------------------------------------- recipe 2
+
+
+def test_owid_iraq_by_year_from_ged191(data_dir: Path, ged191, ged191_raw, capsys) -> None:
+    result = reproduce("owid-iraq-2003-2018-ged191", data=ged191, data_dir=data_dir)
+    table = result.table
+    assert result.verdict == "differs" and not result.ok
+    assert table["year"].tolist() == [str(y) for y in range(2003, 2019)]
+    expected = ged191_raw[ged191_raw["date_start"].dt.year.between(2003, 2018)]
+    expected = expected.groupby(expected["date_start"].dt.year)["best"].sum()
+    assert table["reproduced"].tolist() == expected.astype(float).tolist()
+    row = _row(table, year=2014)
+    assert (row["published"], row["reproduced"], row["abs_diff"]) == (15127, 15092, -35)
+    assert row["rel_diff"] == pytest.approx(-35 / 15127)
+    exact = set(table.loc[table["status"] == "exact", "year"])
+    assert exact == {"2003", "2004", "2005", "2007"}
+    # The other years are shown with their differences, and the reason.
+    differs = table[table["status"] == "differs"]
+    assert len(differs) == 12 and differs["note"].str.contains("GED 21.1").all()
+    text = " ".join(result.reasons)
+    assert "4 reproduced exactly (2003, 2004, 2005, 2007)" in text
+    assert "UCDP revises events between releases" in text
+    assert "2011" in text and "-55" in text  # the largest difference
+
+
+def test_cli_exit_1_when_it_differs(data_dir: Path, ucdp_dir: Path, capsys) -> None:
+    # The branch of cli._run ends with SystemExit(1): main() lets it through, so the
+    # console script exits with status 1.
+    with pytest.raises(SystemExit) as info:
+        main(
+            ["reproduce", "owid-iraq-2003-2018-ged191", "--data",
+             str(ucdp_dir / "ged191_iraq.csv"), "--data-dir", str(data_dir)]
+        )  # fmt: skip
+    assert info.value.code == 1
+    assert "owid-iraq-2003-2018-ged191: differs" in capsys.readouterr().out
+
+
+def test_a_tolerance_turns_release_noise_into_a_match(
+    data_dir: Path, ged191, tmp_path: Path, capsys
+) -> None:
+    """The same recipe with a 5% tolerance: every year within (largest gap 3.8%)."""
+    text = load_recipe("owid-iraq-2003-2018-ged191").path.read_text(encoding="utf-8")
+    text = text.replace("absolute = 0\nrelative = 0", "absolute = 0\nrelative = 0.05")
+    path = tmp_path / "tolerant.toml"
+    path.write_text(text, encoding="utf-8")
+    result = reproduce(path, data=ged191, data_dir=data_dir)
+    assert result.verdict == "reproduced within tolerance" and result.ok
+    assert set(result.table["status"]) == {"exact", "within tolerance"}
+    assert result.table["match"].all()
+    assert "12 within the tolerance (±5.0%)" in result.reasons[0]
+
+
+# ----------------------------------------------------------------------------- recipe 3
+
+
+def test_owid_2021_from_candidate_by_country_column(data_dir: Path, ucdp_dir: Path) -> None:
+    result = reproduce("owid-2021-iraq-syria-candidate", data_dir=data_dir)
+    table = result.table
+    assert result.verdict == "differs"
+    raw = pd.read_csv(ucdp_dir / "ged_candidate_21_01_21_12.csv")
+    sums = raw[raw["country"].isin(["Iraq", "Syria"])].groupby(["country", "type_of_violence"])
+    for (country, tov), value in sums["best"].sum().items():
+        assert _row(table, country=country, type_of_violence=tov)["reproduced"] == value
+    iraq = table[table["country"] == "Iraq"]
+    assert (iraq["reproduced"].sum(), iraq["published"].sum()) == (993, 1022)
+    row = _row(table, country="Iraq", type_of_violence=1)
+    assert (row["published"], row["reproduced"]) == (866, 837)
+    # One-sided violence is the same either way; the state-based rows move across borders.
+    assert _row(table, country="Iraq", type_of_violence=3)["status"] == "exact"
+    assert "coordinates" in " ".join(result.reasons)
+    assert row["note"].startswith("OWID assigns each event to the country its coordinates")
+
+
+# ----------------------------------------------------------------------------- recipe 4
+
+
+def test_state_based_against_ged231_table(data_dir: Path, ged191, ged191_raw) -> None:
+    result = reproduce("poldat-iraq-state-based-ged231", data=ged191, data_dir=data_dir)
+    table = result.table
+    assert result.verdict == "differs"
+    assert table["year"].tolist() == [str(y) for y in range(1989, 2023)]  # PRIO rows left out
+    state = ged191_raw[ged191_raw["type_of_violence"] == 1]
+    by_year = state.groupby(state["date_start"].dt.year)["best"].sum()
+    tested = table[table["status"] != "not tested"]
+    assert tested["year"].astype(int).tolist() == list(range(1989, 2019))
+    assert tested["reproduced"].tolist() == by_year.loc[1989:2018].astype(float).tolist()
+    row = _row(table, year=2014)
+    assert (row["published"], row["reproduced"]) == (13168, 12192)
+    # GED 19.1 ends in 2018: the table's 2019-2022 rows are shown, not tested, not zero.
+    late = table[table["year"].astype(int) >= 2019]
+    assert (late["status"] == "not tested").all() and late["reproduced"].isna().all()
+    assert late["match"].isna().all()
+    assert late["note"].str.contains("outside the data's coverage").all()
+    text = " ".join(result.reasons)
+    assert "GED 23.1" in text and "4 published numbers not tested (2019, 2020, 2021, 2022)" in text
+
+
+# ----------------------------------------------------------------------------- claims
+
+
+def test_claim_killed_by_is_in_nineveh_and_anbar(data_dir: Path, ged191, ged191_raw) -> None:
+    result = reproduce("claim-hashimi-2020-killed", data=ged191, data_dir=data_dir)
+    raw = ged191_raw
+    mask = (
+        (raw["type_of_violence"] == 3)
+        & (raw["side_a"] == "IS")
+        & raw["adm_1"].isin(["Nīnawá province", "Al Anbār province"])
+        & raw["date_start"].between("2014-06-01", "2017-11-30")
+    )
+    expected = raw.loc[mask, "best"].sum()
+    assert expected == 3789  # 3,395 in Nīnawá + 394 in Al Anbār
+    row = result.table.iloc[0]
+    assert (row["published"], row["reproduced"]) == (3400, expected)
+    assert row["events"] == mask.sum()
+    assert result.verdict == "differs"  # +11.4%, beyond the recipe's 10%
+    assert row["rel_diff"] == pytest.approx(389 / 3400)
+    # The coverage of the cells is shown beside the comparison, per region too.
+    assert row["coverage"] in ("adequate", "thin", "insufficient")
+    cov = result.coverage.set_index("place")
+    assert set(cov.index) == {"Nīnawá", "Al Anbār"}
+    assert cov.loc["Nīnawá", "events"] == 135 and cov.loc["Al Anbār", "events"] == 25
+    assert result.filters["dates"] == ["2014-06-01", "2017-11-30"]
+    assert "official records" in " ".join(result.reasons)
+
+
+def test_claim_wounded_cannot_be_tested(data_dir: Path, ged191) -> None:
+    result = reproduce("claim-hashimi-2020-wounded", data=ged191, data_dir=data_dir)
+    assert result.verdict == "cannot be tested with this data" and not result.ok
+    row = result.table.iloc[0]
+    assert row["published"] == 10000 and pd.isna(row["reproduced"]) and pd.isna(row["match"])
+    assert "wounded" in result.reasons[0] and "deaths only" in result.reasons[0]
+
+
+def test_claim_ranking_for_an_uncovered_period(data_dir: Path, ged191, ged191_raw) -> None:
+    result = reproduce("claim-oig-2020-ambush-ranking", data=ged191, data_dir=data_dir)
+    assert result.verdict == "cannot be tested with this data"
+    table = result.table
+    assert table["status"].eq("not tested").all() and table["reproduced"].isna().all()
+    assert "2020-01-01 to 2020-12-31" in result.reasons[0]
+    assert "1989-01-01 to 2018-12-31" in result.reasons[0]
+    # The 2018 ranking, shown for context: recomputed here from the raw file.
+    raw = ged191_raw
+    is_2018 = raw[(raw["side_a"] == "IS") & (raw["date_start"].dt.year == 2018)]
+    ranks = is_2018.groupby("adm_1").size().rank(ascending=False, method="min")
+    for name, raw_name in [("Diyālá", "Diyālá province"), ("Kirkūk", "Kirkūk province"),
+                           ("Nīnawá", "Nīnawá province"), ("Al Anbār", "Al Anbār province")]:  # fmt: skip
+        assert _row(table, region=name)["context"] == ranks[raw_name]
+    assert table["region"].tolist()[1] == "Şalāḩ ad Dīn"  # "Salahuddin", harmonised
+    assert any("context, not tested" in r for r in result.reasons)
+
+
+# ----------------------------------------------------------------------------- inputs
+
+
+def test_unknown_recipe_lists_the_shipped_ones() -> None:
+    with pytest.raises(TrendsError, match="neither a file nor a shipped recipe.*thirdwave"):
+        reproduce("no-such-recipe")
+
+
+def test_missing_data_folder_says_what_to_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TRENDS_DATA", raising=False)
+    with pytest.raises(TrendsError, match="published/.*TRENDS_DATA"):
+        reproduce("thirdwave-candidate-22-0-2")
+
+
+def test_trends_data_environment_variable(data_dir: Path, monkeypatch) -> None:
+    monkeypatch.setenv("TRENDS_DATA", str(data_dir))
+    assert reproduce("thirdwave-candidate-22-0-2").verdict == "reproduced exactly"
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "recipe.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+BASE = """
+id = "test"
+[data]
+dataset = "ucdp-candidate"
+version = "22.0.2"
+file = "ucdp/ged_candidate_22_0_2.csv"
+[filters]
+country = ["Iraq"]
+[count]
+group_by = ["country"]
+[[count.measures]]
+name = "events"
+what = "events"
+[published]
+rows = [{ country = "Iraq", events = 17 }]
+source = "a made-up figure for the test"
+[tolerance]
+absolute = 1
+"""
+
+
+def test_inline_rows_and_absolute_tolerance(data_dir: Path, tmp_path: Path) -> None:
+    result = reproduce(_write(tmp_path, BASE), data_dir=data_dir)
+    assert result.verdict == "reproduced within tolerance"
+    row = result.table.iloc[0]
+    assert (row["published"], row["reproduced"], row["abs_diff"]) == (17, 18, 1)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('id = "test"', 'id = "test"\ncolour = "red"'), "unknown key 'colour'"),
+        (('version = "22.0.2"', 'version = "9.9"'), "version '9.9'.*known"),
+        (('group_by = ["country"]', 'group_by = ["province"]'), "'province' is not one of"),
+        (('what = "events"', 'what = "mean"'), "what='mean'.*'events', 'sum'"),
+        (('country = ["Iraq"]', 'country = ["Irak"]'), "country 'Irak' is not in the data"),
+        (("absolute = 1", "absolute = -1"), "non-negative"),
+    ],
+)
+def test_bad_recipes_are_clear_errors(data_dir: Path, tmp_path: Path, change, message) -> None:
+    path = _write(tmp_path, BASE.replace(*change))
+    with pytest.raises(TrendsError, match=message):
+        reproduce(path, data_dir=data_dir)
+
+
+def test_region_not_in_the_data_lists_the_regions(data_dir: Path, tmp_path: Path) -> None:
+    text = BASE.replace('country = ["Iraq"]', 'country = ["Iraq"]\nregion = ["Atlantis"]')
+    with pytest.raises(TrendsError, match="region Atlantis is not in the data; regions: .*Kirk"):
+        reproduce(_write(tmp_path, text), data_dir=data_dir)
+
+
+def test_cli_bad_recipe_is_one_line_exit_2(tmp_path: Path, capsys) -> None:
+    assert main(["reproduce", str(tmp_path / "absent.toml")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "shipped" in err
+
+
+def test_recipes_are_valid_json_able_charts(data_dir: Path, ged191) -> None:
+    """Each chart serialises (Vega-Lite JSON) with both series where tested."""
+    result = reproduce("owid-iraq-2003-2018-ged191", data=ged191, data_dir=data_dir)
+    spec = result.chart().to_dict()
+    assert '"published"' in json.dumps(spec) and '"reproduced"' in json.dumps(spec)
