@@ -243,3 +243,13 @@ def test_thin_segments_are_gated():
     assert res["coverage"].iloc[0] != "adequate"
     assert res["verdict"].iloc[0] == "inconclusive (thin coverage)"
     assert np.isfinite(res["apc"].iloc[0])  # estimates are still shown
+
+
+def test_leading_run_of_zeros_does_not_overflow():
+    """A segment of zero counts has its Poisson MLE at rate 0 (Kirkuk before 2006)."""
+    rng = np.random.default_rng(4)
+    counts = np.r_[np.zeros(30), rng.poisson(2, 60)]
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        res = _run(_cells(counts), max_joinpoints=2, n_permutations=99)
+    assert res["apc"].notna().all()
+    assert np.isfinite(res["apc_high"]).all()

@@ -284,22 +284,34 @@ def _fit_constant(x, logy, knots) -> _Fit:
     return _Fit(np.asarray(knots, dtype=int), beta, cov, df, sse, s, logy)
 
 
-def _fit_poisson(x, y, logexp, knots, start: np.ndarray | None = None) -> _Fit:
-    """Poisson GLM with log link and offset log(exposure), by IRLS."""
+def _fit_poisson(x, y, logexp, knots) -> _Fit:
+    """Poisson GLM with log link and offset log(exposure), by IRLS with step halving.
+
+    A segment of zero counts has its maximum likelihood at a rate of 0; step halving
+    keeps every iterate finite, and the fit stops at a very small rate with a very
+    wide interval rather than overflowing.
+    """
     X = _design(x, knots)
-    eta = np.log(np.maximum(y, 0.5)) if start is None else start
-    beta = np.zeros(X.shape[1])
+    eta = np.log(np.maximum(y, 0.5))
+    beta, *_ = np.linalg.lstsq(X, eta - logexp, rcond=None)
+    eta = logexp + X @ beta
+    dev = _deviance(y, eta)
     for _ in range(100):
-        mu = np.exp(eta)
+        mu = np.maximum(np.exp(eta), 1e-300)
         s = np.sqrt(mu)
         z = eta - logexp + (y - mu) / mu
         new, *_ = np.linalg.lstsq(X * s[:, None], s * z, rcond=None)
-        eta = logexp + X @ new
-        done = np.max(np.abs(new - beta)) < 1e-10 * (1 + np.max(np.abs(new)))
-        beta = new
-        if done:
+        for _ in range(30):  # step halving until the deviance does not rise
+            new_eta = logexp + X @ new
+            new_dev = _deviance(y, new_eta)
+            if np.isfinite(new_dev) and new_dev <= dev + 1e-9 * (1 + abs(dev)):
+                break
+            new = (new + beta) / 2
+        step = np.max(np.abs(new - beta))
+        beta, eta, old, dev = new, logexp + X @ new, dev, new_dev
+        if step < 1e-10 * (1 + np.max(np.abs(beta))) or abs(old - dev) < 1e-12 * (1 + dev):
             break
-    mu = np.exp(eta)
+    mu = np.maximum(np.exp(eta), 1e-300)  # a zero-count segment's rate tends to 0
     s = np.sqrt(mu)
     ytil = s * (eta - logexp + (y - mu) / mu)
     Xs = X * s[:, None]
@@ -310,6 +322,15 @@ def _fit_poisson(x, y, logexp, knots, start: np.ndarray | None = None) -> _Fit:
     return _Fit(np.asarray(knots, dtype=int), beta, cov, df, pearson, s, ytil)
 
 
+def _deviance(y: np.ndarray, eta: np.ndarray) -> float:
+    """Poisson deviance at linear predictor ``eta`` (inf when it overflows)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        mu = np.exp(eta)
+        term = np.where(y > 0, y * (np.log(np.maximum(y, 1e-300)) - eta), 0.0) - (y - mu)
+    total = float(2 * term.sum())
+    return total if np.isfinite(total) else np.inf
+
+
 class _Series:
     """One region's covered observations and the fits of every model size."""
 
@@ -317,7 +338,9 @@ class _Series:
         self.x, self.y, self.exposure = x, y, exposure
         self.grid, self.variance, self.k_max = grid, variance, k_max
         self.logexp = np.log(exposure)
-        self.fits: list[_Fit] = [self._fit_k(k) for k in range(k_max + 1)]
+        self.fits: list[_Fit] = []
+        for k in range(k_max + 1):
+            self.fits.append(self._fit_k(k))
 
     def _fit_k(self, k: int) -> _Fit:
         x = self.x
@@ -327,6 +350,7 @@ class _Series:
         fit = _fit_constant(x, logy, knots)
         if self.variance == "constant":
             return fit
+        starts = [fit.knots]
         fit = _fit_poisson(x, self.y, self.logexp, knots)
         seen = {tuple(knots)}
         for _ in range(20):  # re-search the grid on the IRLS linearisation until stable
@@ -338,7 +362,51 @@ class _Series:
                 break  # cycling between grid points: keep the better Poisson fit
             seen.add(tuple(knots))
             fit = new
-        return fit
+        starts.append(fit.knots)
+        if k > 1:  # the previous model's joinpoints plus the best one added to them
+            starts.append(self._add_one(self.fits[k - 1]))
+        fits = [self._refine(_fit_poisson(x, self.y, self.logexp, kn)) for kn in starts]
+        return min(
+            fits, key=lambda f: _deviance(self.y, self.logexp + _design(x, f.knots) @ f.beta)
+        )
+
+    def _refine(self, fit: _Fit, reach: int = 5) -> _Fit:
+        """Move one joinpoint at a time to a neighbouring grid point while the Poisson
+        deviance falls (the linearised search can stall where weights are near 0)."""
+        x, y, logexp = self.x, self.y, self.logexp
+        allowed = set(self.grid.cand.tolist())
+
+        def dev(f: _Fit) -> float:
+            return _deviance(y, logexp + _design(x, f.knots) @ f.beta)
+
+        best, best_dev = fit, dev(fit)
+        improved = True
+        while improved:
+            improved = False
+            for j in range(len(best.knots)):
+                for step in range(-reach, reach + 1):
+                    kn = best.knots.copy()
+                    kn[j] += step
+                    if step == 0 or kn[j] not in allowed or np.any(np.diff(kn) < self.grid.gap):
+                        continue
+                    cand = _fit_poisson(x, y, logexp, kn)
+                    d = dev(cand)
+                    if d < best_dev - 1e-9:
+                        best, best_dev, improved = cand, d, True
+        return best
+
+    def _add_one(self, prev: _Fit) -> np.ndarray:
+        """The prior joinpoints plus the allowed grid point that most lowers the deviance."""
+        out, out_dev = None, np.inf
+        for c in self.grid.cand:
+            kn = np.sort(np.r_[prev.knots, c])
+            if np.any(np.diff(kn) < self.grid.gap):
+                continue
+            f = _fit_poisson(self.x, self.y, self.logexp, kn)
+            d = _deviance(self.y, self.logexp + _design(self.x, kn) @ f.beta)
+            if d < out_dev:
+                out, out_dev = kn, d
+        return prev.knots if out is None else out
 
     def _best_knots(self, s, ytil, k) -> np.ndarray:
         if k == 0:
