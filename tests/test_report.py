@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import warnings
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from trends.cells import as_cells
 from trends.periods import period_range
 from trends.reporting.analysis import Results, default_windows, top_sources
 from trends.reporting.build import render, save_figures
-from trends.reporting.html import esc, script_json
+from trends.reporting.html import Page, esc, script_json
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 HOSTILE_REGION = "<img src=x onerror=alert(1)>"
@@ -136,8 +137,6 @@ def make_results(seed: int = 7) -> Results:
 
 @pytest.fixture(scope="module")
 def results() -> Results:
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", trends.errors.ThinCoverageWarning)
         return make_results()
@@ -318,8 +317,10 @@ def test_figures_saved(results: Results, tmp_path: Path) -> None:
     ]  # fmt: skip
     svg = (tmp_path / "rates.svg").read_text()
     assert svg.startswith("<svg") and "&lt;img src=x onerror=alert(1)&gt;" in svg
-    png = save_figures(page, tmp_path / "png", formats=("png",))[0]
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    small = Page(title="one chart")
+    small.chart("sources", page.charts[-1][1])
+    (png,) = save_figures(small, tmp_path / "png", formats=("png",))
+    assert png.name == "sources.png" and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_reason_kinds() -> None:
@@ -348,3 +349,49 @@ def test_template_found_from_source_tree() -> None:
 def test_bad_figure_format(tmp_path: Path) -> None:
     with pytest.raises(trends.errors.TrendsError, match="'gif'"):
         trends.report(synthetic_cells(), path=tmp_path / "r.html", figure_formats=("gif",))
+
+
+@pytest.fixture(scope="module")
+def demo_report(tmp_path_factory) -> Path:
+    """The whole pipeline on the synthetic demo data, as `trends demo` runs it."""
+    from trends.datasets import simulate
+
+    folder = tmp_path_factory.mktemp("demo")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", trends.errors.TrendsWarning)
+        incidents = simulate(seed=5, months=24)
+        path = trends.report(
+            incidents,
+            path=folder / "report.html",
+            joinpoint_options={"n_permutations": 49, "max_joinpoints": 1},
+            figures_dir=folder / "figures",
+            figure_formats=("svg",),
+        )
+    return path
+
+
+def test_report_end_to_end(demo_report: Path) -> None:
+    html = demo_report.read_text(encoding="utf-8")
+    assert demo_report.stat().st_size < 2_000_000
+    parsed = outline(html)
+    assert parsed.tags["script"] == 5 + 2
+    text = "".join(parsed.text)
+    assert "trends demo data (synthetic)" in text  # the data set, from the Incidents
+    assert "rows read" in text and "kept" in text  # the ledger
+    assert "n_permutations=49" in html
+    assert sorted(p.name for p in (demo_report.parent / "figures").iterdir()) == [
+        "comparison.svg", "coverage.svg", "rates.svg", "sources.svg", "trend.svg"
+    ]  # fmt: skip
+
+
+def test_report_same_bytes_twice(demo_report: Path, tmp_path: Path) -> None:
+    from trends.datasets import simulate
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", trends.errors.TrendsWarning)
+        again = trends.report(
+            simulate(seed=5, months=24),
+            path=tmp_path / "again.html",
+            joinpoint_options={"n_permutations": 49, "max_joinpoints": 1},
+        )
+    assert again.read_bytes() == demo_report.read_bytes()
