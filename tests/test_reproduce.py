@@ -23,6 +23,7 @@ SHIPPED = {
     "thirdwave-candidate-22-0-2": "reproduced exactly",
     "owid-iraq-2003-2018-ged191": "differs",
     "owid-2021-iraq-syria-candidate": "differs",
+    "owid-2021-iraq-syria-candidate-total": "differs",
     "poldat-iraq-state-based-ged231": "differs",
     "claim-hashimi-2020-killed": "differs",
     "claim-hashimi-2020-wounded": "cannot be tested with this data",
@@ -166,7 +167,16 @@ def test_a_tolerance_turns_release_noise_into_a_match(
 
 
 def test_owid_2021_from_candidate_by_country_column(data_dir: Path, ucdp_dir: Path) -> None:
-    result = reproduce("owid-2021-iraq-syria-candidate", data_dir=data_dir)
+    candidate = trends.read_ucdp_ged(ucdp_dir / "ged_candidate_21_01_21_12.csv")
+    total = reproduce("owid-2021-iraq-syria-candidate-total", data=candidate, data_dir=data_dir)
+    assert total.verdict == "differs"
+    iraq = _row(total.table, country="Iraq")
+    assert (iraq["published"], iraq["reproduced"], iraq["abs_diff"]) == (1022, 993, -29)
+    syria = _row(total.table, country="Syria")
+    assert (syria["published"], syria["reproduced"]) == (1915, 1958)
+    assert "coordinates" in " ".join(total.reasons)
+
+    result = reproduce("owid-2021-iraq-syria-candidate", data=candidate, data_dir=data_dir)
     table = result.table
     assert result.verdict == "differs"
     raw = pd.read_csv(ucdp_dir / "ged_candidate_21_01_21_12.csv")
@@ -179,7 +189,7 @@ def test_owid_2021_from_candidate_by_country_column(data_dir: Path, ucdp_dir: Pa
     assert (row["published"], row["reproduced"]) == (866, 837)
     # One-sided violence is the same either way; the state-based rows move across borders.
     assert _row(table, country="Iraq", type_of_violence=3)["status"] == "exact"
-    assert "coordinates" in " ".join(result.reasons)
+    assert "Iraq non-state, Iraq one-sided, Syria one-sided" in result.reasons[0]
     assert row["note"].startswith("OWID assigns each event to the country its coordinates")
 
 
@@ -348,3 +358,13 @@ def test_recipes_are_valid_json_able_charts(data_dir: Path, ged191) -> None:
     result = reproduce("owid-iraq-2003-2018-ged191", data=ged191, data_dir=data_dir)
     spec = result.chart().to_dict()
     assert '"published"' in json.dumps(spec) and '"reproduced"' in json.dumps(spec)
+
+
+def test_the_wrong_file_is_said(data_dir: Path, ucdp_dir: Path) -> None:
+    """Candidate 22.0.2 events given to a GED 19.1 recipe: the reasons say so."""
+    candidate = trends.read_ucdp_ged(ucdp_dir / "ged_candidate_22_0_2.csv")
+    result = reproduce("owid-iraq-2003-2018-ged191", data=candidate, data_dir=data_dir)
+    assert result.verdict == "differs" and (result.table["reproduced"] == 0).all()
+    text = " ".join(result.reasons)
+    assert "the data read is ucdp-candidate 22.0.2, but the recipe names ucdp-ged 19.1" in text
+    assert "0% of the data's events fall inside the coverage window of ucdp-ged 19.1" in text

@@ -630,10 +630,10 @@ def reproduce(
         published, published_source = _published(recipe, data_dir)
     incidents = _read_data(recipe, data, data_dir)
     source = incidents.source.as_dict()
-    window = incidents.source.coverage
+    window = registry.coverage(recipe.dataset, recipe.version) or incidents.source.coverage
     if window is None:
         window = (incidents.data["date_start"].min(), incidents.data["date_end"].max())
-    reasons: list[str] = []
+    checks = _data_checks(recipe, incidents, window)
 
     # The rows' keys as text, published regions harmonised like the data's.
     for g in recipe.group_by:
@@ -716,7 +716,7 @@ def reproduce(
     table = _compare(table, recipe)
     table, coverage = _coverage(table, selected, incidents, recipe, span, window)
     verdict, verdict_reasons = _verdict(table, recipe, published_source)
-    reasons.extend(verdict_reasons)
+    reasons = [*verdict_reasons, *checks]
     columns = [
         *recipe.group_by,
         "measure",
@@ -744,6 +744,29 @@ def reproduce(
         published_source=published_source,
         filters=filters,
     )
+
+
+def _data_checks(
+    recipe: Recipe, incidents: Incidents, window: tuple[pd.Timestamp, pd.Timestamp]
+) -> list[str]:
+    """Signs that the data given is not the release the recipe names (said, not fatal)."""
+    checks = []
+    src = incidents.source
+    if src.dataset_id and (src.dataset_id, src.version) != (recipe.dataset, recipe.version):
+        checks.append(
+            f"the data read is {src.dataset_id} {src.version}, but the recipe names "
+            f"{recipe.dataset} {recipe.version}"
+        )
+    dates = incidents.data["date_start"].dropna()
+    if len(dates):
+        inside = float(dates.between(window[0], window[1]).mean())
+        if inside < 0.95:
+            checks.append(
+                f"only {inside:.0%} of the data's events fall inside the coverage window of "
+                f"{recipe.dataset} {recipe.version} ({_fmt_date(window[0])} to "
+                f"{_fmt_date(window[1])}): is this the file the recipe names?"
+            )
+    return checks
 
 
 def _measure(
@@ -862,8 +885,17 @@ def _years_text(values: list[str]) -> str:
     return ", ".join(values[:12]) + (f" and {len(values) - 12} more" if len(values) > 12 else "")
 
 
+def _key_label(group: str, value: Any) -> str:
+    """A group key for people: UCDP violence codes as words."""
+    if group == "type_of_violence":
+        from .readers import UCDP_VIOLENCE
+
+        return UCDP_VIOLENCE.get(int(value), str(value)) if str(value).isdigit() else str(value)
+    return str(value)
+
+
 def _row_label(row: pd.Series, recipe: Recipe) -> str:
-    parts = [str(row[g]) for g in recipe.group_by]
+    parts = [_key_label(g, row[g]) for g in recipe.group_by]
     if len(recipe.measures) > 1:
         parts.append(str(row["measure"]))
     return " ".join(parts) or str(row["measure"])
@@ -953,7 +985,8 @@ def _chart_frame(result: Reproduction) -> pd.DataFrame:
     """Long form for the chart: one row per number and series (published, reproduced)."""
     table = result.table
     label = [
-        " ".join(str(r[g]) for g in result.recipe.group_by) or "total" for _, r in table.iterrows()
+        " ".join(_key_label(g, r[g]) for g in result.recipe.group_by) or "total"
+        for _, r in table.iterrows()
     ]
     rows = []
     for i, (_, r) in enumerate(table.iterrows()):
