@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -139,6 +140,20 @@ def header_section(page: Page, res: Results) -> None:
     page.add("data", "Data and parameters", f'<dl class="facts">{rows}</dl>')
 
 
+def joinpoint_options(res: Results) -> dict[str, Any]:
+    """Every option of :func:`trends.joinpoints` as used: the defaults, then those given."""
+    import inspect
+
+    from ..joinpoint import joinpoints
+
+    defaults = {
+        name: p.default
+        for name, p in inspect.signature(joinpoints).parameters.items()
+        if p.kind is p.KEYWORD_ONLY and name != "progress"
+    }
+    return {**defaults, "level": res.options["level"], **res.options.get("joinpoints", {})}
+
+
 def parameters_text(res: Results) -> str:
     """Every option the results depend on, as ``name=value`` code."""
     o = res.options
@@ -151,11 +166,13 @@ def parameters_text(res: Results) -> str:
         "level": o["level"],
         "trend method": o["trend_method"],
     }
-    for key, value in sorted(o.get("joinpoints", {}).items()):
-        items[f"joinpoints {key}"] = value
     if res.comparison is not None and "method" in res.comparison.columns:
         items["compare method"] = ", ".join(sorted(set(res.comparison["method"].astype(str))))
-    return ", ".join(f"<code>{esc(k)}={esc(v)}</code>" for k, v in items.items())
+    chips = [f"<code>{esc(k)}={esc(v)}</code>" for k, v in items.items()]
+    if res.joinpoints is not None:
+        inner = ", ".join(f"{k}={v}" for k, v in joinpoint_options(res).items())
+        chips.append(f"<code>joinpoints({esc(inner)})</code>")
+    return ", ".join(chips)
 
 
 def summary_section(page: Page, res: Results) -> None:
@@ -564,6 +581,23 @@ REFERENCES: dict[str, str] = {
     "rates and counts. <em>Vital Health Stat</em> 2.",
     "poisson-test": "Fay MP (2010). Two-sided exact tests and matching confidence intervals "
     "for discrete data. <em>R Journal</em> 2(1):53–58.",
+    "gu2008": "Gu K, Ng HKT, Tang ML, Schucany WR (2008). Testing the ratio of two Poisson "
+    "rates. <em>Biometrical Journal</em> 50(2):283–298.",
+    "lancaster": "Lancaster HO (1961). Significance tests in discrete distributions. "
+    "<em>JASA</em> 56:223–234.",
+    "etest": "Krishnamoorthy K, Thomson J (2004). A more powerful test for comparing two "
+    "Poisson means. <em>J Stat Plan Inference</em> 119:23–35.",
+}
+
+#: What each comparison method is, in words, and its reference (see trends.compare).
+COMPARE_METHODS: dict[str, tuple[str, str]] = {
+    "score": (
+        "the conditional score test of the rate ratio, its interval the inverted test",
+        "gu2008",
+    ),
+    "exact-cond": ("the exact conditional (binomial) test, as R's poisson.test", "poisson-test"),
+    "mid-p": ("the mid-p exact conditional test", "lancaster"),
+    "etest": ("the E-test with the score statistic", "etest"),
 }
 
 
@@ -579,14 +613,28 @@ def methods_section(page: Page, res: Results) -> None:
     ]
     refs = ["garwood", "nchs"]
     if res.comparison is not None:
-        methods = sorted(set(res.comparison.get("method", pd.Series(dtype=str)).astype(str)))
+        cmp = res.comparison
+        methods = sorted(set(cmp.get("method", pd.Series(dtype=str)).dropna().astype(str)))
+        how = "; ".join(
+            f"<code>{esc(m)}</code>: {COMPARE_METHODS[m][0]}" if m in COMPARE_METHODS
+            else f"<code>{esc(m)}</code>"
+            for m in methods
+        )  # fmt: skip
+        dispersion = ""
+        if "dispersion" in cmp.columns and cmp["dispersion"].notna().any():
+            d = pd.to_numeric(cmp["dispersion"], errors="coerce")
+            dispersion = (
+                " Each region's test allows for overdispersion with a quasi-Poisson "
+                f"dispersion estimated from its cells (here {fmt_num(d.min(), 2)} to "
+                f"{fmt_num(d.max(), 2)}; 1 is Poisson)."
+            )
         items.append(
             "<li><strong>Comparison.</strong> The rate in "
             f"{window_text(res.options['after'])} against {window_text(res.options['before'])} "
-            f"by <code>{esc(', '.join(methods))}</code>; rate ratio with its {level} "
-            "interval; q-values by Benjamini–Hochberg over the regions compared.</li>"
+            f"by {how}; rate ratio with its {level} interval; q-values by "
+            f"Benjamini–Hochberg over the regions compared.{dispersion}</li>"
         )
-        refs += ["poisson-test", "bh"]
+        refs += [COMPARE_METHODS[m][1] for m in methods if m in COMPARE_METHODS] + ["bh"]
     if res.trend is not None:
         methods = sorted(set(res.trend["method"].astype(str)))
         params = sorted(set(res.trend.get("parameters", pd.Series(dtype=str)).astype(str)))
@@ -600,13 +648,15 @@ def methods_section(page: Page, res: Results) -> None:
         if any(m.startswith("mann-kendall") for m in methods):
             refs.append("mann-kendall")
     if res.joinpoints is not None:
-        options = res.options.get("joinpoints") or {}
-        shown = ", ".join(f"{k}={v}" for k, v in sorted(options.items())) or "defaults"
+        options = joinpoint_options(res)
+        shown = ", ".join(f"{k}={v}" for k, v in options.items())
+        methods = sorted(set(res.joinpoints.get("method", pd.Series(dtype=str)).astype(str)))
         items.append(
-            "<li><strong>Joinpoints.</strong> Segmented log-linear regression; the number "
-            f"of joinpoints chosen by permutation tests (options: <code>{esc(shown)}</code>)."
-            " The segments drawn are the continuous piecewise log-linear Poisson fit at the "
-            "joinpoints found.</li>"
+            "<li><strong>Joinpoints.</strong> Segmented log-linear regression continuous at "
+            f"the joinpoints (<code>{esc(', '.join(methods))}</code>), the number of "
+            f"joinpoints chosen by <code>{esc(options.get('selection', '?'))}</code> "
+            f"(options: <code>{esc(shown)}</code>). The segments drawn are the continuous "
+            "piecewise log-linear Poisson fit at the joinpoints found.</li>"
         )
         refs.append("joinpoint")
     rules = _rules_of(res)
