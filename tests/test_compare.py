@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trends.comparison import _bh, compare, two_sample_rates
+from trends.comparison import _bh, _minlike_pvalue, compare, two_sample_rates
 from trends.errors import CellsError, DispersionWarning, ThinCoverageWarning, TrendsError
 
 MONTHS = [f"2016-{m:02d}" for m in range(1, 13)]
@@ -128,6 +128,41 @@ def test_intervals_equal_statsmodels(random_pairs):
     )
     np.testing.assert_allclose(got["rd_low"][pos], low, rtol=1e-9)
     np.testing.assert_allclose(got["rd_high"][pos], high, rtol=1e-9)
+
+
+@pytest.mark.parametrize("phi", [2.0, 4.0])
+def test_dispersion_in_exact_methods_is_the_effective_count_test(phi):
+    from scipy import stats
+
+    # counts divisible by phi: the effective counts x / phi are whole numbers, where
+    # the continuous (incomplete beta) extension equals the binomial distribution
+    x1 = np.array([8.0, 40.0, 0.0, 12.0])
+    x2 = np.array([24.0, 16.0, 20.0, 12.0])
+    e1, e2 = np.array([30.0, 31.0, 90.0, 28.0]), np.array([30.0, 30.0, 90.0, 365.0])
+    k, m, p0 = x1 / phi, (x1 + x2) / phi, e1 / (e1 + e2)
+    got = two_sample_rates(x1, e1, x2, e2, phi=phi, method="exact-cond")
+    lower, upper = stats.binom.cdf(k, m, p0), stats.binom.sf(k - 1, m, p0)
+    np.testing.assert_allclose(got["pvalue"], np.minimum(1, 2 * np.minimum(lower, upper)))
+    p_low = np.where(k > 0, stats.beta.ppf(0.025, np.maximum(k, 1), m - k + 1), 0)
+    np.testing.assert_allclose(got["rr_low"], p_low / (1 - p_low) * e2 / e1, rtol=1e-9)
+    mid = stats.binom.cdf(k - 1, m, p0) + 0.5 * stats.binom.pmf(k, m, p0)
+    got = two_sample_rates(x1, e1, x2, e2, phi=phi, method="mid-p")
+    np.testing.assert_allclose(got["pvalue"], np.minimum(1, 2 * np.minimum(mid, 1 - mid)))
+    # the mid-p limits solve their tail equations
+    p_hi = got["rr_high"] / (got["rr_high"] + e2 / e1)
+    tail = stats.binom.cdf(k - 1, m, p_hi) + 0.5 * stats.binom.pmf(k, m, p_hi)
+    np.testing.assert_allclose(tail, 0.025, atol=1e-9)
+
+
+def test_vectorised_minlike_pvalue_equals_scipy_binomtest():
+    from scipy import stats
+
+    rng = np.random.default_rng(21)
+    n = np.r_[rng.integers(1, 500, 3000), 1, 1, 5, 10, 10, 2].astype(float)
+    p = np.r_[rng.uniform(0.01, 0.99, 3000), 0.5, 0.3, 0.5, 0.5, 0.5, 0.5]
+    x = np.r_[np.floor(rng.uniform(0, 1, 3000) * (n[:3000] + 1)), 0, 1, 0, 5, 0, 1]
+    want = [stats.binomtest(int(a), int(b), c).pvalue for a, b, c in zip(x, n, p, strict=True)]
+    np.testing.assert_allclose(_minlike_pvalue(x, n, p), want, rtol=1e-12, atol=1e-15)
 
 
 def test_qvalue_is_benjamini_hochberg():

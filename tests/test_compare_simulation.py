@@ -95,14 +95,14 @@ def test_poisson_only_methods_fail_under_overdispersion():
 
 
 def test_poisson_null_with_known_dispersion_exact_methods():
-    cells = simulate_cells(1_000, 1.0, 404)  # the exact tests loop over regions
+    cells = simulate_cells(N_REGIONS, 1.0, 404)
     for method in ("exact-cond", "score"):
         res = run(cells, method=method, dispersion=1)
         rate = float((res["pvalue"] < 0.05).mean())
-        # exact-cond is conservative by construction (discrete); sd here is 0.0069
-        assert 0.025 <= rate <= 0.065, (method, rate)
+        # exact-cond is conservative by construction (discrete): 0.044 at 20,000 regions
+        assert 0.03 <= rate <= 0.065, (method, rate)
         covered = ((res["rr_low"] <= 1) & (res["rr_high"] >= 1)).mean()
-        assert covered >= 0.935, (method, covered)  # nominal less 2 sd
+        assert covered >= 0.94, (method, covered)  # nominal less 2 sd
 
 
 def test_power_for_a_halving():

@@ -166,7 +166,7 @@ def compare(
         ``pvalue``: two-sided.
         ``qvalue``: Benjamini-Hochberg (1995) adjusted p-value over the regions with a
         p-value (statsmodels' ``multipletests`` default is Holm-Sidak; this is
-        ``method="fdr_bh"``).
+        ``method="fdr_bh"``); ``qvalue_method`` records it (``"fdr_bh"``).
         ``method``: the method used (never ``auto``).
         ``dispersion``: ``phi`` used; ``dispersion_source``: ``"windows"``,
         ``"series"``, ``"fixed"`` or ``"none (1 used)"``; ``dispersion_df``: its
@@ -214,8 +214,9 @@ def compare(
     Where statsmodels' ``stats.rates`` falls short, this does better: zero counts
     give an error or ``inf`` interval there, here a finite score interval, a finite
     rate difference interval, and a reason; statsmodels has no dispersion argument,
-    so its tests reject far too often for overdispersed incident counts (about 0.17
-    instead of 0.05 for variance three times the mean), which the quasi-Poisson
+    so its tests reject far too often for overdispersed incident counts (0.26 instead
+    of 0.05 for monthly counts with variance three times the mean; 0.053 with the
+    default here, see ``benchmarks/compare_null.py``), which the quasi-Poisson
     dispersion corrects.
 
     Examples
@@ -257,6 +258,7 @@ def compare(
     out["statistic"] = res["statistic"]
     out["pvalue"] = res["pvalue"]
     out["qvalue"] = _bh(res["pvalue"])
+    out["qvalue_method"] = "fdr_bh"
     out["method"] = method_used
     out["dispersion"] = phi
     out["dispersion_source"] = phi_source
@@ -282,8 +284,11 @@ def compare(
             stacklevel=2,
         )
 
-    _sources_and_coverage(out, grid, agg, phi, rules, notes)
+    withheld = _sources_and_coverage(out, grid, agg, phi, rules, notes)
     out["notes"] = ["; ".join(n) for n in notes]
+    from .coverage_model import warn_withheld
+
+    warn_withheld(withheld, len(out), "compare")  # points at the caller of compare()
     return out
 
 
@@ -564,8 +569,8 @@ def two_sample_rates(
             reference = np.full(shape, "poisson (E-test)", dtype=object)
     elif method == "exact-cond":
         pvalue = np.full(shape, np.nan)
-        for i in np.flatnonzero(test_ok & integral):
-            pvalue[i] = stats.binomtest(int(x1[i]), int(n[i]), p0[i]).pvalue
+        whole = test_ok & integral
+        pvalue[whole] = _minlike_pvalue(x1[whole], n[whole], p0[whole])
         rest = test_ok & ~integral
         lower_tail = _binom_cdf(k, m, p0)
         upper_tail = 1.0 - _binom_cdf(k - 1, m, p0)
@@ -575,10 +580,9 @@ def two_sample_rates(
         reference = np.full(shape, "binomial", dtype=object)
     elif method == "mid-p":
         pvalue = np.full(shape, np.nan)
-        for i in np.flatnonzero(test_ok & integral):
-            xi, ni = int(x1[i]), int(n[i])
-            minlike = stats.binomtest(xi, ni, p0[i]).pvalue
-            pvalue[i] = minlike - 0.5 * stats.binom.pmf(xi, ni, p0[i])
+        whole = test_ok & integral
+        xw, nw, pw = x1[whole], n[whole], p0[whole]
+        pvalue[whole] = _minlike_pvalue(xw, nw, pw) - 0.5 * stats.binom.pmf(xw, nw, pw)
         rest = test_ok & ~integral
         mid_lower = _mid_cdf(k, m, p0)
         central = np.minimum(1.0, 2 * np.minimum(mid_lower, 1.0 - mid_lower))
@@ -607,6 +611,52 @@ def two_sample_rates(
         "pvalue": pvalue,
         "reference": np.where(test_ok, reference, ""),
     }
+
+
+def _minlike_pvalue(x: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Two-sided binomial p-value by the minimum-likelihood rule, vectorised.
+
+    The rule of R's ``binom.test`` (and scipy's ``binomtest``): the probability of
+    every outcome no more likely than ``x`` (relative tolerance 1e-7). The outcomes
+    on the far side of the mean form a run from the tail (the pmf is monotone there),
+    whose end is found by bisection for all rows at once.
+    """
+    x, n, p = (np.asarray(v, dtype=float) for v in (x, n, p))
+    if x.size == 0:
+        return np.empty(0)
+    d = stats.binom.pmf(x, n, p) * (1 + 1e-7)
+    mean = n * p
+    below = x < mean
+    # far side: [ceil(mean), n] (pmf non-increasing) when x is below the mean,
+    # [0, floor(mean)] (pmf non-decreasing) when above
+    lo = np.where(below, np.ceil(mean), 0.0)
+    hi = np.where(below, n, np.floor(mean))
+    # first i in the run with pmf(i) <= d (below), last i with pmf(i) <= d (above)
+    a, b = lo.copy(), hi.copy()
+    a = np.where(below, a, a - 1)  # search state: below -> smallest ok in [a, b+1]
+    b = np.where(below, b + 1, b)  #               above -> largest ok in [a-1, b]
+    for _ in range(64):
+        active = b - a > 1
+        if not active.any():
+            break
+        mid = np.floor((a + b) / 2)
+        ok = stats.binom.pmf(mid, n, p) <= d
+        # below: ok at mid -> answer <= mid; above: ok at mid -> answer >= mid
+        b = np.where(active & below & ok, mid, b)
+        a = np.where(active & below & ~ok, mid, a)
+        a = np.where(active & ~below & ok, mid, a)
+        b = np.where(active & ~below & ~ok, mid, b)
+    # finish the one-element bracket
+    first_ok = np.where(stats.binom.pmf(a, n, p) <= d, a, b)  # below
+    first_ok = np.where(a < lo, b, first_ok)
+    last_ok = np.where(stats.binom.pmf(b, n, p) <= d, b, a)  # above
+    last_ok = np.where(b > hi, a, last_ok)
+    y_below = np.maximum(hi - first_ok + 1, 0)  # outcomes in the run at least as unlikely
+    y_above = np.maximum(last_ok - lo + 1, 0)
+    p_below = stats.binom.cdf(x, n, p) + stats.binom.sf(n - y_below, n, p)
+    p_above = stats.binom.cdf(y_above - 1, n, p) + stats.binom.sf(x - 1, n, p)
+    out = np.where(below, p_below, p_above)
+    return np.where(x == mean, 1.0, np.minimum(out, 1.0))
 
 
 def _wilson(k: np.ndarray, m: np.ndarray, crit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -755,15 +805,16 @@ def _sources_and_coverage(
     phi: np.ndarray,
     rules: Any,
     notes: list[list[str]],
-) -> None:
+) -> int:
     """Source activity, reporting-change check, coverage and verdict, row by row.
+    Returns the number of verdicts withheld by coverage.
 
     Each window is assessed by :func:`trends.coverage_model.assess_window` (count
     rules on the window's total, the after window against the before window as
     baseline). When the cells carry none of the source or precision columns, the
     same judgement is reached faster by :func:`_count_only_status`.
     """
-    from .coverage_model import assess_window, gate, source_activity, warn_withheld
+    from .coverage_model import assess_window, gate, source_activity
 
     n = len(out)
     activity: list[dict[str, Any] | None] = [None] * n
@@ -844,8 +895,7 @@ def _sources_and_coverage(
         "no significant change",
     )
     out["verdict"] = [gate(v, s) for v, s in zip(verdict, coverage, strict=True)]
-    withheld = int(np.sum(out["verdict"].to_numpy() != verdict))
-    warn_withheld(withheld, n, "compare")
+    return int(np.sum(out["verdict"].to_numpy() != verdict))
 
 
 def _count_only_status(
