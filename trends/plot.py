@@ -320,7 +320,8 @@ def rates(
         .transform_filter("datum.status === 'uncovered'")
     )
     band = base.mark_area(color=_BAND, opacity=0.55, invalid=_BREAK).encode(
-        y=alt.Y("rate_low:Q", title=None), y2="rate_high:Q"
+        y=alt.Y("rate_low:Q", title=None, axis=alt.Axis(labelFlush=True, tickCount=4)),
+        y2="rate_high:Q",
     )
     line = base.mark_line(color=_LINE, strokeWidth=1.4, invalid=_BREAK).encode(y="rate:Q")
     shown = [s for s in _POINT_STYLE if s in set(data["status"])]
