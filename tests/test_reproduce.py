@@ -106,7 +106,9 @@ def test_cli_exit_0_when_reproduced(data_dir: Path, tmp_path: Path, capsys) -> N
          "--csv", str(csv)]
     )  # fmt: skip
     assert status == 0
-    assert "thirdwave-candidate-22-0-2: reproduced exactly" in capsys.readouterr().out
+    out_text = capsys.readouterr().out
+    assert "thirdwave-candidate-22-0-2: reproduced exactly" in out_text
+    assert "(as the recipe expects: reproduced exactly)" in out_text
     assert out.stat().st_size > 10_000
     assert pd.read_csv(csv)["reproduced"].tolist() == [73, 66, 18, 65]
 
@@ -241,6 +243,7 @@ def test_claim_killed_by_is_in_nineveh_and_anbar(data_dir: Path, ged191, ged191_
     cov = result.coverage.set_index("place")
     assert set(cov.index) == {"Nīnawá", "Al Anbār"}
     assert cov.loc["Nīnawá", "events"] == 135 and cov.loc["Al Anbār", "events"] == 25
+    assert cov.loc["Nīnawá", "deaths"] == 3395 and cov.loc["Al Anbār", "deaths"] == 394
     assert result.filters["dates"] == ["2014-06-01", "2017-11-30"]
     assert "official records" in " ".join(result.reasons)
 
@@ -368,3 +371,26 @@ def test_the_wrong_file_is_said(data_dir: Path, ucdp_dir: Path) -> None:
     text = " ".join(result.reasons)
     assert "the data read is ucdp-candidate 22.0.2, but the recipe names ucdp-ged 19.1" in text
     assert "0% of the data's events fall inside the coverage window of ucdp-ged 19.1" in text
+
+
+def test_html_escapes_text_from_recipes_and_data(data_dir: Path, tmp_path: Path) -> None:
+    hostile = "<script>alert(1)</script>"
+    text = BASE.replace('id = "test"', f'id = "test"\ntitle = "{hostile}"').replace(
+        "a made-up figure for the test", hostile
+    )
+    text += f'[differences]\nnote = "{hostile}"\n'
+    result = reproduce(_write(tmp_path, text), data_dir=data_dir)
+    page = result.to_html(tmp_path / "page.html").read_text(encoding="utf-8")
+    assert hostile not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_a_row_without_a_published_number_is_not_tested(data_dir: Path, tmp_path: Path) -> None:
+    text = BASE.replace("events = 17 }]", 'events = 17 }, { country = "Iraq" }]')
+    text = text.replace('country = ["Iraq"]\n[count]', 'country = ["Iraq", "Syria"]\n[count]')
+    text = text.replace('{ country = "Iraq" }]', '{ country = "Syria" }]')
+    result = reproduce(_write(tmp_path, text), data_dir=data_dir)
+    syria = _row(result.table, country="Syria")
+    assert syria["status"] == "not tested" and syria["note"] == "no published number to compare"
+    assert result.verdict == "reproduced within tolerance"
+    assert "(NOT as the recipe expects" not in result.summary()

@@ -534,7 +534,8 @@ class Reproduction:
         value over the recipe's context period, when it has one).
     coverage : DataFrame
         One row per place (country or region) in the filtered data over the
-        recipe's window: ``place``, ``events``, ``coverage``, ``coverage_reasons``.
+        recipe's window: ``place``, ``events``, one column per summed measure (e.g.
+        ``deaths``), ``coverage``, ``coverage_reasons``.
     verdict : str
         One of :data:`VERDICTS`.
     reasons : list of str
@@ -569,6 +570,9 @@ class Reproduction:
         """The verdict and its reasons, as plain text."""
         lines = [f"{self.recipe.id}: {self.verdict}"]
         lines += [f"  - {r}" for r in self.reasons]
+        if self.recipe.expected is not None:
+            word = "as" if self.as_expected else "NOT as"
+            lines.append(f"  ({word} the recipe expects: {self.recipe.expected})")
         return "\n".join(lines)
 
     def chart(self):
@@ -609,6 +613,13 @@ def reproduce(
         documented in :class:`Reproduction`), ``.coverage``, ``.verdict``
         (``reproduced exactly``, ``reproduced within tolerance``, ``differs``,
         ``cannot be tested with this data``) and ``.reasons``.
+
+    References
+    ----------
+    Högbladh, S. (2019) UCDP GED Codebook version 19.1, Department of Peace and
+    Conflict Research, Uppsala University (type_of_violence, side_a, best, deaths_b,
+    the event year as the year of ``date_start``). Peng, R. D. (2011) Reproducible
+    research in computational science. Science 334(6060): 1226-1227.
 
     Notes
     -----
@@ -679,7 +690,10 @@ def reproduce(
             value = np.nan
             events = np.nan
             tested = True
-            if measure["what"] == "sum" and measure["column"] in missing_columns:
+            if pd.isna(published_value):
+                tested = False
+                note = "no published number to compare"
+            elif measure["what"] == "sum" and measure["column"] in missing_columns:
                 tested = False
                 column = measure["column"]
                 why = not_recorded.get(column, "")
@@ -867,18 +881,22 @@ def _coverage(
         status, why = assess_window(cells[mask])
         table.at[i, "coverage"] = status
         table.at[i, "coverage_reasons"] = "; ".join(why)
+    # Per place: the events and each summed column, over the same window as the cells.
+    inside = selected[selected["date_start"].between(first, last)]
+    sums = {
+        m["name"]: _numeric(inside, m["column"]).groupby(inside[level]).sum()
+        for m in recipe.measures
+        if m["what"] == "sum" and m["column"] in inside.columns and not m.get("rank")
+    }
     rows = []
     for place, group in cells.groupby("region", sort=True):
         status, why = assess_window(group)
-        rows.append(
-            {
-                "place": place,
-                "events": float(group["events"].sum()),
-                "coverage": status,
-                "coverage_reasons": "; ".join(why),
-            }
-        )
-    return table, pd.DataFrame(rows, columns=empty_cov.columns)
+        row = {"place": place, "events": float(group["events"].sum())}
+        row.update({name: float(s.get(place, 0.0)) for name, s in sums.items()})
+        row.update(coverage=status, coverage_reasons="; ".join(why))
+        rows.append(row)
+    columns = ["place", "events", *sums, "coverage", "coverage_reasons"]
+    return table, pd.DataFrame(rows, columns=columns)
 
 
 def _years_text(values: list[str]) -> str:
@@ -1101,7 +1119,11 @@ def write_html(result: Reproduction, path: Path) -> Path:
 
     r = result.recipe
     page = Page(title=r.title, subtitle=esc(r.reproduces))
-    chip = f'<span class="verdict v-{_slug(result.verdict)}">{esc(result.verdict)}</span>'
+    colour = {EXACT: "#1b9e77", WITHIN: "#7570b3", DIFFERS: "#d95f02"}.get(result.verdict, "#777")
+    chip = (
+        f'<span class="verdict v-{_slug(result.verdict)}" style="background:{colour};'
+        f'color:#fff;font-size:15px">{esc(result.verdict)}</span>'
+    )
     reasons = "".join(f"<li>{esc(x)}</li>" for x in result.reasons)
     page.add("verdict", "Verdict", f"<p>{chip}</p><ul>{reasons}</ul>")
 
@@ -1134,6 +1156,8 @@ def write_html(result: Reproduction, path: Path) -> Path:
     if not result.coverage.empty:
         cov_cols = [Column("place", "place", sort=True),
                     Column("events", "events", num, numeric=True),
+                    *[Column(c, c, num, numeric=True) for c in result.coverage.columns
+                      if c not in ("place", "events", "coverage", "coverage_reasons")],
                     Column("coverage", "coverage", status_span, sort=True),
                     Column("coverage_reasons", "reasons")]  # fmt: skip
         page.add(
