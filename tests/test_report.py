@@ -395,3 +395,18 @@ def test_report_same_bytes_twice(demo_report: Path, tmp_path: Path) -> None:
             joinpoint_options={"n_permutations": 49, "max_joinpoints": 1},
         )
     assert again.read_bytes() == demo_report.read_bytes()
+
+
+def test_template_found_in_an_installed_layout(tmp_path: Path, monkeypatch) -> None:
+    """A wheel puts reports/ at trends/_data/reports (pyproject force-include)."""
+    from trends.reporting import html as html_module
+
+    package = tmp_path / "site-packages" / "trends"
+    (package / "_data" / "reports" / "templates").mkdir(parents=True)
+    (package / "_data" / "reports" / "templates" / "report.js").write_text("/* installed */")
+    monkeypatch.setattr(trends, "__file__", str(package / "__init__.py"))
+    html_module.template.cache_clear()
+    try:
+        assert html_module.template("report.js") == "/* installed */"
+    finally:
+        html_module.template.cache_clear()

@@ -71,9 +71,11 @@ class Body(HTMLParser):
         super().__init__()
         self.body: dict[str, str | None] = {}
         self.tags: dict[str, int] = {}
+        self.handlers: list[str] = []  # event-handler attributes (onload=, onerror=, ...)
 
     def handle_starttag(self, tag, attrs):
         self.tags[tag] = self.tags.get(tag, 0) + 1
+        self.handlers += [f"{tag} {name}" for name, _ in attrs if name.lower().startswith("on")]
         if tag == "body":
             self.body = dict(attrs)
 
@@ -107,7 +109,60 @@ def test_every_chart_draws_without_error(drawn) -> None:
 def test_hostile_names_render_as_text(drawn) -> None:
     dom, parsed = drawn
     assert "img" not in parsed.tags  # the region named <img ...> made no element
+    assert parsed.handlers == []
     assert parsed.tags["script"] == 5 + 2  # no script element was injected
     # the names are in the drawn charts' SVG text and in the tables, escaped
     assert len(re.findall(r"&lt;img src=x onerror=alert\(1\)&gt;", dom)) >= 4
+    assert "&lt;script&gt;alert('src')&lt;/script&gt;" in dom
+
+
+def hostile_csv(path: Path) -> Path:
+    """An incident file whose region, source and data set names are markup."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(11)
+    regions = ["<img src=x onerror=alert(1)>", "Plain", '"><svg onload=alert(2)>']
+    rows = []
+    for r, region in enumerate(regions):
+        days = pd.date_range("2020-01-01", "2021-12-31", freq="D")
+        picked = np.sort(rng.choice(len(days), size=150 + 100 * r, replace=True))
+        for i, day in enumerate(days[picked]):
+            rows.append(
+                {
+                    "event_id": f"{r}-{i}",
+                    "date_start": day.date().isoformat(),
+                    "country": "Testland",
+                    "region": region,
+                    "n_sources": 2,
+                    "sources": "<script>alert('src')</script>;Daily & Co",
+                }
+            )
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_hostile_file_through_the_whole_pipeline(tmp_path: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", trends.errors.TrendsWarning)
+        incidents = trends.read_incidents(
+            hostile_csv(tmp_path / "hostile.csv"), name="</title><script>alert(3)</script>"
+        )
+        page = trends.report(
+            incidents,
+            path=tmp_path / "report.html",
+            joinpoint_options={"n_permutations": 19, "max_joinpoints": 1},
+        )
+    dom = dump_dom(page, tmp_path / "profile")
+    parsed = Body()
+    parsed.feed(dom)
+    assert parsed.body.get("data-error") is None, parsed.body.get("data-error")
+    assert int(parsed.body["data-rendered"]) == int(parsed.body["data-charts"])
+    assert parsed.body.get("data-requests") == "0"
+    assert "img" not in parsed.tags
+    assert parsed.tags["script"] == int(parsed.body["data-charts"]) + 2
+    assert parsed.handlers == []  # no element with an event handler: nothing injected
+    assert "&lt;img src=x onerror=alert(1)&gt;" in dom
+    assert '"&gt;&lt;svg onload=alert(2)&gt;' in dom
+    assert "&lt;/title&gt;&lt;script&gt;alert(3)&lt;/script&gt;" in dom
     assert "&lt;script&gt;alert('src')&lt;/script&gt;" in dom
