@@ -394,3 +394,16 @@ def test_a_row_without_a_published_number_is_not_tested(data_dir: Path, tmp_path
     assert syria["status"] == "not tested" and syria["note"] == "no published number to compare"
     assert result.verdict == "reproduced within tolerance"
     assert "(NOT as the recipe expects" not in result.summary()
+
+
+def test_grouping_by_month_and_the_coverage_window(data_dir: Path, tmp_path: Path) -> None:
+    """Candidate 22.0.2 covers February 2022 only: a January number is not tested."""
+    text = BASE.replace('group_by = ["country"]', 'group_by = ["month"]').replace(
+        'rows = [{ country = "Iraq", events = 17 }]',
+        'rows = [{ month = "2022-02", events = 18 }, { month = "2022-01", events = 0 }]',
+    )
+    result = reproduce(_write(tmp_path, text), data_dir=data_dir)
+    feb, jan = (_row(result.table, month=m) for m in ("2022-02", "2022-01"))
+    assert (feb["reproduced"], feb["status"]) == (18, "exact")
+    assert jan["status"] == "not tested" and "2022-02-01 to 2022-02-28" in jan["note"]
+    assert result.verdict == "reproduced exactly"
