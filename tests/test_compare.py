@@ -78,6 +78,38 @@ def test_exact_cond_equals_r_poisson_test(reference_dir, series):
         assert (res["verdict"][empty] == "inconclusive (thin coverage)").all()
 
 
+# R 4.2.2 on the Iraq series, 2013 against 2014, monthly cells, exposure = days:
+#   fit <- glm(count ~ after + offset(log(exposure)), family = quasipoisson, data = s,
+#              control = glm.control(epsilon = 1e-14, maxit = 100))
+#   summary(fit)$dispersion; anova(fit, test = "Rao")[2, "Rao"]
+# (the Rao score statistic is our statistic ** 2 times the dispersion)
+R_QUASIPOISSON_IRAQ_2013_2014 = {
+    "Al Anbār province": (4.02018266334133, 86.563636363937),
+    "Baghdād province": (3.19063850879792, 0.546925566434112),
+    "Diyālá province": (4.4799726129845, 7.90322580645298),
+    "Kirkūk province": (2.07127771504606, 3.5217391304348),
+    "Nīnawá province": (4.87561287965423, 22.8282208595536),
+    "Şalāḩ ad Dīn province": (4.83056879276641, 18.3025210084034),
+}
+
+
+@pytest.mark.shared
+def test_default_equals_r_quasipoisson_score_test(reference_dir):
+    from scipy import stats
+
+    series = pd.read_csv(reference_dir / "iraq" / "series.csv")
+    cells = series.rename(columns={"month": "period"})
+    res = _quiet(cells, before=("2013-01", "2013-12"), after=("2014-01", "2014-12"))
+    res = res.set_index("region")
+    assert set(res.index) == set(R_QUASIPOISSON_IRAQ_2013_2014)
+    for region, (phi, rao) in R_QUASIPOISSON_IRAQ_2013_2014.items():
+        row = res.loc[region]
+        assert row["dispersion"] == pytest.approx(phi, rel=1e-9), region
+        assert row["statistic"] ** 2 * row["dispersion"] == pytest.approx(rao, rel=1e-9), region
+        assert row["pvalue"] == pytest.approx(stats.f.sf(rao / phi, 1, 22), rel=1e-8), region
+    assert (res["dispersion_df"] == 22).all() and (res["exposure_after"] == 365).all()
+
+
 # --------------------------------------------------------------------------- statsmodels
 
 
