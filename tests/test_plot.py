@@ -104,6 +104,14 @@ def test_segment_fit_matches_statsmodels_glm() -> None:
     expected = np.exp(X @ glm.params) * 30.4375
     np.testing.assert_allclose(fitted[ok], expected, rtol=1e-7)
     assert np.isnan(fitted[5])
+    # a period absent from the series (not just missing) keeps its place on the time axis
+    keep = np.arange(n) != 30
+    gapped = plot.segment_fit(series[keep].reset_index(drop=True), [starts[22]], t=t[keep])
+    ok2 = ok & keep
+    X2 = np.column_stack([np.ones(n), t, np.clip(t - 22, 0, None)])[ok2]
+    glm2 = sm.GLM(counts[ok2], X2, family=sm.families.Poisson(), offset=np.log(exposure[ok2]))
+    expected2 = np.exp(X2 @ glm2.fit().params) * 30.4375
+    np.testing.assert_allclose(gapped[~np.isnan(gapped)], expected2, rtol=1e-7)
 
 
 def test_coverage_heat_map(tables) -> None:

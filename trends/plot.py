@@ -150,7 +150,9 @@ def reasons_text(value: object) -> str:
     return str(value)
 
 
-def segment_fit(series: pd.DataFrame, breaks: Sequence[pd.Timestamp]) -> np.ndarray:
+def segment_fit(
+    series: pd.DataFrame, breaks: Sequence[pd.Timestamp], t: np.ndarray | None = None
+) -> np.ndarray:
     """Fitted rate per period of a continuous piecewise log-linear Poisson model.
 
     Draws the segments of a joinpoint model: given the joinpoint dates (as the
@@ -167,6 +169,9 @@ def segment_fit(series: pd.DataFrame, breaks: Sequence[pd.Timestamp]) -> np.ndar
         ``period_start``; cells with missing count (uncovered) are left out of the fit.
     breaks : sequence of dates
         Joinpoints: the first day of each segment after the first.
+    t : array, optional
+        Period index of each row (consecutive periods differ by 1; a period missing
+        from ``series`` leaves a gap). Default ``0, 1, 2, ...`` along the rows.
 
     Returns
     -------
@@ -174,9 +179,18 @@ def segment_fit(series: pd.DataFrame, breaks: Sequence[pd.Timestamp]) -> np.ndar
         Fitted rate per 30.4375 days (the ``rates()`` scale) for every row of
         ``series``; NaN where the count is missing.
     """
-    t = np.arange(len(series), dtype=float)
+    t = np.arange(len(series), dtype=float) if t is None else np.asarray(t, dtype=float)
     starts = pd.to_datetime(series["period_start"]).to_numpy()
-    taus = [float(np.searchsorted(starts, np.datetime64(pd.Timestamp(b)))) for b in breaks]
+    taus = [
+        float(
+            np.interp(
+                np.datetime64(pd.Timestamp(b), "ns").astype(float),
+                starts.astype("datetime64[ns]").astype(float),
+                t,
+            )
+        )
+        for b in breaks
+    ]
     design = np.column_stack([np.ones_like(t), t] + [np.clip(t - tau, 0, None) for tau in taus])
     y = series["count"].to_numpy(dtype=float)
     offset = np.log(np.maximum(series["exposure"].to_numpy(dtype=float), 1e-12))
@@ -216,12 +230,14 @@ def _fitted_column(table: pd.DataFrame, joinpoints: pd.DataFrame | None) -> pd.D
             for region, segs in jp.groupby("region", sort=True)
         }
         regions = out["region"].astype(str).to_numpy()
+        all_starts = np.unique(out["period_start"].to_numpy())  # the shared time axis
+        index = np.searchsorted(all_starts, out["period_start"].to_numpy())
         for region, rows in pd.Series(np.arange(len(out))).groupby(regions):
             if region not in breaks_of:
                 continue
             idx = rows.to_numpy()
             series = out.iloc[idx]
-            fitted[idx] = segment_fit(series, breaks_of[region])
+            fitted[idx] = segment_fit(series, breaks_of[region], t=index[idx])
             starts = series["period_start"].to_numpy()
             for b in breaks_of[region]:
                 marked[idx[starts == np.datetime64(pd.Timestamp(b))]] = True
