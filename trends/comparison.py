@@ -27,8 +27,8 @@ from __future__ import annotations
 import logging
 import math
 import warnings
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,9 @@ from scipy import special, stats
 from .cells import as_cells, cells_period
 from .errors import CellsError, DispersionWarning, TrendsError
 from .periods import period_bounds, period_range, to_period_end_label, to_period_label
+
+if TYPE_CHECKING:
+    from .coverage_model import CoverageRules
 
 __all__ = ["compare", "METHODS", "VERDICTS"]
 
@@ -72,7 +75,7 @@ def compare(
     alpha: float = 0.05,
     level: float = 0.95,
     per: float | None = None,
-    rules: Any = "default",
+    rules: str | CoverageRules | Mapping[str, Any] = "default",
 ) -> pd.DataFrame:
     """Compare each region's incident rate in two windows (after versus before).
 
@@ -393,7 +396,9 @@ def _windows(
 # --------------------------------------------------------------------------- aggregation
 
 
-def _window_grid(table: pd.DataFrame, labels_b: list[str], labels_a: list[str], kind: str):
+def _window_grid(
+    table: pd.DataFrame, labels_b: list[str], labels_a: list[str], kind: str
+) -> pd.DataFrame:
     """Every region x window period, with the table's cells where they exist.
 
     Adds ``window`` ("before"/"after") and ``usable`` (covered, count known,
