@@ -379,6 +379,10 @@ def test_report_end_to_end(demo_report: Path) -> None:
     assert "trends demo data (synthetic)" in text  # the data set, from the Incidents
     assert "rows read" in text and "kept" in text  # the ledger
     assert "n_permutations=49" in html
+    # ThinCoverageWarnings are stated in the report rather than printed
+    assert re.search(
+        r"Warnings raised by the analysis</h3><ul><li>(compare|trend|joinpoints): ", html
+    )
     assert sorted(p.name for p in (demo_report.parent / "figures").iterdir()) == [
         "comparison.svg", "coverage.svg", "rates.svg", "sources.svg", "trend.svg"
     ]  # fmt: skip

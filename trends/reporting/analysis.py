@@ -11,6 +11,7 @@ import dataclasses
 import logging
 import sys
 import time
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..cells import as_cells, cells_period
-from ..errors import TrendsError
+from ..errors import TrendsError, TrendsWarning
 from ..periods import period_range
 
 __all__ = ["Results", "analyse", "default_windows", "top_sources"]
@@ -44,6 +45,7 @@ class Results:
     ledger: pd.DataFrame | None = None
     filters: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step
+    warnings: list[str] = field(default_factory=list)  # TrendsWarnings raised, as text
 
     def plain(self) -> Results:
         """A shallow copy whose tables carry no ``attrs`` (which pandas deep-copies on
@@ -153,19 +155,29 @@ def analyse(
 
     ``incidents`` is a :class:`trends.Incidents`, a path (read with
     :func:`trends.read`), or a cell table (then ``region``/``period`` are the cells').
-    Seconds spent in each step are kept in ``Results.timings``.
+    Seconds spent in each step are kept in ``Results.timings``. Warnings of
+    ``trends`` (:class:`~trends.errors.TrendsWarning`) raised by the steps are kept
+    in ``Results.warnings`` for the report to state, not printed; others pass on.
     """
     import trends
 
     if isinstance(incidents, str | Path):
         incidents = trends.read(incidents)
     timings: dict[str, float] = {}
+    raised: list[str] = []
     bar = _progress(6)
 
     def step(name: str, run):
         bar.set_postfix_str(name)
         t0 = time.perf_counter()
-        out = run()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = run()
+        for w in caught:
+            if issubclass(w.category, TrendsWarning):
+                raised.append(f"{name}: {w.message}")
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         timings[name] = time.perf_counter() - t0
         logger.info("report: %s took %.2f s", name, timings[name])
         bar.update()
@@ -226,4 +238,5 @@ def analyse(
         ledger=ledger,
         filters=filters,
         timings=timings,
+        warnings=list(dict.fromkeys(raised)),
     )

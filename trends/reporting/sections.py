@@ -670,7 +670,11 @@ def methods_section(page: Page, res: Results) -> None:
         "withheld. Rates on fewer than 20 events are unreliable (NCHS).</li>"
     )
     refs_html = "".join(f"<li>{REFERENCES[r]}</li>" for r in dict.fromkeys(refs))
-    body = f"<ul>{''.join(items)}</ul><h3>References</h3><ol>{refs_html}</ol>"
+    body = f"<ul>{''.join(items)}</ul>"
+    if res.warnings:
+        said = "".join(f"<li>{esc(w)}</li>" for w in res.warnings)
+        body += f"<h3>Warnings raised by the analysis</h3><ul>{said}</ul>"
+    body += f"<h3>References</h3><ol>{refs_html}</ol>"
     page.add("methods", "Methods", body)
 
 
