@@ -1,0 +1,5 @@
+"""``python -m trends``: the same as the ``trends`` command."""
+
+from .cli import main
+
+raise SystemExit(main())
