@@ -140,7 +140,8 @@ def _write_csv(table, path: str) -> None:
     print(f"wrote {path} ({len(table):,} rows)")
 
 
-def _run(args: argparse.Namespace) -> None:
+def _run(args: argparse.Namespace) -> int:
+    """Carry out one command; return its exit status."""
     if args.command == "rates":
         from .estimation import rates
 
@@ -188,7 +189,7 @@ def _run(args: argparse.Namespace) -> None:
             for row in list_recipes().itertuples(index=False):
                 print(f"{row.id}  [{row.dataset} {row.version}; expected: {row.expected}]")
                 print(f"    {row.reproduces}")
-            return
+            return 0
         if not args.recipe:
             raise ValueError(
                 "reproduce needs a RECIPE (a shipped recipe's id or a TOML file); --list lists them"
@@ -201,8 +202,8 @@ def _run(args: argparse.Namespace) -> None:
             _write_csv(result.table, args.csv)
         if args.output:
             print(f"wrote {result.to_html(args.output)}")
-        if not result.ok:  # differs, or cannot be tested: exit status 1
-            raise SystemExit(1)
+        return 0 if result.ok else 1  # differs, or cannot be tested: exit status 1
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -211,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.debug:
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
     try:
-        _run(args)
+        return _run(args)
     except ValueError as exc:  # every trends error is a ValueError: bad input
         if args.debug:
             raise
@@ -232,7 +233,6 @@ def main(argv: list[str] | None = None) -> int:
             f"trends: internal error: {type(exc).__name__}: {' '.join(str(exc).split())} (rerun with --debug for the traceback)\n"
         )
         return 1
-    return 0
 
 
 if __name__ == "__main__":
