@@ -387,7 +387,7 @@ def coverage(
     coverage: pd.DataFrame,
     *,
     sort: str | Sequence[str] = "total",
-    width: int = 760,
+    width: int = 900,
     cell_height: int = 16,
     title: str | None = None,
 ) -> alt.Chart:
