@@ -476,6 +476,7 @@ def _forest(
     scale = alt.Scale(domain=present, range=[VERDICT_COLORS.get(v, "#444444") for v in present])
     y = alt.Y("region:N", sort=list(sort), title=None)
     xscale = alt.Scale(type="log") if log else alt.Scale(zero=False)
+    xaxis = alt.Axis(values=_log_ticks(data[[low, high]].to_numpy())) if log else alt.Axis()
     tooltip = [
         alt.Tooltip("region:N", title="Region"),
         alt.Tooltip(f"{estimate}:Q", title=axis_title, format=",.3~g"),
@@ -487,7 +488,7 @@ def _forest(
     base = alt.Chart(data).encode(y=y)
     ref = alt.Chart(pd.DataFrame({"ref": [reference]})).mark_rule(color="#555555").encode(x="ref:Q")
     bars = base.mark_rule(strokeWidth=2).encode(
-        x=alt.X(f"{low}:Q", scale=xscale, title=axis_title),
+        x=alt.X(f"{low}:Q", scale=xscale, title=axis_title, axis=xaxis),
         x2=f"{high}:Q",
         color=alt.Color("verdict:N", scale=scale, title="Verdict", legend=alt.Legend(orient="top")),
         tooltip=tooltip,
@@ -499,6 +500,19 @@ def _forest(
     if title:
         chart = chart.properties(title=title)
     return chart
+
+
+def _log_ticks(values: np.ndarray) -> list[float]:
+    """Ticks of a log axis: powers of ten over the data, with 0.5 and 2 near 1."""
+    finite = values[np.isfinite(values) & (values > 0)]
+    if finite.size == 0:
+        return [0.5, 1.0, 2.0]
+    lo = int(np.floor(np.log10(finite.min())))
+    hi = int(np.ceil(np.log10(finite.max())))
+    ticks = {10.0**k for k in range(min(lo, 0), max(hi, 0) + 1)}
+    if hi - lo <= 3:
+        ticks |= {0.5, 2.0}
+    return sorted(ticks)
 
 
 def comparison(
