@@ -414,3 +414,9 @@ def test_template_found_in_an_installed_layout(tmp_path: Path, monkeypatch) -> N
         assert html_module.template("report.js") == "/* installed */"
     finally:
         html_module.template.cache_clear()
+
+
+def test_incident_frame_is_read_not_taken_for_cells(tmp_path: Path) -> None:
+    """A DataFrame without ``count`` is incidents: read_incidents names what is missing."""
+    with pytest.raises(trends.errors.SchemaError, match="event_id"):
+        trends.report(pd.DataFrame({"region": ["a"], "when": ["2020-01-01"]}), path=tmp_path / "r")

@@ -154,7 +154,9 @@ def analyse(
     """Count, assess coverage, estimate rates, compare, test trends, find joinpoints.
 
     ``incidents`` is a :class:`trends.Incidents`, a path (read with
-    :func:`trends.read`), or a cell table (then ``region``/``period`` are the cells').
+    :func:`trends.read`), a DataFrame of incidents in canonical columns (read with
+    :func:`trends.read_incidents`), or a cell table (a DataFrame with ``count``; then
+    ``region``/``period`` are the cells').
     Seconds spent in each step are kept in ``Results.timings``. Warnings of
     ``trends`` (:class:`~trends.errors.TrendsWarning`) raised by the steps are kept
     in ``Results.warnings`` for the report to state, not printed; others pass on.
@@ -163,6 +165,8 @@ def analyse(
 
     if isinstance(incidents, str | Path):
         incidents = trends.read(incidents)
+    elif isinstance(incidents, pd.DataFrame) and "count" not in incidents.columns:
+        incidents = trends.read_incidents(incidents)  # incidents, not cells
     timings: dict[str, float] = {}
     raised: list[str] = []
     bar = _progress(6)

@@ -62,7 +62,9 @@ def report(
     ----------
     incidents : Incidents, path, or DataFrame
         What a reader returns (:func:`trends.read_ucdp_ged` ...), a file path (read
-        with :func:`trends.read`), or a cell table (region, period, count, ...).
+        with :func:`trends.read`), a DataFrame of incidents in canonical columns
+        (``event_id``, ``date_start``, ``region``, ...), or a cell table (a DataFrame
+        with ``region``, ``period``, ``count``).
     region : str
         Column of the incidents that names the region.
     period : {"week", "month", "quarter", "year"}
