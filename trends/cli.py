@@ -135,6 +135,27 @@ def _count(incidents, args: argparse.Namespace):
     )
 
 
+def _demo(seed: int, before, after):
+    """The synthetic demo data; unless told otherwise, compare its two halves.
+
+    The halves meet at the month where the demo's planted changes happen (a real
+    doubling in one region, a main outlet going silent in another), so the report
+    shows what ``trends`` makes of each.
+    """
+    import pandas as pd
+
+    from .datasets import simulate
+    from .periods import period_labels
+
+    incidents, truth = simulate(seed=seed, return_truth=True)
+    if before is None and after is None:
+        first, last = incidents.source.coverage
+        change = pd.Period(truth["change_period"].iloc[0], freq="M")
+        before = (str(period_labels([first], "month")[0]), str(change - 1))
+        after = (str(change), str(period_labels([last], "month")[0]))
+    return incidents, before, after
+
+
 def _write_csv(table, path: str) -> None:
     table.to_csv(path, index=False, lineterminator="\n")
     print(f"wrote {path} ({len(table):,} rows)")
@@ -162,10 +183,10 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command in ("report", "demo"):
         from .reporting import report
 
+        before = tuple(args.before) if args.before else None
+        after = tuple(args.after) if args.after else None
         if args.command == "demo":
-            from .datasets import simulate
-
-            incidents = simulate(seed=args.seed)
+            incidents, before, after = _demo(args.seed, before, after)
         else:
             incidents = _read(args)
         path = report(
@@ -173,8 +194,8 @@ def _run(args: argparse.Namespace) -> int:
             region=args.region,
             period=args.period,
             path=args.output,
-            before=tuple(args.before) if args.before else None,
-            after=tuple(args.after) if args.after else None,
+            before=before,
+            after=after,
             figures_dir=args.figures,
             title=args.title,
             start=args.start,
