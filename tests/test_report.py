@@ -422,3 +422,22 @@ def test_incident_frame_is_read_not_taken_for_cells(tmp_path: Path) -> None:
     """A DataFrame without ``count`` is incidents: read_incidents names what is missing."""
     with pytest.raises(trends.errors.SchemaError, match="event_id"):
         trends.report(pd.DataFrame({"region": ["a"], "when": ["2020-01-01"]}), path=tmp_path / "r")
+
+
+def test_series_too_short_for_joinpoints(tmp_path: Path) -> None:
+    """Four yearly periods allow no joinpoint: the report says so and stands."""
+    rng = np.random.default_rng(2)
+    cells = pd.DataFrame(
+        [
+            {"region": r, "period": str(y), "count": float(rng.poisson(300))}
+            for r in ("North", "South")
+            for y in range(2016, 2020)
+        ]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", trends.errors.TrendsWarning)
+        html = trends.report(cells, path=tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "<li>joinpoints: not fitted: max_joinpoints=3 needs at least" in html
+    assert "Joinpoint segments" not in html
+    with pytest.raises(trends.errors.TrendsError, match="max_joinpoints=2"):
+        trends.report(cells, path=tmp_path / "r.html", joinpoint_options={"max_joinpoints": 2})

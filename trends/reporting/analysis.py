@@ -225,9 +225,7 @@ def analyse(
     trend = step(
         "trend", lambda: trends.trend(cells, method=trend_method, level=level, rules=rules)
     )
-    joinpoints = step(
-        "joinpoints", lambda: trends.joinpoints(cells, **{"level": level, **jp_options})
-    )
+    joinpoints = step("joinpoints", lambda: _joinpoints(cells, level, jp_options, raised))
     bar.close()
     return Results(
         cells=cells,
@@ -244,3 +242,23 @@ def analyse(
         timings=timings,
         warnings=list(dict.fromkeys(raised)),
     )
+
+
+def _joinpoints(
+    cells: pd.DataFrame, level: float, options: dict[str, Any], raised: list[str]
+) -> pd.DataFrame | None:
+    """Joinpoints, or None (said in ``raised``) when the series are too short for any.
+
+    Too few periods for the default number of joinpoints (four years of yearly
+    cells, say) is no reason to fail the whole report: the trend section still
+    stands. A ``max_joinpoints`` the caller chose, or any other bad option, raises.
+    """
+    import trends
+
+    try:
+        return trends.joinpoints(cells, **{"level": level, **options})
+    except TrendsError as exc:
+        if "max_joinpoints" in options or "max_joinpoints" not in str(exc):
+            raise
+        raised.append(f"joinpoints: not fitted: {exc}")
+        return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from pathlib import PurePath
 from typing import Any
 
 import numpy as np
@@ -111,8 +112,10 @@ def header_section(page: Page, res: Results) -> None:
             facts.append(("Citation", esc(src.citation)))
         if src.licence:
             facts.append(("Licence", esc(src.licence)))
-        if src.path:
-            facts.append(("File", f'<span class="mono">{esc(src.path)}</span>'))
+        if src.path:  # the name only: no local folders in a report that gets emailed,
+            # and the same bytes wherever the file lies (the sha256 identifies it)
+            name = PurePath(str(src.path)).name
+            facts.append(("File", f'<span class="mono">{esc(name)}</span>'))
         if src.sha256:
             facts.append(("SHA-256", f'<span class="mono">{esc(src.sha256)}</span>'))
         if src.coverage:
