@@ -61,7 +61,7 @@ def simulate(
 
     * ``Al Qasr``: a real change; the mean doubles from the middle month on, and
       its outlets keep filing as before;
-    * ``Khatt``: too sparse to say anything (about one incident a month);
+    * ``Khatt``: too sparse to say anything (about one incident in three months);
     * ``Marj``: its main outlet (``Monitor Network``), behind about 80% of its
       reports, stops filing from the middle month on; the violence does not change.
 
@@ -92,7 +92,7 @@ def simulate(
     periods = pd.period_range(pd.Period(start, freq="M"), periods=months, freq="M")
     change = months // 2
     base = dict(zip(_REGIONS, rng.uniform(8, 45, len(_REGIONS)).round(1), strict=True))
-    base["Khatt"] = 1.0
+    base["Khatt"] = 0.35
     base["Al Qasr"] = 14.0
     base["Marj"] = 30.0
     frames = []
