@@ -46,6 +46,7 @@ J. Hydrology 278:160).
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -371,7 +372,7 @@ class _Estimates:
     nb_alpha: np.ndarray
     tau: np.ndarray
     relative_to: np.ndarray | None  # Mann-Kendall: the mean rate the slope is relative to
-    why: list[str | None]  # why a region has no estimate (None: it has one)
+    why: np.ndarray  # object array: why a region has no estimate (None: it has one)
 
 
 def _to_apc(slope: np.ndarray, per_year: float, relative_to: np.ndarray | None) -> np.ndarray:
@@ -385,14 +386,13 @@ def _empty(n: int) -> dict[str, np.ndarray]:
     return {k: np.full(n, np.nan) for k in ("slope", "se", "low", "high", "stat", "df", "p")}
 
 
-def _basic_why(packed: _Packed, i: int) -> str | None:
-    if packed.n[i] == 0:
-        return None  # decided by the caller (not covered / no exposure)
-    if packed.n[i] < MIN_PERIODS:
-        return TOO_FEW
-    if packed.events[i] <= 0:
-        return NO_EVENTS
-    return None
+def _basic_why(packed: _Packed) -> np.ndarray:
+    """Why each region has no estimate whatever the method (None: no reason yet).
+    Regions with no fitted cell are left to the caller (not covered / no exposure)."""
+    why = np.full(packed.n.shape, None, dtype=object)
+    why[(packed.n > 0) & (packed.events <= 0)] = NO_EVENTS
+    why[(packed.n > 0) & (packed.n < MIN_PERIODS)] = TOO_FEW
+    return why
 
 
 def fit_loglinear(
@@ -449,7 +449,11 @@ def fit_loglinear(
             # R's rule on the deviance, or the linear predictor no longer moving
             steady = np.abs(dev - dev_old[act]) / (np.abs(dev) + 0.1) < tol
             steady |= np.max(np.abs(np.where(ma, eta_new - eta_old, 0.0)), axis=1) < 1e-9
-            steady &= np.abs(nb_alpha[act] - alpha_old) <= 1e-6 * nb_alpha[act] + 1e-10
+            # alpha acts through the variance factor 1 + alpha * mu: settled when that
+            # factor moves by less than 1e-7 (near alpha = 0 the likelihood is so flat
+            # that alternating fits would creep for hundreds of iterations)
+            mean_mu = np.where(ma, mu[act], 0.0).sum(1) / np.maximum(ma.sum(1), 1)
+            steady &= np.abs(nb_alpha[act] - alpha_old) * mean_mu <= 1e-7
         converged[act] = steady
         dev_old[act] = dev
     var_factor = 1.0 + nb_alpha[:, None] * mu
@@ -583,19 +587,20 @@ def _loglinear_all(packed: _Packed, *, method: str, level: float) -> _Estimates:
     else:
         pvalue = 2 * stats.norm.sf(np.abs(statistic))
 
-    why: list[str | None] = []
-    for i in range(n_regions):
-        reason = _basic_why(packed, i)
-        if reason is None and packed.n[i] > 0:
-            idx = np.flatnonzero(packed.mask[i])
-            nonzero = idx[packed.y[i, idx] > 0]
-            t_i = packed.t[i]
-            if t_i[nonzero].min() == t_i[idx].max() or t_i[nonzero].max() == t_i[idx].min():
-                reason = END_ONLY
-            elif not fit["converged"][i] or not np.isfinite(se[i]) or se[i] <= 0:
-                reason = NOT_CONVERGED
-        why.append(reason)
-    bad = np.array([w is not None or packed.n[i] == 0 for i, w in enumerate(why)], dtype=bool)
+    why = _basic_why(packed)
+    # All events in the first or last period: the likelihood rises without end
+    t_obs = np.where(packed.mask, packed.t, np.nan)
+    t_events = np.where(packed.mask & (packed.y > 0), packed.t, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: no events
+        end_only = (np.nanmin(t_events, axis=1) == np.nanmax(t_obs, axis=1)) | (
+            np.nanmax(t_events, axis=1) == np.nanmin(t_obs, axis=1)
+        )
+    unsettled = ~fit["converged"] | ~np.isfinite(se) | ~(se > 0)
+    open_rows = (packed.n > 0) & np.equal(why, None)
+    why[open_rows & unsettled] = NOT_CONVERGED
+    why[open_rows & end_only] = END_ONLY
+    bad = (packed.n == 0) | ~np.equal(why, None)
 
     def clean(values: np.ndarray) -> np.ndarray:
         return np.where(bad, np.nan, values)
@@ -621,20 +626,17 @@ def _mann_kendall_all(packed: _Packed, *, level: float, hr: bool) -> _Estimates:
     res = _empty(n_regions)
     tau = np.full(n_regions, np.nan)
     mean_rate = np.full(n_regions, np.nan)
-    why: list[str | None] = []
-    for i in range(n_regions):
-        reason = _basic_why(packed, i)
-        if reason is None and packed.n[i] > 0:
-            idx = np.flatnonzero(packed.mask[i])
-            rate = packed.y[i, idx] / packed.exposure[i, idx]
-            if np.ptp(rate) == 0:
-                reason = NO_VARIATION
-            else:
-                mk = mann_kendall(packed.t[i, idx], rate, level=level, hamed_rao=hr)
-                res["slope"][i], res["low"][i], res["high"][i] = mk["sen"], mk["low"], mk["high"]
-                res["stat"][i], res["p"][i], tau[i] = mk["z"], mk["pvalue"], mk["tau"]
-                mean_rate[i] = rate.mean()
-        why.append(reason)
+    why = _basic_why(packed)
+    for i in np.flatnonzero((packed.n > 0) & np.equal(why, None)):
+        idx = np.flatnonzero(packed.mask[i])
+        rate = packed.y[i, idx] / packed.exposure[i, idx]
+        if np.ptp(rate) == 0:
+            why[i] = NO_VARIATION
+            continue
+        mk = mann_kendall(packed.t[i, idx], rate, level=level, hamed_rao=hr)
+        res["slope"][i], res["low"][i], res["high"][i] = mk["sen"], mk["low"], mk["high"]
+        res["stat"][i], res["p"][i], tau[i] = mk["z"], mk["pvalue"], mk["tau"]
+        mean_rate[i] = rate.mean()
     return _Estimates(
         slope=res["slope"],
         slope_se=np.full(n_regions, np.nan),
@@ -737,24 +739,20 @@ def _hamed_rao_factor(t: np.ndarray, x: np.ndarray, sen: float) -> float:
 
 
 def _raw_verdicts(out: pd.DataFrame, packed: _Packed, est: _Estimates, level: float) -> list[str]:
-    verdicts = []
-    for i in range(len(out)):
-        if packed.n[i] == 0:
-            # nothing fitted: either nothing inside coverage, or no exposure anywhere
-            no_exposure = out["n_no_exposure"].iat[i] > 0
-            verdicts.append(NO_EXPOSURE if no_exposure else NOT_COVERED)
-        elif est.why[i] is not None:
-            verdicts.append(est.why[i])
-        elif est.relative_to is not None:
-            # Mann-Kendall: Sen's interval is not the inversion of the test (and sits on
-            # 0 when many rates tie, as zero counts do), so the test decides.
-            significant = out["pvalue"].iat[i] < 1 - level
-            z = out["statistic"].iat[i]
-            verdicts.append("stable" if not significant else "rising" if z > 0 else "falling")
-        elif out["apc_low"].iat[i] > 0:
-            verdicts.append("rising")
-        elif out["apc_high"].iat[i] < 0:
-            verdicts.append("falling")
-        else:
-            verdicts.append("stable")
-    return verdicts
+    """The statistical verdict of each region, before the coverage gate."""
+    if est.relative_to is not None:
+        # Mann-Kendall: Sen's interval is not the inversion of the test (and sits on 0
+        # when many rates tie, as zero counts do), so the test decides.
+        significant = (out["pvalue"] < 1 - level).to_numpy()
+        up = significant & (out["statistic"] > 0).to_numpy()
+        down = significant & (out["statistic"] < 0).to_numpy()
+    else:
+        up = (out["apc_low"] > 0).to_numpy()
+        down = (out["apc_high"] < 0).to_numpy()
+    verdict = np.where(up, "rising", np.where(down, "falling", "stable")).astype(object)
+    has_why = ~np.equal(est.why, None)
+    verdict[has_why] = est.why[has_why]
+    nothing = packed.n == 0  # nothing fitted: nothing inside coverage, or no exposure
+    no_exposure = (out["n_no_exposure"] > 0).to_numpy()
+    verdict[nothing] = np.where(no_exposure[nothing], NO_EXPOSURE, NOT_COVERED)
+    return verdict.tolist()
