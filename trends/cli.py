@@ -103,6 +103,31 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--after", nargs=2, metavar=("FIRST", "LAST"))
         p.add_argument("--figures", metavar="DIR", help="also save each chart as SVG and PNG here")
         p.add_argument("--title")
+        p.add_argument(
+            "--rules",
+            default="default",
+            choices=["default", "nchs", "strict", "lenient"],
+            help="coverage rules preset (default: default)",
+        )
+        p.add_argument(
+            "--trend-method",
+            default="quasipoisson",
+            choices=["quasipoisson", "poisson", "negbin", "mann-kendall"],
+        )
+        p.add_argument(
+            "--max-joinpoints", type=int, default=3, help="0 leaves joinpoints out (default: 3)"
+        )
+        p.add_argument(
+            "--permutations",
+            type=int,
+            default=4499,
+            help="permutations of the joinpoint test (default: 4499)",
+        )
+        p.add_argument(
+            "--timestamp",
+            action="store_true",
+            help="print the time of the run (or $SOURCE_DATE_EPOCH) in the footer",
+        )
 
     p = sub.add_parser("reproduce", help="reproduce a published figure or check a claim (recipe)")
     p.add_argument("recipe", nargs="?", help="a shipped recipe's id, or a recipe TOML file")
@@ -156,6 +181,16 @@ def _demo(seed: int, before, after):
     return incidents, before, after
 
 
+def _joinpoint_options(args: argparse.Namespace) -> dict[str, int]:
+    """Only the joinpoint options the user set (the report adapts its defaults to short series)."""
+    options = {}
+    if args.max_joinpoints != 3:
+        options["max_joinpoints"] = args.max_joinpoints
+    if args.permutations != 4499:
+        options["n_permutations"] = args.permutations
+    return options
+
+
 def _write_csv(table, path: str) -> None:
     table.to_csv(path, index=False, lineterminator="\n")
     print(f"wrote {path} ({len(table):,} rows)")
@@ -198,6 +233,10 @@ def _run(args: argparse.Namespace) -> int:
             after=after,
             figures_dir=args.figures,
             title=args.title,
+            rules=args.rules,
+            trend_method=args.trend_method,
+            joinpoint_options=_joinpoint_options(args),
+            timestamp=True if args.timestamp else None,
             start=args.start,
             end=args.end,
             span=args.span,
