@@ -329,3 +329,28 @@ def test_result_columns_and_determinism(simulated):
 def test_bad_options_raise(simulated, kw, match):
     with pytest.raises(TrendsError, match=match):
         trends.trend(simulated, **kw)
+
+
+def test_negbin_without_overdispersion_is_the_poisson_fit():
+    rng = np.random.default_rng(5)
+    values = rng.poisson(20, size=36).astype(float)
+    values[:18] = 20.0  # a series far less variable than Poisson: no alpha to fit
+    cells = monthly({"R": values.tolist()})
+    nb = quiet_trend(cells, method="negbin").iloc[0]
+    po = quiet_trend(cells, method="poisson").iloc[0]
+    assert nb["nb_alpha"] == 0
+    assert nb["apc"] == pytest.approx(po["apc"], rel=1e-10)
+    assert nb["apc_low"] == pytest.approx(po["apc_low"], rel=1e-8)
+
+
+def test_mann_kendall_verdict_follows_the_test():
+    # rising with many tied zeros: Sen's interval touches 0, the test does not
+    cells = pd.DataFrame(
+        {"region": "R", "period": [str(y) for y in range(2000, 2020)],
+         "count": [0, 0, 0, 1, 0, 0, 1, 0, 1, 1, 0, 1, 1, 2, 1, 1, 2, 1, 2, 2]}
+    )  # fmt: skip
+    row = quiet_trend(cells, method="mann-kendall").iloc[0]
+    assert row["pvalue"] < 0.05 and row["statistic"] > 0
+    assert row["verdict"] in ("rising", "inconclusive (thin coverage)")
+    raw = trends.trend_tests.fit_trends(cells, method="mann-kendall").iloc[0]
+    assert raw["verdict"] == "rising"

@@ -16,8 +16,9 @@ Methods
     McCullagh & Nelder (1989) *Generalized Linear Models*, 2nd ed., sections 4.5 & 9.2.
 ``poisson``
     The same model with the dispersion fixed at 1 and a normal reference. Too
-    confident on overdispersed counts: on counts with variance about three times the
-    mean its 95% interval covers the true APC only about 79% of the time.
+    confident on overdispersed counts: on counts with variance three times the mean
+    its 95% interval covers the true APC about 74% of the time (its standard error is
+    sqrt(3) too small; benchmarks/trend_null.py).
 ``negbin``
     The same model with negative binomial (NB2) variance ``mu + alpha * mu**2``;
     ``alpha`` by maximum likelihood, alternating with the IRLS fit of the
@@ -243,6 +244,9 @@ def _fit(
     out["tau"] = est.tau
 
     out["verdict"] = pd.array(_raw_verdicts(out, packed, est, level), dtype="string")
+    n_missing = int(out["pvalue"].isna().sum())
+    if n_missing:
+        logger.info("trend (%s): %d of %d regions have no estimate", method, n_missing, len(out))
     out = out.sort_values("region", kind="stable").reset_index(drop=True)
     for col in ("method", "parameters", "first_period", "last_period"):
         out[col] = out[col].astype("string")
