@@ -22,10 +22,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _input_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("input", help="UCDP GED file, or a CSV/Parquet file in canonical columns")
+    parser.add_argument(
+        "input", help="UCDP GED, ACLED or GTD file, or a CSV/Parquet file in canonical columns"
+    )
     parser.add_argument(
         "--format",
-        choices=["ucdp", "canonical"],
+        choices=["ucdp", "acled", "gtd", "canonical"],
         help="input format (default: detected from the columns)",
     )
     _grouping_options(parser)

@@ -38,7 +38,15 @@ from .incidents import (
     make_ledger,
 )
 
-__all__ = ["read", "read_incidents", "read_ucdp_ged", "detect_format", "harmonise_region"]
+__all__ = [
+    "read",
+    "read_incidents",
+    "read_ucdp_ged",
+    "read_acled",
+    "read_gtd",
+    "detect_format",
+    "harmonise_region",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -593,9 +601,166 @@ def read_incidents(
     return Incidents(data=data, ledger=make_ledger(len(frame), set_aside), source=source)
 
 
+# ----------------------------------------------------------------------------- ACLED, GTD
+
+# ACLED codebook (2023): time_precision 1 day, 2 week, 3 month; geo_precision 1 the
+# town itself, 2 a nearby or partly named place, 3 only the larger region.
+ACLED_DATE_PRECISION = {1: "day", 2: "week", 3: "month"}
+ACLED_LOCATION_PRECISION = {1: "exact", 2: "subregion", 3: "region"}
+# GTD codebook (START 2021), specificity: 1 the city itself, 2 the city, coordinates of a
+# larger area, 3 the smallest known administrative area, 4 only the province, 5 only
+# the country.
+GTD_LOCATION_PRECISION = {1: "exact", 2: "subregion", 3: "subregion", 4: "region", 5: "country"}
+
+
+def read_acled(path: str | Path, *, coverage: tuple[str, str] | None = None) -> Incidents:
+    """Read an ACLED export (Data Export Tool or API CSV).
+
+    ``event_id_cnty``, ``event_date``, ``time_precision``, ``geo_precision``,
+    ``admin1``/``admin2``, ``event_type``, ``actor1``, ``fatalities`` and
+    ``source`` (outlets separated by ``;``) map onto the canonical columns;
+    ``n_sources`` is the number of outlets the row names (ACLED has no separate
+    count). Precision codes follow the ACLED Codebook (2023). ACLED's coverage
+    starts at different dates in different countries: by default the window is
+    the data's own date range; declare one with ``coverage=``.
+    """
+    path = Path(path)
+    frame = _read_table(path)
+    file = str(path)
+    entry = registry.get("acled")
+    columns = dict(entry["columns"])
+    if columns["event_id"] not in frame.columns or columns["date_start"] not in frame.columns:
+        raise FormatError("not an ACLED export: it lacks event_id_cnty or event_date", file=file)
+    precisions = {
+        "date_precision": _parse_codes(
+            frame[columns.pop("date_precision")],
+            ACLED_DATE_PRECISION,
+            file=file,
+            column="time_precision",
+        ),
+        "location_precision": _parse_codes(
+            frame[columns.pop("location_precision")],
+            ACLED_LOCATION_PRECISION,
+            file=file,
+            column="geo_precision",
+        ),
+    }
+    frame = frame.assign(event_date=_acled_dates(frame["event_date"], file))
+    data, set_aside = _canonicalise(frame, file=file, rename=columns, precisions=precisions)
+    named = data["sources"].str.count(";").add(1)
+    data["n_sources"] = named.astype("Int64")
+    source = _source_info(path, "acled", None, data, coverage)
+    return Incidents(data=data, ledger=make_ledger(len(frame), set_aside), source=source)
+
+
+def _acled_dates(values: pd.Series, file: str) -> pd.Series:
+    """ACLED writes ``2020-01-15`` in new exports and ``15 January 2020`` in old ones."""
+    text = values.astype("string").str.strip()
+    iso = pd.to_datetime(text, errors="coerce", format="ISO8601")
+    spelled = pd.to_datetime(text, errors="coerce", format="%d %B %Y")
+    parsed = iso.fillna(spelled)
+    bad = parsed.isna() & text.notna() & (text != "")
+    if bad.any():
+        i = _first_bad(bad)
+        raise DateError(
+            f"{text.iloc[i]!r} is not a date; expected YYYY-MM-DD or '15 January 2020'",
+            file=file,
+            row=i + 1,
+            column="event_date",
+        )
+    return parsed
+
+
+def read_gtd(path: str | Path, *, coverage: tuple[str, str] | None = None) -> Incidents:
+    """Read the Global Terrorism Database (GTD) as START distributes it (CSV or Parquet).
+
+    The date comes from ``iyear``, ``imonth`` and ``iday``; an unknown day (0) makes
+    a month-precise date, an unknown month a year-precise one, spanning the month or
+    year. Extended incidents (``extended`` 1) end on ``resolution`` when it is
+    given. ``specificity`` maps onto the location precision (GTD Codebook, START
+    2021); ``provstate`` is the region and ``city`` the subregion; ``nkill`` the
+    fatalities. The GTD names no outlets in a form that can be counted (its
+    ``scite`` columns are free-text citations), so ``sources`` and ``n_sources`` are
+    left missing: unknown, which coverage treats as unknown, not as thin.
+    """
+    path = Path(path)
+    frame = _read_table(path)
+    file = str(path)
+    needed = ["eventid", "iyear", "imonth", "iday", "country_txt"]
+    missing = [c for c in needed if c not in frame.columns]
+    if len(missing) == len(needed):
+        raise FormatError(
+            "not a GTD file: it has none of eventid, iyear, imonth, iday, country_txt", file=file
+        )
+    if missing:
+        raise SchemaError(
+            f"missing column {missing[0]!r}, which every GTD file has", file=file, column=missing[0]
+        )
+    year = _parse_numbers(frame["iyear"], "iyear", file)
+    month = _parse_numbers(frame["imonth"], "imonth", file)
+    day = _parse_numbers(frame["iday"], "iday", file)
+    for name, values, top in (("imonth", month, 12), ("iday", day, 31)):
+        bad = values > top
+        if bad.any():
+            i = _first_bad(bad)
+            raise DateError(
+                f"{values.iloc[i]:g} is not a {name[1:]} (0 for unknown, or 1-{top})",
+                file=file,
+                row=i + 1,
+                column=name,
+            )
+    known_month, known_day = month > 0, (day > 0) & (month > 0)
+    start_text = (
+        year.astype("Int64").astype("string")
+        + "-"
+        + month.where(known_month, 1).astype("Int64").astype("string").str.zfill(2)
+        + "-"
+        + day.where(known_day, 1).astype("Int64").astype("string").str.zfill(2)
+    )
+    start = _parse_dates(start_text, "iday", file)
+    end = start + pd.offsets.MonthEnd(0)
+    end = end.where(known_month, start + pd.offsets.YearEnd(0)).where(~known_day, start)
+    if "extended" in frame.columns and "resolution" in frame.columns:
+        resolved = _parse_dates(frame["resolution"], "resolution", file)
+        extended = pd.to_numeric(frame["extended"], errors="coerce") == 1
+        end = end.where(~(extended & resolved.notna()), resolved)
+    precision = pd.Series(
+        np.where(known_day, "day", np.where(known_month, "month", "year")),
+        index=frame.index,
+        dtype="string",
+    )
+    location = (
+        _parse_codes(frame["specificity"], GTD_LOCATION_PRECISION, file=file, column="specificity")
+        if "specificity" in frame.columns
+        else None
+    )
+    frame = frame.assign(_start=start, _end=end)
+    rename = {
+        "event_id": "eventid",
+        "date_start": "_start",
+        "date_end": "_end",
+        "country": "country_txt",
+    }
+    optional = {
+        "region": "provstate",
+        "subregion": "city",
+        "event_type": "attacktype1_txt",
+        "actor": "gname",
+        "fatalities": "nkill",
+    }
+    rename.update({k: v for k, v in optional.items() if v in frame.columns})
+    precisions = {"date_precision": precision}
+    if location is not None:
+        precisions["location_precision"] = location
+    data, set_aside = _canonicalise(frame, file=file, rename=rename, precisions=precisions)
+    data = data.drop(columns=["_start", "_end"], errors="ignore")
+    source = _source_info(path, "gtd", None, data, coverage)
+    return Incidents(data=data, ledger=make_ledger(len(frame), set_aside), source=source)
+
+
 # ----------------------------------------------------------------------------- dispatch
 
-FORMATS = ("ucdp", "canonical")
+FORMATS = ("ucdp", "acled", "gtd", "canonical")
 
 
 def detect_format(path: str | Path) -> str:
@@ -615,10 +780,15 @@ def detect_format(path: str | Path) -> str:
         names = {n.strip().strip('"') for n in header.rstrip("\r\n").split(",")}
     if any(m in names for m in _UCDP_MARKERS):
         return "ucdp"
+    if {"event_id_cnty", "event_date"} <= names:
+        return "acled"
+    if {"eventid", "iyear", "imonth", "iday"} <= names:
+        return "gtd"
     if {"event_id", "date_start"} <= names:
         return "canonical"
     raise FormatError(
         "format not recognised: not a UCDP GED file (no where_prec/date_prec columns) "
+        "nor ACLED (event_id_cnty, event_date) nor GTD (eventid, iyear, imonth, iday), "
         "and not a canonical table (needs event_id and date_start); name it with "
         f"--format (one of {list(FORMATS)}) or give a column map",
         file=str(path),
@@ -630,6 +800,10 @@ def read(path: str | Path, *, format: str | None = None, **options: object) -> I
     fmt = format or detect_format(path)
     if fmt == "ucdp":
         return read_ucdp_ged(path, **options)  # type: ignore[arg-type]
+    if fmt == "acled":
+        return read_acled(path, **options)  # type: ignore[arg-type]
+    if fmt == "gtd":
+        return read_gtd(path, **options)  # type: ignore[arg-type]
     if fmt == "canonical":
         return read_incidents(path, **options)  # type: ignore[arg-type]
     raise TrendsError(f"format={fmt!r} is not one of {list(FORMATS)}")
