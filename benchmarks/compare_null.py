@@ -5,7 +5,8 @@ Reruns the simulations of tests/test_compare_simulation.py with many more region
 with ``pvalue < alpha`` (nominal: alpha), the share of rate-ratio intervals covering
 the true ratio 1 (nominal: level), and how long compare() took.
 
-Scenarios (seeded NumPy; 30-day periods; mean 5-50 events a period per region):
+Scenarios (seeded NumPy, trends.testing.simulate_cells; calendar months or years; mean 5-50
+events a month, or a year, per region):
 
 * ``monthly Poisson``: 12 monthly cells, windows of 6 months, Poisson counts.
 * ``monthly NB var=3``: the same, negative binomial with variance three times the mean.
@@ -32,24 +33,7 @@ import pandas as pd
 
 from trends.comparison import compare
 from trends.errors import DispersionWarning, ThinCoverageWarning
-
-
-def simulate(n_regions: int, labels: list[str], variance_ratio: float, seed: int):
-    rng = np.random.default_rng(seed)
-    mean = rng.uniform(5, 50, n_regions)[:, None] * np.ones(len(labels))
-    if variance_ratio == 1:
-        counts = rng.poisson(mean)
-    else:
-        size = mean / (variance_ratio - 1)
-        counts = rng.negative_binomial(size, size / (size + mean))
-    return pd.DataFrame(
-        {
-            "region": np.repeat([f"R{i:06d}" for i in range(n_regions)], len(labels)),
-            "period": np.tile(labels, n_regions),
-            "count": counts.ravel().astype(float),
-            "exposure": 30.0,
-        }
-    )
+from trends.testing import simulate_cells
 
 
 def main() -> None:
@@ -62,11 +46,12 @@ def main() -> None:
     args = parser.parse_args()
 
     months = [f"2016-{m:02d}" for m in range(1, 13)]
-    years = [str(y) for y in range(1999, 2019)]
+    monthly = {"n_periods": 12, "start": "2016-01", "mean": (5.0, 50.0)}
+    yearly = {"n_periods": 20, "start": "1999", "period": "year", "mean": (5 / 12, 50 / 12)}
     scenarios = [
-        ("monthly Poisson", months, 1.0, ("2016-01", "2016-06"), ("2016-07", "2016-12")),
-        ("monthly NB var=3", months, 3.0, ("2016-01", "2016-06"), ("2016-07", "2016-12")),
-        ("yearly NB var=3", years, 3.0, ("2016", "2016"), ("2017", "2017")),
+        ("monthly Poisson", monthly, 1.0, ("2016-01", "2016-06"), ("2016-07", "2016-12")),
+        ("monthly NB var=3", monthly, 3.0, ("2016-01", "2016-06"), ("2016-07", "2016-12")),
+        ("yearly NB var=3", yearly, 3.0, ("2016", "2016"), ("2017", "2017")),
     ]
     methods = [("auto", "auto"), ("score", 1)]
     if args.exact:
@@ -78,8 +63,8 @@ def main() -> None:
     )
     print(header)
     print("-" * len(header))
-    for k, (name, labels, vr, before, after) in enumerate(scenarios):
-        cells = simulate(args.regions, labels, vr, args.seed + k)
+    for k, (name, layout, vr, before, after) in enumerate(scenarios):
+        cells, _ = simulate_cells(args.regions, **layout, variance_ratio=vr, seed=args.seed + k)
         for method, dispersion in methods:
             start = time.perf_counter()
             with warnings.catch_warnings():

@@ -6,40 +6,26 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from trends.comparison import compare
 from trends.errors import DispersionWarning, ThinCoverageWarning
+from trends.testing import simulate_cells
 
 pytestmark = pytest.mark.slow
 
 N_REGIONS = 2_000
-MONTHS = [f"2016-{m:02d}" for m in range(1, 13)]
 
 
-def simulate_cells(
-    n_regions: int, variance_ratio: float, seed: int, ratio: float = 1.0
-) -> pd.DataFrame:
-    """Monthly counts for ``n_regions`` regions, 12 months, mean 5-50 a month (30-day
-    months); the after half's mean is ``ratio`` times the before half's. Variance is
-    ``variance_ratio`` times the mean (negative binomial when above 1)."""
-    rng = np.random.default_rng(seed)
-    mean = rng.uniform(5, 50, n_regions)[:, None] * np.r_[np.ones(6), np.full(6, ratio)]
-    if variance_ratio == 1:
-        counts = rng.poisson(mean)
-    else:
-        size = mean / (variance_ratio - 1)  # var = mean + mean**2 / size
-        counts = rng.negative_binomial(size, size / (size + mean))
-    return pd.DataFrame(
-        {
-            "region": np.repeat([f"R{i:05d}" for i in range(n_regions)], len(MONTHS)),
-            "period": np.tile(MONTHS, n_regions),
-            "count": counts.ravel().astype(float),
-            "exposure": 30.0,
-        }
-    )
+def simulate(n_regions: int, variance_ratio: float, seed: int, ratio: float = 1.0) -> pd.DataFrame:
+    """12 months of 2016, mean 5-50 a month per region; the after half's rate is
+    ``ratio`` times the before half's; variance ``variance_ratio`` times the mean."""
+    cells, _ = simulate_cells(
+        n_regions, 12, start="2016-01", mean=(5.0, 50.0), change_at=6, ratio=ratio,
+        variance_ratio=variance_ratio, seed=seed,
+    )  # fmt: skip
+    return cells
 
 
 def run(cells: pd.DataFrame, **kwargs) -> pd.DataFrame:
@@ -51,7 +37,7 @@ def run(cells: pd.DataFrame, **kwargs) -> pd.DataFrame:
 
 @pytest.mark.parametrize("variance_ratio, seed", [(1.0, 101), (3.0, 202)])
 def test_default_holds_its_level(variance_ratio, seed):
-    res = run(simulate_cells(N_REGIONS, variance_ratio, seed))
+    res = run(simulate(N_REGIONS, variance_ratio, seed))
     assert res["pvalue"].notna().all()
     rate = float((res["pvalue"] < 0.05).mean())
     # binomial sd at 2,000 regions is 0.0049; the issue's band is 0.035-0.065
@@ -67,18 +53,10 @@ def test_default_holds_its_level(variance_ratio, seed):
 
 def test_yearly_cells_hold_the_level_with_the_series_dispersion():
     # one-year windows hold one cell each: the dispersion comes from the 20-year series
-    rng = np.random.default_rng(606)
-    years = [str(y) for y in range(1999, 2019)]
-    mean = rng.uniform(5, 50, N_REGIONS)[:, None] * np.ones(len(years))
-    size = mean / 2.0  # variance three times the mean
-    counts = rng.negative_binomial(size, size / (size + mean))
-    cells = pd.DataFrame(
-        {
-            "region": np.repeat([f"R{i:05d}" for i in range(N_REGIONS)], len(years)),
-            "period": np.tile(years, N_REGIONS),
-            "count": counts.ravel().astype(float),
-        }
-    )
+    cells, _ = simulate_cells(
+        N_REGIONS, 20, start="1999", period="year", mean=(5 / 12, 50 / 12), variance_ratio=3.0,
+        seed=606,
+    )  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ThinCoverageWarning)
         res = compare(cells, before=("2016", "2016"), after=("2017", "2017"))
@@ -90,12 +68,12 @@ def test_yearly_cells_hold_the_level_with_the_series_dispersion():
 def test_poisson_only_methods_fail_under_overdispersion():
     # why the default estimates the dispersion: with phi fixed at 1 (statsmodels'
     # tests, R's poisson.test), overdispersed counts are rejected far too often
-    res = run(simulate_cells(N_REGIONS, 3.0, 303), method="score", dispersion=1)
+    res = run(simulate(N_REGIONS, 3.0, 303), method="score", dispersion=1)
     assert (res["pvalue"] < 0.05).mean() > 0.15
 
 
 def test_poisson_null_with_known_dispersion_exact_methods():
-    cells = simulate_cells(N_REGIONS, 1.0, 404)
+    cells = simulate(N_REGIONS, 1.0, 404)
     for method in ("exact-cond", "score"):
         res = run(cells, method=method, dispersion=1)
         rate = float((res["pvalue"] < 0.05).mean())
@@ -106,7 +84,7 @@ def test_poisson_null_with_known_dispersion_exact_methods():
 
 
 def test_power_for_a_halving():
-    res = run(simulate_cells(500, 3.0, 505, ratio=0.5))
+    res = run(simulate(500, 3.0, 505, ratio=0.5))
     # a halving of 5-50 a month over six months, variance three times the mean: the
     # quasi-Poisson score test with F(1, 10) finds about 72% (seed 505)
     assert (res["pvalue"] < 0.05).mean() > 0.6
