@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .errors import DateError, DuplicateIdError, SchemaError, TrendsError
 from .incidents import UNKNOWN_REGION, Incidents, SourceInfo, make_ledger
@@ -44,12 +46,6 @@ _COARSE_LOCATION = {  # location precisions coarser than each grouping level
     "country": ("unknown",),
 }
 _TRUNC = {"week": "week", "month": "month", "quarter": "quarter", "year": "year"}
-_LABEL_SQL = {
-    "week": "CAST(isoyear(p) AS VARCHAR) || '-W' || lpad(CAST(week(p) AS VARCHAR), 2, '0')",
-    "month": "strftime(p, '%Y-%m')",
-    "quarter": "CAST(year(p) AS VARCHAR) || 'Q' || CAST(quarter(p) AS VARCHAR)",
-    "year": "strftime(p, '%Y')",
-}
 _OPTIONAL = {
     "date_end": "NULL::DATE",
     "date_precision": "NULL::VARCHAR",
@@ -204,10 +200,9 @@ def _relation(con, incidents) -> tuple[str, SourceInfo, dict[str, int], int]:
         scan = f"read_parquet({_literal(str(path))})"
     else:
         scan = f"read_csv({_literal(str(path))}, header=true)"
-    rows = con.execute(f"SELECT count(*) FROM {scan}").fetchone()[0]
     name = _select(con, scan, str(path))
-    _validate_scan(con, name, str(path))
-    missing = con.execute(f"SELECT count(*) FROM {name} WHERE date_start IS NULL").fetchone()[0]
+    facts = _validate_scan(con, name, str(path))
+    rows, missing = facts["rows"], facts["missing"]
     return (
         name,
         SourceInfo(name=path.name, path=str(path)),
@@ -243,30 +238,47 @@ def _select(con, scan: str, label: str) -> str:
     return "canon"
 
 
-def _validate_scan(con, name: str, file: str) -> None:
-    """The checks a reader makes, for a file counted straight from disk."""
-    dup = con.execute(
-        f"SELECT event_id FROM {name} GROUP BY event_id HAVING count(*) > 1 ORDER BY event_id LIMIT 10"
-    ).fetchall()
-    if dup:
-        raise DuplicateIdError(
-            f"event ids appear more than once: {', '.join(str(d[0]) for d in dup)}",
-            file=file,
-            column="event_id",
-        )
-    back = con.execute(
-        f"SELECT event_id, date_start, date_end FROM {name} WHERE date_end < date_start LIMIT 1"
+def _validate_scan(con, name: str, file: str) -> dict[str, int]:
+    """The checks a reader makes, for a file counted straight from disk.
+
+    One pass counts rows, distinct id hashes, missing start dates and backward date
+    ranges; the slower look-ups that name offenders run only when something is wrong.
+    Equal ids have equal hashes, so as many distinct hashes as rows proves the ids
+    unique; fewer (duplicates, or a rare hash collision) sends us to the exact check.
+    """
+    rows, hashes, missing, backward = con.execute(
+        f"SELECT count(*), count(DISTINCT hash(event_id)), count(*) FILTER (WHERE date_start IS NULL),"
+        f" count(*) FILTER (WHERE date_end < date_start) FROM {name}"
     ).fetchone()
-    if back:
+    if hashes < rows:
+        dup = con.execute(
+            f"SELECT event_id FROM {name} GROUP BY event_id HAVING count(*) > 1 ORDER BY event_id LIMIT 10"
+        ).fetchall()
+        if dup:
+            raise DuplicateIdError(
+                f"event ids appear more than once: {', '.join(str(d[0]) for d in dup)}",
+                file=file,
+                column="event_id",
+            )
+    if backward:
+        back = con.execute(
+            f"SELECT event_id, date_start, date_end FROM {name} WHERE date_end < date_start LIMIT 1"
+        ).fetchone()
         raise DateError(
             f"event {back[0]}: date_end {back[2]} is before date_start {back[1]}",
             file=file,
             column="date_end",
         )
+    return {"rows": rows, "missing": missing}
 
 
 def _aggregate(con, relation, region, period, span, grid_start, grid_end, window):
-    """Run the counting query: cells with measures, per-cell source mix, and outcomes."""
+    """Run the counting queries: cells with measures and source mix, and outcomes.
+
+    Two passes over the input: one groups every incident by outcome, region and
+    period (the ledger and the cell measures), one groups the outlets each incident
+    names by cell (the source mix). Period labels are attached later, per cell.
+    """
     unit = _TRUNC[period]
     coarse_loc = ", ".join(_literal(v) for v in _COARSE_LOCATION[region])
     coarse_date = ", ".join(_literal(v) for v in _COARSE_DATE[period]) or "NULL"
@@ -282,21 +294,10 @@ def _aggregate(con, relation, region, period, span, grid_start, grid_end, window
         else f"CASE WHEN location_precision IN ({coarse_loc}) OR {region} IS NULL "
         f"THEN {_literal(UNKNOWN_REGION)} ELSE {region} END"
     )
-    if span == "split":
-        parts = f"""
-            SELECT e.*, p,
-                   (least(e.d1, CAST(p + INTERVAL 1 {unit} - INTERVAL 1 DAY AS DATE))
-                    - greatest(e.d0, CAST(p AS DATE)) + 1) / (e.d1 - e.d0 + 1)::DOUBLE AS w
-            FROM ev e, unnest(generate_series(date_trunc('{unit}', e.d0), date_trunc('{unit}', e.d1),
-                                              INTERVAL 1 {unit})) AS t(p)"""
-    else:
-        parts = f"SELECT e.*, date_trunc('{unit}', e.d0) AS p, 1.0::DOUBLE AS w FROM ev e"
     # The outcome of each incident: counted, or why it is set aside. With span="split"
     # an incident is counted if any of its days fall in the range and window (the
     # days outside are dropped); otherwise its first day decides.
     last_day = "coalesce(date_end, date_start)" if span == "split" else "date_start"
-    # Views, not tables: each query below streams the input again rather than holding
-    # a copy of millions of rows in memory.
     con.execute(f"""
         CREATE TEMP VIEW ev AS
         SELECT coalesce(country, {_literal(UNKNOWN_REGION)}) AS country, {region_expr} AS region,
@@ -314,14 +315,32 @@ def _aggregate(con, relation, region, period, span, grid_start, grid_end, window
                  ELSE 'counted'
                END AS outcome
         FROM {relation}""")
-    outcomes = dict(con.execute("SELECT outcome, count(*) FROM ev GROUP BY outcome").fetchall())
-    in_window = f"p >= DATE_TRUNC('{unit}', DATE '{lo}') AND p <= DATE '{hi}'"
+    # Parts: one row per incident and period p with its weight w. Only span="split"
+    # makes several parts of a counted incident (``first`` marks the one that stands
+    # for the incident in the ledger); parts outside the periods asked for and the
+    # coverage window are not ``kept`` in a cell.
+    if span == "split":
+        parts = f"""
+            SELECT e.*, p,
+                   (least(e.d1, CAST(p + INTERVAL 1 {unit} - INTERVAL 1 DAY AS DATE))
+                    - greatest(e.d0, CAST(p AS DATE)) + 1) / (e.d1 - e.d0 + 1)::DOUBLE AS w
+            FROM ev e, unnest(CASE WHEN e.outcome = 'counted'
+                                   THEN generate_series(date_trunc('{unit}', e.d0),
+                                                        date_trunc('{unit}', e.d1), INTERVAL 1 {unit})
+                                   ELSE [date_trunc('{unit}', e.d0)] END) AS t(p)"""
+    else:
+        parts = f"SELECT e.*, date_trunc('{unit}', e.d0) AS p, 1.0::DOUBLE AS w FROM ev e"
+    # Views, not tables: each query below streams the input again rather than holding
+    # a copy of millions of rows in memory.
     con.execute(f"""
         CREATE TEMP VIEW parts AS
-        SELECT * FROM ({parts.replace("FROM ev e", "FROM (SELECT * FROM ev WHERE outcome = 'counted') e")})
-        WHERE {in_window}""")
-    cells = con.execute(f"""
-        SELECT country, region, CAST(p AS DATE) AS p, {_LABEL_SQL[period]} AS period,
+        SELECT *, p IS NOT DISTINCT FROM date_trunc('{unit}', d0) AS first,
+               outcome = 'counted' AND p >= date_trunc('{unit}', DATE '{lo}') AND p <= DATE '{hi}'
+                   AS kept
+        FROM ({parts})""")
+    groups = con.execute(f"""
+        SELECT outcome, kept, country, region, CAST(p AS DATE) AS p,
+               count(*) FILTER (WHERE first) AS incidents,
                sum(w) AS count, count(*) AS events,
                coalesce(sum(w) FILTER (WHERE n_sources IS NULL), 0) AS events_unknown_sources,
                coalesce(sum(w) FILTER (WHERE n_sources = 1), 0) AS events_single_source,
@@ -332,41 +351,86 @@ def _aggregate(con, relation, region, period, span, grid_start, grid_end, window
                count(*) FILTER (WHERE sources IS NOT NULL) AS events_named,
                sum(w * fatalities) AS fatalities
         FROM parts GROUP BY ALL""").df()
-    # One row per cell and outlet, sorted; the mix per cell is assembled in pandas
-    # (DuckDB's ordered aggregates were ten times slower on 300,000 cells).
-    outlets = con.execute(f"""
-        SELECT country, region, {_LABEL_SQL[period]} AS period, source, round(sum(w), 9) AS events
+    outcomes = groups.groupby("outcome")["incidents"].sum().astype(int).to_dict()
+    cells = groups[groups["kept"]].drop(columns=["outcome", "kept", "incidents"])
+    cells = cells.assign(p=cells["p"].astype("datetime64[ns]"))
+    outlets = _arrow(
+        con.sql("""
+        SELECT country, region, CAST(p AS DATE) AS p, source, round(sum(w), 9) AS events
         FROM (SELECT country, region, p, w, trim(unnest(string_split(sources, ';'))) AS source
-              FROM parts WHERE sources IS NOT NULL)
-        WHERE source <> '' GROUP BY ALL ORDER BY country, region, period, source""").df()
-    return cells.merge(
-        _source_mix(outlets), on=["country", "region", "period"], how="left"
-    ), outcomes
+              FROM parts WHERE kept AND sources IS NOT NULL)
+        WHERE source <> '' GROUP BY ALL""")
+    )
+    return cells.merge(_source_mix(outlets), on=["country", "region", "p"], how="left"), outcomes
 
 
-def _source_mix(outlets: pd.DataFrame) -> pd.DataFrame:
+def _arrow(relation) -> pa.Table:
+    """A DuckDB relation's rows as an Arrow table (the method's name changed in 1.4)."""
+    fetch = getattr(relation, "to_arrow_table", None)
+    return fetch() if fetch is not None else relation.arrow()
+
+
+def _codes(column: pa.ChunkedArray, values: list | None = None) -> tuple[np.ndarray, list]:
+    """Integer codes of a column's values in ``values`` (default: its distinct values, sorted)."""
+    if values is None:
+        values = sorted(pc.unique(column).to_pylist())
+    codes = pc.index_in(column, value_set=pa.array(values, type=column.type))
+    return codes.to_numpy(), values
+
+
+def _source_mix(outlets: pa.Table) -> pd.DataFrame:
     """Per cell: distinct outlets, the top one (most events, then name), the mix as JSON.
 
-    ``outlets`` has one row per cell and outlet, sorted by cell and outlet name.
+    ``outlets`` has one row per cell (country, region, p) and outlet, in any order.
+    The rows are sorted by cell and outlet name with integer codes, and each cell's
+    JSON object is assembled from its run of rows, keys in name order.
     """
-    keys = ["country", "region", "period"]
-    if outlets.empty:
+    keys = ["country", "region", "p"]
+    if outlets.num_rows == 0:
         columns = [*keys, "source_counts", "n_sources", "top_source", "top_source_events"]
-        return pd.DataFrame(columns=columns).astype({"period": "string", "n_sources": float})
-    names = pd.unique(outlets["source"])
-    as_json = dict(zip(names, (json.dumps(str(n), ensure_ascii=False) for n in names), strict=True))
-    fragment = outlets["source"].map(as_json) + ": " + outlets["events"].astype(float).astype(str)
-    grouped = outlets.assign(fragment=fragment).groupby(keys, sort=False)
-    mix = grouped["fragment"].agg(", ".join).rename("source_counts")
-    mix = ("{" + mix + "}").to_frame()
-    mix["n_sources"] = grouped.size().astype(float)
-    ranked = outlets.assign(negative=-outlets["events"]).sort_values(
-        [*keys, "negative", "source"], kind="stable"
+        return pd.DataFrame(columns=columns).astype({"p": "datetime64[ns]", "n_sources": float})
+    country, countries = _codes(outlets["country"])
+    region, regions = _codes(outlets["region"])
+    p = outlets["p"].cast(pa.int32()).to_numpy()
+    source, names = _codes(outlets["source"])
+    order = np.lexsort((source, p, region, country))
+    country, region, p, source = country[order], region[order], p[order], source[order]
+    events = outlets["events"].to_numpy()[order]
+    # each cell is a run of rows: its first row starts a new (country, region, p)
+    new_cell = np.ones(len(order), dtype=bool)
+    new_cell[1:] = (country[1:] != country[:-1]) | (region[1:] != region[:-1]) | (p[1:] != p[:-1])
+    starts = np.flatnonzero(new_cell)
+    stops = np.append(starts[1:], len(order))
+    cell = np.cumsum(new_cell) - 1
+    # the top outlet: the first (by name) of the cell's rows with its most events
+    is_top = events == np.maximum.reduceat(events, starts)[cell]
+    top = np.flatnonzero(is_top)
+    top = top[np.append(True, cell[top][1:] != cell[top][:-1])]
+    # the mix: one JSON fragment per distinct (outlet, events) pair, joined per cell
+    values, value_code = np.unique(events, return_inverse=True)
+    value_text = pd.Series(values).astype(str).tolist()
+    pair = source.astype(np.int64) * len(values) + value_code
+    pair_code, pair_index = np.unique(pair, return_inverse=True)
+    name_text = [json.dumps(str(n), ensure_ascii=False) for n in names]
+    fragments = np.array(
+        [f"{name_text[c // len(values)]}: {value_text[c % len(values)]}" for c in pair_code],
+        dtype=object,
+    )[pair_index].tolist()
+    mix = [
+        "{" + ", ".join(fragments[a:b]) + "}"
+        for a, b in zip(starts.tolist(), stops.tolist(), strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "country": np.array(countries, dtype=object)[country[starts]],
+            "region": np.array(regions, dtype=object)[region[starts]],
+            "p": p[starts].astype("datetime64[D]").astype("datetime64[ns]"),
+            "source_counts": mix,
+            "n_sources": (stops - starts).astype(float),
+            "top_source": np.array(names, dtype=object)[source[top]],
+            "top_source_events": events[top].astype(float),
+        }
     )
-    top = ranked.drop_duplicates(keys).set_index(keys)
-    mix["top_source"] = top["source"]
-    mix["top_source_events"] = top["events"].astype(float)
-    return mix.reset_index()
 
 
 def _densify(cells, labels, period, region, window) -> pd.DataFrame:
@@ -383,8 +447,9 @@ def _densify(cells, labels, period, region, window) -> pd.DataFrame:
     if regions.empty:
         raise TrendsError("no incident falls inside the periods and coverage window asked for")
     table = regions.merge(grid, how="cross")
-    measures = cells.drop(columns=["p"]).assign(period=cells["period"].astype("string"))
-    table = table.merge(measures, on=["country", "region", "period"], how="left")
+    # cells carry their period's first day, p; the grid gives it its label
+    measures = cells.rename(columns={"p": "period_start"})
+    table = table.merge(measures, on=["country", "region", "period_start"], how="left")
     counts = [
         "count",
         "events",
