@@ -68,6 +68,46 @@ def test_grid_search_is_exact(search, monkeypatch):
         assert ((Y[:, 0] - X @ beta) ** 2).sum() == pytest.approx(sse[k, 0], rel=1e-9)
 
 
+def test_broken_stick_bound_is_below_the_grid_optimum():
+    """The permutation test skips the grid search where the broken-stick SSE already
+    settles the comparison: it must never exceed the exact continuous optimum."""
+    if jp._split_bound is None:
+        pytest.skip("the bound is used only with numba")
+    rng = np.random.default_rng(8)
+    n = 30
+    x = np.arange(n, dtype=float)
+    s = rng.uniform(0.5, 2.0, n)
+    Y = rng.normal(size=(n, 6)) + np.maximum(x - 12, 0)[:, None] * 0.4
+    grid = jp._Grid(x=x, cand=np.arange(2, n - 2), gap=3)
+    for k in (1, 2, 3):
+        exact = _brute(x, s, Y, grid.cand, k, 3)
+        low = jp._split_bound(s, x, np.ascontiguousarray(Y.T), k, 2, n - 3, 3)
+        assert np.all(low <= exact * (1 + 1e-9))
+        assert np.all(low >= 0.5 * exact)  # and it is not trivially loose
+
+
+def test_poisson_search_finds_the_best_grid_deviance():
+    """Poisson joinpoints against every allowed set, each fitted by IRLS."""
+    rng = np.random.default_rng(12)
+    n = 36
+    x = np.arange(n, dtype=float)
+    expo = np.full(n, 30.0)
+    for trial in range(3):
+        logmu = 2.5 + 0.05 * x - 0.12 * np.maximum(x - rng.integers(8, 28), 0)
+        y = rng.poisson(np.exp(logmu)).astype(float)
+        grid = jp._Grid(x=x, cand=np.arange(2, n - 2), gap=3)
+        series = jp._Series(x, y, expo, grid, "poisson", 2)
+        for k in (1, 2):
+            sets = [c for c in itertools.combinations(grid.cand, k)
+                    if all(b - a >= 3 for a, b in itertools.pairwise(c))]  # fmt: skip
+            devs = [jp._deviance(y, np.log(expo) + jp._design(x, np.array(c)) @
+                                 jp._fit_poisson(x, y, np.log(expo), np.array(c)).beta)
+                    for c in sets]  # fmt: skip
+            fit = series.fits[k]
+            ours = jp._deviance(y, np.log(expo) + jp._design(x, fit.knots) @ fit.beta)
+            assert ours == pytest.approx(min(devs), rel=1e-8), (trial, k)
+
+
 def test_fixed_knot_fits_match_statsmodels():
     sm = pytest.importorskip("statsmodels.api")
     rng = np.random.default_rng(3)
