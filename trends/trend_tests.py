@@ -454,10 +454,10 @@ def fit_loglinear(
             steady = np.abs(dev - dev_old[act]) / (np.abs(dev) + 0.1) < tol
             steady |= np.max(np.abs(np.where(ma, eta_new - eta_old, 0.0)), axis=1) < 1e-9
             # alpha acts through the variance factor 1 + alpha * mu: settled when that
-            # factor moves by less than 1e-7 (near alpha = 0 the likelihood is so flat
+            # factor moves by less than 1e-6 (near alpha = 0 the likelihood is so flat
             # that alternating fits would creep for hundreds of iterations)
             mean_mu = np.where(ma, mu[act], 0.0).sum(1) / np.maximum(ma.sum(1), 1)
-            steady &= np.abs(nb_alpha[act] - alpha_old) * mean_mu <= 1e-7
+            steady &= np.abs(nb_alpha[act] - alpha_old) * mean_mu <= 1e-6
         converged[act] = steady
         dev_old[act] = dev
     var_factor = 1.0 + nb_alpha[:, None] * mu
@@ -509,7 +509,8 @@ def _nb_log_theta_ml(
     means, by Newton's method on the score in ``u = log(theta)``, kept inside a bracket
     that bisection shrinks whenever a Newton step leaves it. ``start``: previous values
     (``inf`` for none). Rows whose score in ``alpha`` at 0 is not positive (no
-    overdispersion to fit) get ``inf`` (Poisson); ``theta`` is kept below ``1e7``.
+    overdispersion to fit) get ``inf`` (Poisson), as do rows whose ``alpha * mean(mu)``
+    is below 1e-3; ``theta`` is kept below ``1e7``.
     """
     lo = np.full(y.shape[0], np.log(1e-6))
     hi = np.full(y.shape[0], np.log(1e7))
@@ -552,7 +553,12 @@ def _nb_log_theta_ml(
         u[active], lo[active], hi[active] = u_new, lo_a, hi_a
         done = (np.abs(u_new - ua) < 1e-10) | (hi_a - lo_a < 1e-10)
         active = active[~done]
-    return np.where(poisson_like, np.inf, u)
+    # An alpha that moves the variance by less than 0.1% of the mean is Poisson (the
+    # slope's standard error moves by under 0.05%); snapping it
+    # to 0 stops fits at the boundary flipping between 0 and a vanishing alpha.
+    mean_mu = np.where(mask, mu, 0.0).sum(1) / np.maximum(mask.sum(1), 1)
+    vanishing = np.exp(-u) * mean_mu < 1e-3
+    return np.where(poisson_like | vanishing, np.inf, u)
 
 
 def _loglinear_all(packed: _Packed, *, method: str, level: float) -> _Estimates:
