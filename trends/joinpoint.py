@@ -289,8 +289,10 @@ def _split_bound_parallel(s, x, R, k, first, last, gap):  # pragma: no cover - n
     return out
 
 
-def _poisson_deviances_python(x, y, logexp, knot_sets):  # pragma: no cover - numba
-    """:func:`_poisson_deviances` one model at a time (compiled with numba)."""
+def _poisson_deviances_python(x, y, logexp, knot_sets, mu0, max_iter):  # pragma: no cover
+    """:func:`_poisson_deviances` one model at a time (compiled with numba), at most
+    ``max_iter`` IRLS steps each (each step's deviance is that of a feasible fit, so a
+    stopped run gives an upper bound)."""
     n_sets, k = knot_sets.shape
     n, p = len(x), k + 2
     out = np.empty(n_sets)
@@ -298,35 +300,30 @@ def _poisson_deviances_python(x, y, logexp, knot_sets):  # pragma: no cover - nu
     A = np.empty((p, p))
     rhs = np.empty(p)
     eta = np.empty(n)
+    w = mu0.copy()  # IRLS weights and working response, first at the starting means
+    z = np.log(mu0) - logexp + (y - mu0) / mu0
     for si in range(n_sets):
         for i in range(n):
             X[i, 0] = 1.0
             X[i, 1] = x[i]
             for j in range(k):
                 X[i, 2 + j] = max(x[i] - x[knot_sets[si, j]], 0.0)
-        # start: weighted least squares on the log rate (weights max(y, 0.5))
-        A[:] = 0.0
-        rhs[:] = 0.0
-        for i in range(n):
-            w = max(y[i], 0.5)
-            z = math.log(w) - logexp[i]
-            for a in range(p):
-                rhs[a] += X[i, a] * w * z
-                for b in range(p):
-                    A[a, b] += X[i, a] * w * X[i, b]
-        beta = np.linalg.solve(A + 1e-12 * np.trace(A) * np.eye(p), rhs)
-        dev = _dev_at(X, beta, y, logexp, eta)
-        for _ in range(100):
+        beta = np.zeros(p)
+        dev = np.inf
+        for it in range(max_iter):
+            if it > 0:
+                for i in range(n):
+                    w[i] = max(math.exp(eta[i]), 1e-300)
+                    z[i] = eta[i] - logexp[i] + (y[i] - w[i]) / w[i]
             A[:] = 0.0
             rhs[:] = 0.0
             for i in range(n):
-                mu = max(math.exp(eta[i]), 1e-300)
-                z = eta[i] - logexp[i] + (y[i] - mu) / mu
                 for a in range(p):
-                    rhs[a] += X[i, a] * mu * z
-                    for b in range(p):
-                        A[a, b] += X[i, a] * mu * X[i, b]
-            new = np.linalg.solve(A + 1e-12 * np.trace(A) * np.eye(p), rhs)
+                    xa = X[i, a] * w[i]
+                    rhs[a] += xa * z[i]
+                    for b in range(a + 1):
+                        A[a, b] += xa * X[i, b]
+            new = _chol_solve(A, rhs)
             new_dev = _dev_at(X, new, y, logexp, eta)
             for _ in range(30):  # step halving while the deviance rises
                 if new_dev <= dev + 1e-9 * (1.0 + abs(dev)):
@@ -335,10 +332,41 @@ def _poisson_deviances_python(x, y, logexp, knot_sets):  # pragma: no cover - nu
                 new_dev = _dev_at(X, new, y, logexp, eta)
             change = dev - new_dev
             beta, dev = new, new_dev
-            if abs(change) < 1e-11 * (1.0 + abs(dev)):
+            if abs(change) < 1e-10 * (1.0 + abs(dev)):
                 break
         out[si] = dev
+        w[:] = mu0
+        z[:] = np.log(mu0) - logexp + (y - mu0) / mu0
     return out
+
+
+def _chol_solve_python(A, rhs):  # pragma: no cover - numba
+    """Solve A b = rhs for a small symmetric positive (semi)definite A given by its
+    lower triangle (Cholesky, with a ridge of 1e-12 trace(A) against singularity)."""
+    p = len(rhs)
+    ridge = 0.0
+    for a in range(p):
+        ridge += A[a, a]
+    ridge *= 1e-12
+    L = np.zeros((p, p))
+    for a in range(p):
+        for b in range(a + 1):
+            v = A[a, b] + (ridge if a == b else 0.0)
+            for c in range(b):
+                v -= L[a, c] * L[b, c]
+            L[a, b] = math.sqrt(max(v, 1e-300)) if a == b else v / L[b, b]
+    u = np.zeros(p)
+    for a in range(p):
+        v = rhs[a]
+        for c in range(a):
+            v -= L[a, c] * u[c]
+        u[a] = v / L[a, a]
+    for a in range(p - 1, -1, -1):
+        v = u[a]
+        for c in range(a + 1, p):
+            v -= L[c, a] * u[c]
+        u[a] = v / L[a, a]
+    return u
 
 
 def _dev_at_python(X, beta, y, logexp, eta):  # pragma: no cover - numba
@@ -356,6 +384,19 @@ def _dev_at_python(X, beta, y, logexp, eta):  # pragma: no cover - numba
     return 2.0 * total
 
 
+def _tn_python(A, B):  # pragma: no cover - numba
+    """``A.T @ B`` in plain loops. Compiled, it keeps OpenBLAS's own threads out of the
+    permutation loop, where they would fight numba's for the same cores."""
+    n, a = A.shape
+    out = np.zeros((a, B.shape[1]))
+    for t in range(n):
+        for i in range(a):
+            v = A[t, i]
+            for j in range(B.shape[1]):
+                out[i, j] += v * B[t, j]
+    return out
+
+
 try:  # numba is optional: same algorithm, compiled
     import numba
 
@@ -363,6 +404,8 @@ try:  # numba is optional: same algorithm, compiled
     _dfs = _jit(_dfs_python)
     _split_bound = _jit(_split_bound_python)
     _dev_at = _jit(_dev_at_python)
+    _chol_solve = _jit(_chol_solve_python)
+    _tn = _jit(_tn_python)
     _poisson_deviances_compiled = _jit(_poisson_deviances_python)
     _split_bound_par = numba.njit(cache=True, nogil=True, parallel=True)(_split_bound_parallel)
     HAVE_NUMBA = True
@@ -370,6 +413,10 @@ except ImportError:  # pragma: no cover - depends on the environment
     _dfs = _dfs_numpy
     _split_bound = _split_bound_par = None  # the permutation test then searches every column
     _poisson_deviances_compiled = None
+
+    def _tn(A, B):
+        return A.T @ B
+
     HAVE_NUMBA = False
 
 
@@ -388,8 +435,8 @@ def _geometry(grid: _Grid, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     x, cand = grid.x, grid.cand
     q, _ = np.linalg.qr(np.column_stack([s, s * x]))
     hinge = s[:, None] * np.maximum(x[:, None] - x[cand][None, :], 0.0)
-    resid = hinge - q @ (q.T @ hinge)
-    return q, resid, resid.T @ resid
+    resid = np.ascontiguousarray(hinge - q @ (q.T @ hinge))
+    return np.ascontiguousarray(q), resid, _tn(resid, resid)
 
 
 def _search(grid: _Grid, s: np.ndarray, Y: np.ndarray, k_max: int, track: bool, geom=None):
@@ -401,8 +448,9 @@ def _search(grid: _Grid, s: np.ndarray, Y: np.ndarray, k_max: int, track: bool, 
     """
     cand = grid.cand
     q, resid, gram = _geometry(grid, s) if geom is None else geom
-    inner = resid.T @ Y
-    sse_line = (Y * Y).sum(axis=0) - ((q.T @ Y) ** 2).sum(axis=0)
+    Y = np.ascontiguousarray(Y)
+    inner = _tn(resid, Y)
+    sse_line = (Y * Y).sum(axis=0) - (_tn(q, Y) ** 2).sum(axis=0)
     k_eff = min(k_max, _max_k(len(cand), grid.gap))
     n_cols = Y.shape[1]
     if HAVE_NUMBA and not track and n_cols >= 2 * _MIN_SHARE:  # both cores, half each
@@ -511,7 +559,7 @@ def _deviance(y: np.ndarray, eta: np.ndarray) -> float:
     return total if np.isfinite(total) else np.inf
 
 
-def _poisson_deviances(x, y, logexp, knot_sets: np.ndarray) -> np.ndarray:
+def _poisson_deviances(x, y, logexp, knot_sets: np.ndarray, mu0: np.ndarray) -> np.ndarray:
     """Poisson deviance of the maximum-likelihood fit at each row of ``knot_sets`` (S x k
     observation indices), by IRLS with step halving run on all S models at once.
 
@@ -536,8 +584,8 @@ def _poisson_deviances(x, y, logexp, knot_sets: np.ndarray) -> np.ndarray:
         term = np.where(y > 0, y * (np.log(np.maximum(y, 1e-300)) - eta), 0.0) - (y - mu)
         return 2 * term.sum(axis=1)
 
-    start = np.maximum(y, 0.5)
-    beta = solve(np.broadcast_to(start, (n_sets, len(x))), np.log(start) - logexp)
+    z0 = np.log(mu0) - logexp + (y - mu0) / mu0
+    beta = solve(np.broadcast_to(mu0, (n_sets, len(x))), z0)
     dev = deviance(beta)
     active = np.ones(n_sets, dtype=bool)
     for _ in range(100):
@@ -565,6 +613,9 @@ def _poisson_deviances(x, y, logexp, knot_sets: np.ndarray) -> np.ndarray:
     return dev
 
 
+_SCREEN_STEPS, _SCREEN_KEEP = 3, 8  # IRLS steps for every set; sets then fitted fully
+
+
 class _Series:
     """One region's covered observations and the fits of every model size."""
 
@@ -581,62 +632,72 @@ class _Series:
 
         Constant variance: the exact grid search. Poisson: every single joinpoint is
         tried (k = 1 is exact); for k > 1 an exchange search (move one joinpoint at a
-        time to its best grid point, all alternatives fitted at once) starts from the
-        exact search on the log rates, from the exact search on the IRLS linearisation
-        at that fit, and from the k - 1 solution plus its best added joinpoint; the
-        lowest deviance wins.
+        time to its best grid point, all alternatives fitted) starts from the exact
+        search on the log rates, from the exact search on the IRLS linearisation at
+        that fit, and from the k - 1 solution plus its best added joinpoint; the lowest
+        deviance wins.
         """
-        x = self.x
-        logy = np.log(np.where(self.y > 0, self.y, 0.5)) - self.logexp
+        x, y, logexp = self.x, self.y, self.logexp
+        logy = np.log(np.where(y > 0, y, 0.5)) - logexp
         knots = self._best_knots(np.ones_like(x), logy, k)
         if self.variance == "constant":
             return _fit_constant(x, logy, knots)
         if k == 0:
-            return _fit_poisson(x, self.y, self.logexp, knots)
+            return _fit_poisson(x, y, logexp, knots)
+        prev = self.fits[k - 1]
+        mu0 = prev.s**2  # fitted means of the k - 1 model: where every IRLS run starts
+        added = self._with_each(prev.knots)  # k = 1: every grid point
+        devs = self._devs(added, mu0) if len(added) else np.zeros(0)
         if k == 1:
-            sets = self.grid.cand[:, None]
-            devs = self._devs(sets)
-            return _fit_poisson(x, self.y, self.logexp, sets[int(np.argmin(devs))])
-        lin = _fit_poisson(x, self.y, self.logexp, knots)
+            return _fit_poisson(x, y, logexp, added[int(np.argmin(devs))])
+        lin = _fit_poisson(x, y, logexp, knots)
         starts = {tuple(knots), tuple(self._best_knots(lin.s, lin.ytil, k))}
-        prev = self.fits[k - 1].knots
-        added = self._with_each(prev, len(prev))
         if len(added):
-            starts.add(tuple(added[int(np.argmin(self._devs(added)))]))
+            starts.add(tuple(added[int(np.argmin(devs))]))
         best, best_dev = None, np.inf
         for start in sorted(starts):
-            kn, dev = self._exchange(np.array(start, dtype=int))
+            kn, dev = self._exchange(np.array(start, dtype=int), mu0)
             if dev < best_dev:
                 best, best_dev = kn, dev
-        return _fit_poisson(x, self.y, self.logexp, best)
+        return _fit_poisson(x, y, logexp, best)
 
-    def _devs(self, sets: np.ndarray) -> np.ndarray:
+    def _devs(self, sets: np.ndarray, mu0: np.ndarray) -> np.ndarray:
+        """Poisson deviance of each joinpoint set (rows), IRLS started at means ``mu0``.
+
+        All sets get a few IRLS steps (an upper bound on their deviance, already close
+        from a nearby start); the best few are then run to convergence.
+        """
         sets = np.ascontiguousarray(sets, dtype=np.int64)
-        if _poisson_deviances_compiled is not None:
-            return _poisson_deviances_compiled(self.x, self.y, self.logexp, sets)
-        return _poisson_deviances(self.x, self.y, self.logexp, sets)
+        mu0 = np.maximum(mu0, 1e-300)
+        if _poisson_deviances_compiled is None:
+            return _poisson_deviances(self.x, self.y, self.logexp, sets, mu0)
+        args = (self.x, self.y, self.logexp)
+        devs = _poisson_deviances_compiled(*args, sets, mu0, _SCREEN_STEPS)
+        top = np.argsort(devs, kind="stable")[:_SCREEN_KEEP]
+        devs[top] = _poisson_deviances_compiled(*args, sets[top], mu0, 100)
+        return devs
 
-    def _with_each(self, others: np.ndarray, where: int) -> np.ndarray:
-        """Sorted joinpoint sets: ``others`` plus one allowed grid point (rows)."""
-        rows = []
-        for c in self.grid.cand:
-            kn = np.sort(np.r_[others, c])
-            if len(np.unique(kn)) == len(kn) and not np.any(np.diff(kn) < self.grid.gap):
-                rows.append(kn)
-        return np.array(rows, dtype=int).reshape(-1, len(others) + 1)
+    def _with_each(self, others: np.ndarray) -> np.ndarray:
+        """Sorted joinpoint sets (rows): ``others`` plus each allowed grid point."""
+        cand = self.grid.cand
+        far = np.ones(len(cand), dtype=bool)
+        for o in others:
+            far &= np.abs(cand - o) >= self.grid.gap
+        sets = np.column_stack([np.broadcast_to(others, (int(far.sum()), len(others))), cand[far]])
+        return np.sort(sets, axis=1).astype(np.int64)
 
-    def _exchange(self, knots: np.ndarray) -> tuple[np.ndarray, float]:
+    def _exchange(self, knots: np.ndarray, mu0: np.ndarray) -> tuple[np.ndarray, float]:
         """Move one joinpoint at a time to the grid point that most lowers the Poisson
         deviance (every alternative position fitted), until no move lowers it."""
-        cur, cur_dev = knots, float(self._devs(knots[None, :])[0])
+        cur, cur_dev = knots, float(self._devs(knots[None, :], mu0)[0])
         improved = True
         while improved:
             improved = False
             for j in range(len(cur)):
-                sets = self._with_each(np.delete(cur, j), j)
+                sets = self._with_each(np.delete(cur, j))
                 if not len(sets):
                     continue
-                devs = self._devs(sets)
+                devs = self._devs(sets, mu0)
                 i = int(np.argmin(devs))
                 if devs[i] < cur_dev - 1e-9 * (1 + cur_dev):
                     cur, cur_dev, improved = sets[i], float(devs[i]), True
@@ -676,17 +737,17 @@ def _perm_test(series: _Series, ka: int, kb: int, n_perm: int, level: float, rng
     obs_sse, _ = _search(grid, s, null.ytil[:, None], kb, track=False, geom=geom)
     ratio = obs_sse[ka, 0] / max(obs_sse[kb, 0], 1e-300)
     threshold = ratio * (1 - 1e-9)  # a permuted ratio this large counts as reaching it
-    order = np.argsort(rng.random((n_perm, len(resid))), axis=1)
     enough = math.ceil(level * (n_perm + 1) - 1 - 1e-9)  # exceedances that forbid rejection
     q = geom[0]
-    exceed, done, block = 0, 0, _FIRST_BLOCK
+    exceed, done, searched, block = 0, 0, 0, _FIRST_BLOCK
     while done < n_perm:
-        rows = order[done : done + block]
+        rows = rng.permuted(np.tile(np.arange(len(resid)), (min(block, n_perm - done), 1)), axis=1)
         Y = fitted[:, None] + resid[rows].T
         sse_a = _search(grid, s, Y, ka, track=False, geom=geom)[0][ka]
         todo = np.arange(Y.shape[1])
         if _split_bound_par is not None:
-            R = np.ascontiguousarray((Y - q @ (q.T @ Y)).T)
+            qY = _tn(q, Y)
+            R = np.ascontiguousarray((Y - q[:, :1] * qY[0] - q[:, 1:] * qY[1]).T)
             low = _split_bound_par(
                 s, series.x, R, kb, int(grid.cand[0]), int(grid.cand[-1]), grid.gap
             )
@@ -698,9 +759,12 @@ def _perm_test(series: _Series, ka: int, kb: int, n_perm: int, level: float, rng
             sse_b = _search(grid, s, Y[:, todo], kb, track=False, geom=geom)[0][kb]
             exceed += int((sse_a[todo] / np.maximum(sse_b, 1e-300) >= threshold).sum())
         done += len(rows)
+        searched += len(todo)
         if exceed >= enough and done < n_perm:
+            logger.debug("%d vs %d: grid search on %d of %d permutations", ka, kb, searched, done)
             return (1 + exceed) / (n_perm + 1), done, True
         block = min(2 * block, _MAX_BLOCK)
+    logger.debug("%d vs %d: grid search on %d of %d permutations", ka, kb, searched, done)
     return (1 + exceed) / (n_perm + 1), done, False
 
 
