@@ -200,3 +200,99 @@ def test_same_input_same_cells():
     a = trends.count(trends.datasets.simulate(seed=3, months=12))
     b = trends.count(trends.datasets.simulate(seed=3, months=12))
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_source_mix_keys_sorted_ties_to_the_first_name():
+    rows = [
+        {"date_start": "2020-01-02", "country": "X", "region": "R", "sources": "Zeta; Äpfel"},
+        {"date_start": "2020-01-03", "country": "X", "region": "R", "sources": 'Ä"pfel;Zeta;;'},
+        {"date_start": "2020-01-04", "country": "X", "region": "R", "sources": "Äpfel;Äpfel"},
+        {"date_start": "2020-01-05", "country": "X", "region": "R", "sources": "a\\b"},
+        {"date_start": "2020-01-06", "country": "X", "region": "R", "sources": None},
+    ]
+    cell = trends.count(_incidents(rows)).iloc[0]
+    mix = json.loads(cell["source_counts"])
+    assert mix == {"Zeta": 2.0, "a\\b": 1.0, 'Ä"pfel': 1.0, "Äpfel": 2.0}
+    assert list(mix) == sorted(mix)  # code point order, as json.dumps(sort_keys=True)
+    assert cell["source_counts"] == json.dumps(mix, sort_keys=True, ensure_ascii=False)
+    # "Zeta" and "Äpfel" tie at 2 events: the first name in code point order wins
+    assert cell["n_sources"] == 4 and cell["top_source"] == "Zeta"
+    tied = trends.count(_incidents(rows[:2])).iloc[0]
+    assert tied["top_source"] == "Zeta" and tied["top_source_events"] == 2.0
+    tie = [{"date_start": "2020-01-02", "country": "X", "region": "R", "sources": s} for s in "BA"]
+    assert trends.count(_incidents(tie)).iloc[0]["top_source"] == "A"
+
+
+def test_split_weights_in_the_source_mix(tmp_path):
+    rows = [
+        {
+            "date_start": "2020-01-30",
+            "date_end": "2020-02-01",
+            "country": "X",
+            "region": "R",
+            "sources": "A;B",
+        },
+        {"date_start": "2020-01-02", "country": "X", "region": "R", "sources": "A"},
+    ]
+    cells = trends.count(_incidents(rows), span="split").set_index("period")
+    assert json.loads(cells.loc["2020-01", "source_counts"]) == {"A": 1.666666667, "B": 0.666666667}
+    assert json.loads(cells.loc["2020-02", "source_counts"]) == {"A": 0.333333333, "B": 0.333333333}
+    assert cells.loc["2020-01", "top_source"] == "A"
+
+
+def test_a_cell_id_collision_is_retried_with_another_salt(monkeypatch):
+    from trends import counting
+
+    inc = trends.datasets.simulate(seed=5, months=6)
+    expected = trends.count(inc)
+    # every cell gets the same id on the first try, distinct ones after
+    monkeypatch.setattr(
+        counting,
+        "_CELL_ID",
+        "CASE WHEN {salt} = 0 THEN 0::UBIGINT ELSE hash(country, region, p, {salt}) END",
+    )
+    pd.testing.assert_frame_equal(trends.count(inc), expected)
+
+
+def test_a_file_without_outlets_or_optional_columns(tmp_path):
+    path = tmp_path / "bare.parquet"
+    pd.DataFrame(
+        {
+            "event_id": ["a", "b"],
+            "date_start": pd.to_datetime(["2020-01-01", "2020-03-01"]),
+            "region": ["R", "R"],
+            "country": ["X", "X"],
+        }
+    ).to_parquet(path)
+    cells = trends.count(path)
+    assert cells["count"].tolist() == [1.0, 0.0, 1.0]
+    assert cells["source_counts"].isna().all() and cells["top_source"].isna().all()
+    # events but no outlet named: unknown; no events: none
+    assert cells["n_sources"].isna().tolist() == [True, False, True]
+
+
+def test_a_file_with_dates_running_backwards_is_refused(tmp_path):
+    path = tmp_path / "back.csv"
+    path.write_text(
+        "event_id,date_start,date_end,region\n1,2020-01-05,2020-01-02,A\n2,2020-01-01,,A\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(trends.errors.DateError, match="event 1: date_end 2020-01-02"):
+        trends.count(path)
+
+
+def test_sort_helpers_match_numpy():
+    from trends.counting import _argsort, _round9
+
+    rng = np.random.default_rng(0)
+    for high in (5, 2**40, 2**62):
+        key = rng.integers(0, high, 10_000)
+        np.testing.assert_array_equal(_argsort(key), np.argsort(key, kind="stable"))
+    x = np.concatenate(
+        [
+            rng.integers(0, 50, 1000).astype(float),
+            rng.random(1000) * 9,
+            (np.arange(1, 1000) + 0.5) / 1e9,
+        ]
+    )
+    np.testing.assert_array_equal(_round9(x), [round(v, 9) for v in x.tolist()])

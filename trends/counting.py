@@ -7,6 +7,7 @@ the file without loading it into pandas. Only the small cell table comes back.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 from pathlib import Path
@@ -46,6 +47,8 @@ _COARSE_LOCATION = {  # location precisions coarser than each grouping level
     "country": ("unknown",),
 }
 _TRUNC = {"week": "week", "month": "month", "quarter": "quarter", "year": "year"}
+#: A cell's id in the outlets query: a salted hash of its key (checked to be unique).
+_CELL_ID = "hash(country, region, p, {salt})"
 _OPTIONAL = {
     "date_end": "NULL::DATE",
     "date_precision": "NULL::VARCHAR",
@@ -125,6 +128,8 @@ def count(
 
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
+    # the queries sort what they need; DuckDB may stream rows in any order
+    con.execute("SET preserve_insertion_order = false")
     try:
         relation, source, reader_ledger, rows_read = _relation(con, incidents)
         if coverage is not None:
@@ -241,18 +246,20 @@ def _select(con, scan: str, label: str) -> str:
 def _validate_scan(con, name: str, file: str) -> dict[str, int]:
     """The checks a reader makes, for a file counted straight from disk.
 
-    One pass counts rows, distinct id hashes, missing start dates and backward date
-    ranges; the slower look-ups that name offenders run only when something is wrong.
-    Equal ids have equal hashes, so as many distinct hashes as rows proves the ids
-    unique; fewer (duplicates, or a rare hash collision) sends us to the exact check.
+    One pass fetches a hash of every event id and flags missing and backward dates;
+    the slower look-ups that name offenders run only when something is wrong. Equal
+    ids have equal hashes, so no repeated hash proves the ids unique; a repeat
+    (a duplicate, or a rare hash collision) sends us to the exact check.
     """
-    rows, hashes, missing, backward = con.execute(
-        f"SELECT count(*), count(DISTINCT hash(event_id)), count(*) FILTER (WHERE date_start IS NULL),"
-        f" count(*) FILTER (WHERE date_end < date_start) FROM {name}"
-    ).fetchone()
-    if hashes < rows:
+    scan = con.execute(
+        f"SELECT hash(event_id) AS id, date_start IS NULL AS missing,"
+        f" coalesce(date_end < date_start, false) AS backward FROM {name}"
+    ).fetchnumpy()
+    ids = np.sort(scan["id"])
+    if (ids[1:] == ids[:-1]).any():
         dup = con.execute(
-            f"SELECT event_id FROM {name} GROUP BY event_id HAVING count(*) > 1 ORDER BY event_id LIMIT 10"
+            f"SELECT event_id FROM {name} GROUP BY event_id HAVING count(*) > 1"
+            " ORDER BY event_id LIMIT 10"
         ).fetchall()
         if dup:
             raise DuplicateIdError(
@@ -260,7 +267,7 @@ def _validate_scan(con, name: str, file: str) -> dict[str, int]:
                 file=file,
                 column="event_id",
             )
-    if backward:
+    if scan["backward"].any():
         back = con.execute(
             f"SELECT event_id, date_start, date_end FROM {name} WHERE date_end < date_start LIMIT 1"
         ).fetchone()
@@ -269,15 +276,16 @@ def _validate_scan(con, name: str, file: str) -> dict[str, int]:
             file=file,
             column="date_end",
         )
-    return {"rows": rows, "missing": missing}
+    return {"rows": len(ids), "missing": int(scan["missing"].sum())}
 
 
 def _aggregate(con, relation, region, period, span, grid_start, grid_end, window):
-    """Run the counting queries: cells with measures and source mix, and outcomes.
+    """Run the counting queries: outcomes, cells with measures and source mix.
 
-    Two passes over the input: one groups every incident by outcome, region and
-    period (the ledger and the cell measures), one groups the outlets each incident
-    names by cell (the source mix). Period labels are attached later, per cell.
+    Three passes over the input: the outcome of every incident (the ledger), the
+    counted incidents grouped by region and period (the cell measures), and the
+    outlets each counted incident names, by cell (the source mix). Period labels
+    are attached later, per cell.
     """
     unit = _TRUNC[period]
     coarse_loc = ", ".join(_literal(v) for v in _COARSE_LOCATION[region])
@@ -315,53 +323,56 @@ def _aggregate(con, relation, region, period, span, grid_start, grid_end, window
                  ELSE 'counted'
                END AS outcome
         FROM {relation}""")
-    # Parts: one row per incident and period p with its weight w. Only span="split"
-    # makes several parts of a counted incident (``first`` marks the one that stands
-    # for the incident in the ledger); parts outside the periods asked for and the
-    # coverage window are not ``kept`` in a cell.
+    outcomes = dict(con.execute("SELECT outcome, count(*) FROM ev GROUP BY outcome").fetchall())
+    # Parts: one row per counted incident and period p with its weight w (only
+    # span="split" makes several parts of an incident, with fractional weights).
+    # Views, not tables: each query below streams the input again rather than holding
+    # a copy of millions of rows in memory.
+    counted = "(SELECT * FROM ev WHERE outcome = 'counted') e"
     if span == "split":
         parts = f"""
             SELECT e.*, p,
                    (least(e.d1, CAST(p + INTERVAL 1 {unit} - INTERVAL 1 DAY AS DATE))
                     - greatest(e.d0, CAST(p AS DATE)) + 1) / (e.d1 - e.d0 + 1)::DOUBLE AS w
-            FROM ev e, unnest(CASE WHEN e.outcome = 'counted'
-                                   THEN generate_series(date_trunc('{unit}', e.d0),
-                                                        date_trunc('{unit}', e.d1), INTERVAL 1 {unit})
-                                   ELSE [date_trunc('{unit}', e.d0)] END) AS t(p)"""
+            FROM {counted}, unnest(generate_series(date_trunc('{unit}', e.d0),
+                                                   date_trunc('{unit}', e.d1), INTERVAL 1 {unit})) AS t(p)"""
     else:
-        parts = f"SELECT e.*, date_trunc('{unit}', e.d0) AS p, 1.0::DOUBLE AS w FROM ev e"
-    # Views, not tables: each query below streams the input again rather than holding
-    # a copy of millions of rows in memory.
-    con.execute(f"""
-        CREATE TEMP VIEW parts AS
-        SELECT *, p IS NOT DISTINCT FROM date_trunc('{unit}', d0) AS first,
-               outcome = 'counted' AND p >= date_trunc('{unit}', DATE '{lo}') AND p <= DATE '{hi}'
-                   AS kept
-        FROM ({parts})""")
-    groups = con.execute(f"""
-        SELECT outcome, kept, country, region, CAST(p AS DATE) AS p,
-               count(*) FILTER (WHERE first) AS incidents,
-               sum(w) AS count, count(*) AS events,
-               coalesce(sum(w) FILTER (WHERE n_sources IS NULL), 0) AS events_unknown_sources,
-               coalesce(sum(w) FILTER (WHERE n_sources = 1), 0) AS events_single_source,
-               coalesce(sum(w) FILTER (WHERE location_precision IN ({coarse_loc})), 0)
-                   AS events_coarse_location,
-               coalesce(sum(w) FILTER (WHERE date_precision IN ({coarse_date})), 0)
-                   AS events_coarse_date,
-               count(*) FILTER (WHERE sources IS NOT NULL) AS events_named,
-               sum(w * fatalities) AS fatalities
-        FROM parts GROUP BY ALL""").df()
-    outcomes = groups.groupby("outcome")["incidents"].sum().astype(int).to_dict()
-    cells = groups[groups["kept"]].drop(columns=["outcome", "kept", "incidents"])
-    cells = cells.assign(p=cells["p"].astype("datetime64[ns]"))
+        parts = f"SELECT e.*, date_trunc('{unit}', e.d0) AS p, 1.0::DOUBLE AS w FROM {counted}"
+    in_window = f"p >= date_trunc('{unit}', DATE '{lo}') AND p <= DATE '{hi}'"
+    con.execute(f"CREATE TEMP VIEW parts AS SELECT * FROM ({parts}) WHERE {in_window}")
+
+    def share(condition: str) -> str:  # the weight of the parts that meet a condition
+        return f"sum(CASE WHEN {condition} THEN w ELSE 0 END)"
+
+    # The outlets query names each part's cell by a hash of the cell's key rather than
+    # carrying the key's strings; a salt is added until no two cells share a hash (the
+    # first try fails with a chance of about one in a billion).
+    for salt in itertools.count():
+        cell_id = _CELL_ID.format(salt=salt)
+        cells = _arrow(
+            con.sql(f"""
+            SELECT {cell_id} AS cell, country, region, CAST(p AS DATE) AS p,
+                   sum(w) AS count, count(*) AS events,
+                   {share("n_sources IS NULL")} AS events_unknown_sources,
+                   {share("n_sources = 1")} AS events_single_source,
+                   {share(f"location_precision IN ({coarse_loc})")} AS events_coarse_location,
+                   {share(f"date_precision IN ({coarse_date})")} AS events_coarse_date,
+                   count(sources) AS events_named,
+                   sum(w * fatalities) AS fatalities
+            FROM parts GROUP BY country, region, p""")
+        ).to_pandas()
+        if cells["cell"].is_unique:
+            break
     outlets = _arrow(
-        con.sql("""
-        SELECT country, region, CAST(p AS DATE) AS p, source, round(sum(w), 9) AS events
-        FROM (SELECT country, region, p, w, trim(unnest(string_split(sources, ';'))) AS source
-              FROM parts WHERE kept AND sources IS NOT NULL)
-        WHERE source <> '' GROUP BY ALL""")
+        con.sql(f"""
+        SELECT cell, w, source
+        FROM (SELECT {cell_id} AS cell, w, trim(unnest(string_split(sources, ';'))) AS source
+              FROM parts WHERE sources IS NOT NULL)
+        WHERE source <> ''""")
     )
-    return cells.merge(_source_mix(outlets), on=["country", "region", "p"], how="left"), outcomes
+    mix = _source_mix(outlets, cells["cell"].to_numpy())
+    cells = cells.drop(columns="cell").assign(p=cells["p"].astype("datetime64[ns]"), **mix)
+    return cells, outcomes
 
 
 def _arrow(relation) -> pa.Table:
@@ -370,86 +381,149 @@ def _arrow(relation) -> pa.Table:
     return fetch() if fetch is not None else relation.arrow()
 
 
-def _codes(column: pa.ChunkedArray, values: list | None = None) -> tuple[np.ndarray, list]:
-    """Integer codes of a column's values in ``values`` (default: its distinct values, sorted)."""
-    if values is None:
-        values = sorted(pc.unique(column).to_pylist())
-    codes = pc.index_in(column, value_set=pa.array(values, type=column.type))
-    return codes.to_numpy(), values
-
-
-def _source_mix(outlets: pa.Table) -> pd.DataFrame:
+def _source_mix(outlets: pa.Table, cells: np.ndarray) -> dict[str, object]:
     """Per cell: distinct outlets, the top one (most events, then name), the mix as JSON.
 
-    ``outlets`` has one row per cell (country, region, p) and outlet, in any order.
-    The rows are sorted by cell and outlet name with integer codes, and each cell's
-    JSON object is assembled from its run of rows, keys in name order.
+    ``outlets`` has one row per incident part and outlet named: ``cell`` (an id in
+    ``cells``), weight ``w`` and ``source``. The rows are sorted by cell and outlet
+    name (integer codes), summed per cell and outlet, and each cell's JSON object is
+    joined from its run of rows, keys in name order. Returns columns aligned with
+    ``cells``, missing where a cell names no outlet.
     """
-    keys = ["country", "region", "p"]
+    empty = np.full(len(cells), np.nan)
     if outlets.num_rows == 0:
-        columns = [*keys, "source_counts", "n_sources", "top_source", "top_source_events"]
-        return pd.DataFrame(columns=columns).astype({"p": "datetime64[ns]", "n_sources": float})
-    country, countries = _codes(outlets["country"])
-    region, regions = _codes(outlets["region"])
-    p = outlets["p"].cast(pa.int32()).to_numpy()
-    source, names = _codes(outlets["source"])
-    order = np.lexsort((source, p, region, country))
-    country, region, p, source = country[order], region[order], p[order], source[order]
-    events = outlets["events"].to_numpy()[order]
-    # each cell is a run of rows: its first row starts a new (country, region, p)
-    new_cell = np.ones(len(order), dtype=bool)
-    new_cell[1:] = (country[1:] != country[:-1]) | (region[1:] != region[:-1]) | (p[1:] != p[:-1])
-    starts = np.flatnonzero(new_cell)
-    stops = np.append(starts[1:], len(order))
-    cell = np.cumsum(new_cell) - 1
-    # the top outlet: the first (by name) of the cell's rows with its most events
-    is_top = events == np.maximum.reduceat(events, starts)[cell]
-    top = np.flatnonzero(is_top)
-    top = top[np.append(True, cell[top][1:] != cell[top][:-1])]
-    # the mix: one JSON fragment per distinct (outlet, events) pair, joined per cell
-    values, value_code = np.unique(events, return_inverse=True)
-    value_text = pd.Series(values).astype(str).tolist()
-    pair = source.astype(np.int64) * len(values) + value_code
-    pair_code, pair_index = np.unique(pair, return_inverse=True)
-    name_text = [json.dumps(str(n), ensure_ascii=False) for n in names]
-    fragments = np.array(
-        [f"{name_text[c // len(values)]}: {value_text[c % len(values)]}" for c in pair_code],
-        dtype=object,
-    )[pair_index].tolist()
-    mix = [
-        "{" + ", ".join(fragments[a:b]) + "}"
-        for a, b in zip(starts.tolist(), stops.tolist(), strict=True)
-    ]
-    return pd.DataFrame(
-        {
-            "country": np.array(countries, dtype=object)[country[starts]],
-            "region": np.array(regions, dtype=object)[region[starts]],
-            "p": p[starts].astype("datetime64[D]").astype("datetime64[ns]"),
-            "source_counts": mix,
-            "n_sources": (stops - starts).astype(float),
-            "top_source": np.array(names, dtype=object)[source[top]],
-            "top_source_events": events[top].astype(float),
+        none = pd.array([None] * len(cells), dtype="string")
+        return {
+            "source_counts": none,
+            "n_sources": empty,
+            "top_source": none,
+            "top_source_events": empty,
         }
+    # integer codes: the cell's row in ``cells``, the outlet's rank by name
+    cell = pd.Index(cells).get_indexer(outlets["cell"].to_numpy())
+    source = outlets["source"].combine_chunks().dictionary_encode()
+    names = np.array(source.dictionary.to_pylist(), dtype=object)
+    by_name = np.argsort(names)
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[by_name] = np.arange(len(names))
+    names = names[by_name]
+    key = cell * len(names) + rank[source.indices.to_numpy()]
+    # one row per cell and outlet, in cell then name order, with its events
+    order = _argsort(key)
+    key = key[order]
+    starts = np.flatnonzero(np.append(True, key[1:] != key[:-1]))
+    events = _round9(np.add.reduceat(outlets["w"].to_numpy()[order], starts))
+    cell, source = np.divmod(key[starts], len(names))
+    # each cell is a run of rows
+    first = np.flatnonzero(np.append(True, cell[1:] != cell[:-1]))
+    run = np.cumsum(np.append(True, cell[1:] != cell[:-1])) - 1
+    # the top outlet: the first (by name) of the cell's rows with its most events
+    top = np.flatnonzero(events == np.maximum.reduceat(events, first)[run])
+    top = top[np.append(True, run[top][1:] != run[top][:-1])]
+    # the mix: a '"name": events' fragment (events formatted as Python does) for each
+    # distinct (outlet, events) pair, the cell's fragments joined in its JSON object
+    value, values = pd.factorize(events)
+    pair, pairs = pd.factorize(source * len(values) + value)
+    name_text = [json.dumps(str(n), ensure_ascii=False) for n in names]
+    value_text = pd.Series(values).astype(str).tolist()
+    text = pa.large_string()  # the joined mixes may pass 2 GB
+    fragment = pa.array(
+        [f"{name_text[c // len(values)]}: {value_text[c % len(values)]}" for c in pairs.tolist()],
+        type=text,
     )
+    runs = pa.ListArray.from_arrays(
+        np.append(first, len(cell)).astype(np.int32), fragment.take(pair)
+    )
+    mix = pc.binary_join_element_wise(
+        pa.scalar("{", text),
+        pc.binary_join(runs, pa.scalar(", ", text)),
+        pa.scalar("}", text),
+        pa.scalar("", text),
+    )
+    # back to one entry per cell
+    at = np.full(len(cells), -1)
+    at[cell[first]] = np.arange(len(first))
+    slot = pa.array(at, mask=at < 0)
+    n_sources = np.bincount(run, minlength=len(first)).astype(float)
+    return {
+        "source_counts": mix.take(slot).to_pandas().astype("string"),
+        "n_sources": np.where(at < 0, np.nan, n_sources[at]),
+        "top_source": pa.array(names[source[top]]).take(slot).to_pandas().astype("string"),
+        "top_source_events": np.where(at < 0, np.nan, events[top][at]),
+    }
+
+
+def _argsort(key: np.ndarray) -> np.ndarray:
+    """``np.argsort(key, kind="stable")`` for non-negative integer keys, faster.
+
+    Each key is packed with its position into one int64, so a plain (vectorised)
+    sort orders the keys and carries the positions along.
+    """
+    bits = len(key).bit_length()
+    if len(key) == 0 or int(key.max()) >= 2 ** (63 - bits):
+        return np.argsort(key, kind="stable")
+    packed = np.sort((key << bits) | np.arange(len(key)))
+    return packed & ((1 << bits) - 1)
+
+
+def _round9(x: np.ndarray) -> np.ndarray:
+    """Round to 9 decimals as Python's round() does (correctly rounded, like DuckDB 1.4+).
+
+    Sums of ``span="split"`` weights carry float noise; rounding keeps the JSON short.
+    Whole numbers (every sum with other spans) are left as they are.
+    """
+    out = x.copy()
+    fractional = np.flatnonzero(x != np.floor(x))
+    out[fractional] = [round(v, 9) for v in x[fractional].tolist()]
+    return out
 
 
 def _densify(cells, labels, period, region, window) -> pd.DataFrame:
-    """The full grid: every region seen x every period, zeros in, uncovered marked."""
+    """The full grid: every region seen x every period, zeros in, uncovered marked.
+
+    Built by position: each grid row (region x period) looks up its cell's row in
+    ``cells`` (-1: no incident there), so each column is gathered once.
+    """
     starts, ends = period_bounds(labels, period)
-    grid = pd.DataFrame({"period": labels, "period_start": starts, "period_end": ends})
     lo, hi = window
-    overlap_start = grid["period_start"].clip(lower=lo)
-    overlap_end = grid["period_end"].clip(upper=hi)
-    days = (overlap_end - overlap_start).dt.days + 1
-    grid["covered"] = days > 0
-    grid["exposure"] = days.clip(lower=0).astype(float)
+    days = ((ends.clip(upper=hi) - starts.clip(lower=lo)).dt.days + 1).to_numpy()
     regions = cells[["country", "region"]].drop_duplicates()
     if regions.empty:
         raise TrendsError("no incident falls inside the periods and coverage window asked for")
-    table = regions.merge(grid, how="cross")
-    # cells carry their period's first day, p; the grid gives it its label
-    measures = cells.rename(columns={"p": "period_start"})
-    table = table.merge(measures, on=["country", "region", "period_start"], how="left")
+    names = regions["region"].astype("string")
+    shared = regions.groupby("region")["country"].transform("nunique") > 1
+    if region != "country" and shared.any():  # a name found in several countries
+        names = names.where(~shared.to_numpy(), names + ", " + regions["country"].astype("string"))
+    # grid rows in table order: regions by name, then periods in order (a stable
+    # sort, so regions sharing a name keep their order)
+    n_periods = len(labels)
+    cell_region = cells.groupby(["country", "region"], sort=False).ngroup().to_numpy()
+    cell_period = pd.Index(starts).get_indexer(cells["p"])
+    cell_at = np.full(len(regions) * n_periods, -1)
+    cell_at[cell_region * n_periods + cell_period] = np.arange(len(cells))
+    name_rank = pd.factorize(names, sort=True)[0]
+    grid_region = np.repeat(np.arange(len(regions)), n_periods)
+    grid_period = np.tile(np.arange(n_periods), len(regions))
+    order = np.lexsort((grid_period, name_rank[grid_region]))
+    at, rg, pe = cell_at[order], grid_region[order], grid_period[order]
+    has_cell = at >= 0
+    covered = days[pe] > 0
+
+    def gather(column: str, fill: float) -> np.ndarray:
+        values = cells[column].to_numpy(dtype=float, na_value=np.nan)
+        return np.where(has_cell, values[at], fill)
+
+    table = pd.DataFrame(
+        {
+            "country": regions["country"].astype("string").array.take(rg),
+            "region": names.array.take(rg),
+            "period": pd.array(labels, dtype="string").take(pe),
+            "period_start": starts.to_numpy()[pe],
+            "period_end": ends.to_numpy()[pe],
+            "covered": covered,
+            "exposure": np.clip(days, 0, None).astype(float)[pe],
+        }
+    )
     counts = [
         "count",
         "events",
@@ -460,26 +534,19 @@ def _densify(cells, labels, period, region, window) -> pd.DataFrame:
         "events_named",
     ]
     for col in counts:
-        table[col] = table[col].astype(float).fillna(0.0).where(table["covered"])
-    table["fatalities"] = table["fatalities"].astype(float)
-    table.loc[
-        table["covered"] & table["fatalities"].isna() & (table["events"] == 0), "fatalities"
-    ] = 0.0
-    covered = table["covered"]
+        table[col] = np.where(covered, gather(col, 0.0), np.nan)
+    fatalities = gather("fatalities", np.nan)
+    fatalities[covered & np.isnan(fatalities) & (table["events"] == 0).to_numpy()] = 0.0
+    table["fatalities"] = fatalities
     for col in ("n_sources", "top_source_events"):
-        table[col] = table[col].astype(float).fillna(0.0).where(covered)
-    table["top_source"] = table["top_source"].astype("string")
-    table["source_counts"] = table["source_counts"].astype("string")
+        table[col] = np.where(covered, np.nan_to_num(gather(col, 0.0), nan=0.0), np.nan)
+    for col in ("top_source", "source_counts"):
+        table[col] = (
+            cells[col].astype("string").array.take(np.where(has_cell, at, -1), allow_fill=True)
+        )
     # n_sources is unknown where the cell has events but none name an outlet
-    unknown = table["covered"] & (table["events"] > 0) & (table["events_named"] == 0)
+    unknown = covered & (table["events"] > 0).to_numpy() & (table["events_named"] == 0).to_numpy()
     table.loc[unknown, ["n_sources", "top_source_events"]] = np.nan
-    table = table.drop(columns=["events_named"])
-    shared = table.groupby("region")["country"].transform("nunique") > 1
-    if region != "country" and shared.any():
-        table["region"] = table["region"].where(~shared, table["region"] + ", " + table["country"])
-    table["region"] = table["region"].astype("string")
-    table["country"] = table["country"].astype("string")
-    table["period"] = table["period"].astype("string")
     order = [
         "country",
         "region",
@@ -500,7 +567,4 @@ def _densify(cells, labels, period, region, window) -> pd.DataFrame:
         "source_counts",
         "fatalities",
     ]
-    table = (
-        table[order].sort_values(["region", "period_start"], kind="stable").reset_index(drop=True)
-    )
-    return table
+    return table[order]
