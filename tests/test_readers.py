@@ -185,8 +185,10 @@ def test_a_file_that_is_not_ucdp(tmp_path):
     )
     with pytest.raises(FormatError, match="not a UCDP GED file"):
         trends.read_ucdp_ged(acled)
+    assert trends.readers.detect_format(acled) == "acled"
+    other = _write(tmp_path, ["when,where,what", "2020-01-01,Anbar,raid"], "other.csv")
     with pytest.raises(FormatError, match="format not recognised"):
-        trends.readers.detect_format(acled)
+        trends.readers.detect_format(other)
 
 
 def test_rows_without_a_date_go_to_the_ledger(tmp_path):

@@ -134,11 +134,6 @@ def test_source_activity_tells_reporting_from_real_change(region, suspected):
     assert act["reporting_change_suspected"] is suspected
 
 
-@pytest.mark.xfail(
-    raises=ValueError,
-    reason="comparison._window_grid writes into a read-only array when cells carry "
-    "a 'covered' column (as count() output does); reported to the compare engineer",
-)
 def test_compare_accepts_a_covered_column():
     cells = scenario_cells().assign(covered=True)
     with warnings.catch_warnings():
