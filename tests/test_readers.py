@@ -41,6 +41,7 @@ def test_every_ucdp_file_reads_and_the_ledger_adds_up(ucdp_dir, name):
     assert inc.ledger["rows"].sum() == rows == inc.rows_read
     assert inc.ledger.loc[inc.ledger["reason"] == "kept", "rows"].item() == len(inc.data)
     assert (inc.source.dataset_id, inc.source.version) == (dataset, version)
+    assert inc.source.coverage_from == "registry"
     assert len(inc.source.sha256) == 64
     assert inc.data["event_id"].is_unique
     assert (inc.data["date_end"] >= inc.data["date_start"]).all()
@@ -232,6 +233,9 @@ def test_read_incidents_with_a_column_map(tmp_path):
         assert list(inc.data["region"]) == ["Al Anbār", "Nīnawá"]
         assert inc.ledger.set_index("reason")["rows"].to_dict() == {"kept": 2, "date missing": 1}
         assert inc.source.coverage == (pd.Timestamp("2020-01-01"), pd.Timestamp("2020-02-03"))
+        assert inc.source.coverage_from == "data"
+    declared = trends.read_incidents(frame, columns=columns, coverage=("2019-01-01", "2020-12-31"))
+    assert declared.source.coverage_from == "declared"
 
 
 def test_read_incidents_rejects_unknown_map_targets():

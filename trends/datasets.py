@@ -183,7 +183,7 @@ def simulate(
         f"{seed}); not real incidents.",
         licence="CC0 1.0 (synthetic)",
         coverage=(periods[0].start_time.normalize(), periods[-1].end_time.normalize()),
-        coverage_declared=True,
+        coverage_from="declared",
         caveats=("Synthetic data: every region, outlet and incident is made up.",),
     )
     incidents = Incidents(data=incidents.data, ledger=make_ledger(len(frame), {}), source=source)

@@ -46,8 +46,10 @@ UNKNOWN_REGION = "(unknown)"
 class SourceInfo:
     """What is known of where the incidents came from.
 
-    ``coverage`` is the inclusive (first, last) date the data set claims to cover;
-    for data not in the registry it is the data's own date range.
+    ``coverage`` is the inclusive (first, last) date the data set covers, and
+    ``coverage_from`` says where that comes from: ``registry`` (the release's
+    documented window), ``declared`` (by whoever read the data) or ``data`` (the
+    data's own date range, for data the registry does not know).
     """
 
     name: str
@@ -58,7 +60,7 @@ class SourceInfo:
     path: str | None = None
     sha256: str | None = None
     coverage: tuple[pd.Timestamp, pd.Timestamp] | None = None
-    coverage_declared: bool = False
+    coverage_from: str = "data"
     caveats: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
@@ -73,7 +75,7 @@ class SourceInfo:
             "sha256": self.sha256,
             "coverage_start": None if start is None else start.date().isoformat(),
             "coverage_end": None if end is None else end.date().isoformat(),
-            "coverage_declared": self.coverage_declared,
+            "coverage_from": self.coverage_from,
         }
 
 

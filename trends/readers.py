@@ -521,18 +521,18 @@ def _source_info(
     """Registry facts for the data set, and its coverage window."""
     first, last = data["date_start"].min(), data["date_end"].max()
     entry = registry.get(dataset) if dataset and registry.has(dataset) else None
-    window = None
+    window, origin = None, "data"
     if entry is not None:
         if version is None:
             version = registry.version_for_dates(dataset, data["date_start"])
         window = registry.coverage(dataset, version) if version else None
-    declared = coverage is not None
-    if declared:
-        window = (pd.Timestamp(coverage[0]), pd.Timestamp(coverage[1]))
+        origin = "registry"
+    if coverage is not None:
+        window, origin = (pd.Timestamp(coverage[0]), pd.Timestamp(coverage[1])), "declared"
         if window[1] < window[0]:
             raise TrendsError(f"coverage={coverage!r} ends before it starts")
-    elif window is None and pd.notna(first):
-        window = (first, last)
+    elif window is None:
+        window, origin = ((first, last) if pd.notna(first) else None), "data"
     return SourceInfo(
         name=entry["name"] if entry else (path.name if path else "data frame"),
         version=version,
@@ -542,7 +542,7 @@ def _source_info(
         path=str(path) if path else None,
         sha256=_sha256(path) if path else None,
         coverage=window,
-        coverage_declared=declared,
+        coverage_from=origin,
         caveats=tuple(entry.get("caveats", ())) if entry else (),
     )
 

@@ -120,7 +120,10 @@ def header_section(page: Page, res: Results) -> None:
             facts.append(("SHA-256", f'<span class="mono">{esc(src.sha256)}</span>'))
         if src.coverage:
             start, end = src.coverage
-            claim = "declared by the data set" if src.coverage_declared else "the data's own range"
+            claim = {
+                "registry": "the release's documented coverage",
+                "declared": "declared when the data were read",
+            }.get(src.coverage_from, "the data's own date range")
             facts.append(("Source coverage", f"{esc(start.date())} to {esc(end.date())} ({claim})"))
     else:
         facts.append(("Data", "a cell table given directly (no incident file)"))
