@@ -2,10 +2,22 @@
 
 Makes 3,000,000 incidents over 2,000 regions and 13 years in canonical columns,
 writes them as Parquet and CSV under benchmarks/_data/ (made once, reused), then
-counts each by region x month in a fresh process and prints wall time and the
-process's peak resident memory.
+counts each by region x month in a fresh process and prints wall time, CPU time
+(all threads; on a shared machine wall time mostly measures the neighbours) and
+the process's peak resident memory.
 
-Run: python benchmarks/count_speed.py [--rows N]
+Two source structures, both by default (``--sources`` picks one):
+
+``uniform``
+    every incident names one or two of 300 outlets drawn uniformly, whatever its
+    region: about 12 distinct outlets in each region-month, 3.8 million cell x
+    outlet pairs. A worst case for the source mix.
+``local``
+    closer to real data: an incident's outlets are mostly its region's own few
+    local outlets (4 per region), else one of its country's national outlets (5
+    per country) or one of 10 international ones.
+
+Run: python benchmarks/count_speed.py [--rows N] [--sources uniform|local]
 """
 
 from __future__ import annotations
@@ -23,11 +35,27 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 OUTLETS = np.array([f"Outlet {i:03d}" for i in range(300)], dtype=object)
+LOCAL = np.array([f"Local {r:04d}-{k}" for r in range(2000) for k in range(4)], dtype=object)
+NATIONAL = np.array([f"National {c:02d}-{k}" for c in range(20) for k in range(5)], dtype=object)
+INTERNATIONAL = np.array([f"Wire {k}" for k in range(10)], dtype=object)
 
 
-def make(rows: int, folder: Path) -> tuple[Path, Path]:
+def outlets(rng: np.random.Generator, region: np.ndarray, sources: str) -> np.ndarray:
+    """One outlet for each incident, by the chosen source structure."""
+    rows = len(region)
+    if sources == "uniform":
+        return OUTLETS[rng.integers(0, 300, rows)]
+    local = LOCAL[region * 4 + rng.integers(0, 4, rows)]
+    national = NATIONAL[(region // 100) * 5 + rng.integers(0, 5, rows)]
+    international = INTERNATIONAL[rng.integers(0, 10, rows)]
+    kind = rng.random(rows)
+    return np.where(kind < 0.6, local, np.where(kind < 0.9, national, international))
+
+
+def make(rows: int, folder: Path, sources: str) -> tuple[Path, Path]:
     folder.mkdir(parents=True, exist_ok=True)
-    parquet, csv = folder / f"incidents_{rows}.parquet", folder / f"incidents_{rows}.csv"
+    stem = f"incidents_{rows}" + ("" if sources == "uniform" else f"_{sources}")
+    parquet, csv = folder / f"{stem}.parquet", folder / f"{stem}.csv"
     if parquet.exists() and csv.exists():
         return parquet, csv
     rng = np.random.default_rng(0)
@@ -35,9 +63,11 @@ def make(rows: int, folder: Path) -> tuple[Path, Path]:
     start = pd.Timestamp("2011-01-01") + pd.to_timedelta(rng.integers(0, days, rows), unit="D")
     length = np.where(rng.random(rows) < 0.9, 0, rng.integers(1, 20, rows))
     region = rng.integers(0, 2000, rows)
-    first = OUTLETS[rng.integers(0, 300, rows)]
-    second = OUTLETS[rng.integers(0, 300, rows)]
+    first = outlets(rng, region, sources)
+    second = outlets(rng, region, sources)
     two = rng.random(rows) < 0.3
+    if sources == "local":  # real reports do not name one outlet twice
+        two &= first != second
     sources = np.where(two, first + ";" + second, first)
     frame = pd.DataFrame(
         {
@@ -62,11 +92,16 @@ def measure(path: Path) -> dict:
     """count() in a fresh interpreter: wall time and that process's peak memory."""
     code = (
         "import json, resource, time, trends\n"
-        "t = time.perf_counter()\n"
+        "def cpu():\n"
+        "    r = resource.getrusage(resource.RUSAGE_SELF)\n"
+        "    return r.ru_utime + r.ru_stime\n"
+        "t, c = time.perf_counter(), cpu()\n"
         f"cells = trends.count({str(path)!r}, period='month')\n"
-        "t = time.perf_counter() - t\n"
-        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
-        "print(json.dumps({'seconds': t, 'peak_mb': peak, 'cells': len(cells),"
+        "t, c = time.perf_counter() - t, cpu() - c\n"
+        # VmHWM: ru_maxrss would include the driver's memory, inherited at fork
+        "status = open('/proc/self/status').read().split('VmHWM:')[1]\n"
+        "peak = int(status.split()[0]) / 1024\n"
+        "print(json.dumps({'seconds': t, 'cpu': c, 'peak_mb': peak, 'cells': len(cells),"
         " 'counted': float(cells['count'].sum())}))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -76,19 +111,23 @@ def measure(path: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=3_000_000)
+    parser.add_argument("--sources", choices=["uniform", "local"], action="append")
     args = parser.parse_args()
-    t = time.perf_counter()
-    parquet, csv = make(args.rows, HERE / "_data")
-    print(
-        f"data: {args.rows:,} incidents, 2,000 regions, 2011-2023 ({time.perf_counter() - t:.1f} s to make or find)"
-    )
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    for path in (parquet, csv):
-        result = measure(path)
+    for sources in args.sources or ["uniform", "local"]:
+        t = time.perf_counter()
+        parquet, csv = make(args.rows, HERE / "_data", sources)
         print(
-            f"count() {path.suffix[1:]:>7}: {result['seconds']:6.2f} s, peak {result['peak_mb']:7.0f} MB, "
-            f"{result['cells']:,} cells, {result['counted']:,.0f} counted"
+            f"data: {args.rows:,} incidents, 2,000 regions, 2011-2023, {sources} outlets "
+            f"({time.perf_counter() - t:.1f} s to make or find)"
         )
+        for path in (parquet, csv):
+            result = measure(path)
+            print(
+                f"count() {path.suffix[1:]:>7}: {result['seconds']:6.2f} s "
+                f"(CPU {result['cpu']:5.2f} s), peak {result['peak_mb']:5.0f} MB, "
+                f"{result['cells']:,} cells, {result['counted']:,.0f} counted"
+            )
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"(this driver process peaked at {base:.0f} MB while making the data)")
 
 

@@ -201,11 +201,14 @@ def _relation(con, incidents) -> tuple[str, SourceInfo, dict[str, int], int]:
     path = Path(incidents)
     if not path.exists():
         raise TrendsError(f"{path}: no such file")
-    if path.suffix.lower() in (".parquet", ".pq"):
+    parquet = path.suffix.lower() in (".parquet", ".pq")
+    if parquet:
         scan = f"read_parquet({_literal(str(path))})"
     else:
         scan = f"read_csv({_literal(str(path))}, header=true)"
-    name = _select(con, scan, str(path))
+    # A CSV file is parsed once into a table of the columns counted (a few hundred MB
+    # for millions of rows); a Parquet file is cheap to read again for each query.
+    name = _select(con, scan, str(path), materialise=not parquet)
     facts = _validate_scan(con, name, str(path))
     rows, missing = facts["rows"], facts["missing"]
     return (
@@ -216,8 +219,8 @@ def _relation(con, incidents) -> tuple[str, SourceInfo, dict[str, int], int]:
     )
 
 
-def _select(con, scan: str, label: str) -> str:
-    """A view over ``scan`` with the canonical columns the counting reads, typed."""
+def _select(con, scan: str, label: str, *, materialise: bool = False) -> str:
+    """A view (or table) over ``scan`` with the canonical columns the counting reads, typed."""
     columns = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()}
     for needed in ("event_id", "date_start"):
         if needed not in columns:
@@ -239,7 +242,8 @@ def _select(con, scan: str, label: str) -> str:
             if name in columns
             else f"NULL::VARCHAR AS {name}"
         )
-    con.execute(f"CREATE TEMP VIEW canon AS SELECT {', '.join(parts)} FROM {scan}")
+    kind = "TABLE" if materialise else "VIEW"
+    con.execute(f"CREATE TEMP {kind} canon AS SELECT {', '.join(parts)} FROM {scan}")
     return "canon"
 
 
@@ -363,9 +367,10 @@ def _aggregate(con, relation, region, period, span, grid_start, grid_end, window
         ).to_pandas()
         if cells["cell"].is_unique:
             break
+    weight = ", w" if span == "split" else ""  # otherwise every weight is 1
     outlets = _arrow(
         con.sql(f"""
-        SELECT cell, w, source
+        SELECT cell, source{weight}
         FROM (SELECT {cell_id} AS cell, w, trim(unnest(string_split(sources, ';'))) AS source
               FROM parts WHERE sources IS NOT NULL)
         WHERE source <> ''""")
@@ -385,7 +390,7 @@ def _source_mix(outlets: pa.Table, cells: np.ndarray) -> dict[str, object]:
     """Per cell: distinct outlets, the top one (most events, then name), the mix as JSON.
 
     ``outlets`` has one row per incident part and outlet named: ``cell`` (an id in
-    ``cells``), weight ``w`` and ``source``. The rows are sorted by cell and outlet
+    ``cells``), ``source`` and the part's weight ``w`` (absent: 1). The rows are sorted by cell and outlet
     name (integer codes), summed per cell and outlet, and each cell's JSON object is
     joined from its run of rows, keys in name order. Returns columns aligned with
     ``cells``, missing where a cell names no outlet.
@@ -412,7 +417,10 @@ def _source_mix(outlets: pa.Table, cells: np.ndarray) -> dict[str, object]:
     order = _argsort(key)
     key = key[order]
     starts = np.flatnonzero(np.append(True, key[1:] != key[:-1]))
-    events = _round9(np.add.reduceat(outlets["w"].to_numpy()[order], starts))
+    if "w" in outlets.column_names:
+        events = _round9(np.add.reduceat(outlets["w"].to_numpy()[order], starts))
+    else:
+        events = np.diff(np.append(starts, len(key))).astype(float)
     cell, source = np.divmod(key[starts], len(names))
     # each cell is a run of rows
     first = np.flatnonzero(np.append(True, cell[1:] != cell[:-1]))
