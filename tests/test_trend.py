@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import warnings
 
 import numpy as np
@@ -354,3 +355,34 @@ def test_mann_kendall_verdict_follows_the_test():
     assert row["verdict"] in ("rising", "inconclusive (thin coverage)")
     raw = trends.trend_tests.fit_trends(cells, method="mann-kendall").iloc[0]
     assert raw["verdict"] == "rising"
+
+
+def test_a_main_outlet_going_silent_withholds_the_trend():
+    # Two regions, 24 months, both falling from 60 to about 25 reports a month. In
+    # "silenced" the outlet behind 80% of the reports stops halfway; in "real" the
+    # same two outlets keep sharing the reports: a real fall.
+    months = [f"2016-{m:02d}" for m in range(1, 13)] + [f"2017-{m:02d}" for m in range(1, 13)]
+    rows = []
+    for i, month in enumerate(months):
+        total = 60 - 1.5 * i
+        if i < 12:
+            silenced = {"Main Wire": 0.8 * total, "Local Radio": 0.2 * total}
+        else:
+            silenced = {"Local Radio": total}
+        real = {"Main Wire": 0.8 * total, "Local Radio": 0.2 * total}
+        for region, mix in (("silenced", silenced), ("real", real)):
+            rows.append(
+                {
+                    "region": region,
+                    "period": month,
+                    "count": round(total),
+                    "n_sources": len(mix),
+                    "source_counts": json.dumps({k: round(v) for k, v in sorted(mix.items())}),
+                }
+            )
+    with pytest.warns(ThinCoverageWarning):
+        res = trends.trend(pd.DataFrame(rows)).set_index("region")
+    assert res.loc["real", "verdict"] == "falling"
+    assert res.loc["silenced", "verdict"] == "inconclusive (thin coverage)"
+    assert "outlets now silent" in res.loc["silenced", "coverage_reasons"]
+    assert res.loc["silenced", "apc"] == pytest.approx(res.loc["real", "apc"])  # still shown

@@ -46,9 +46,11 @@ J. Hydrology 278:160).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -155,6 +157,7 @@ def trend(
         st, why = assess_window(
             groups[region], dispersion=max(float(disp), 1.0) if disp > 0 else 1.0, rules=rules
         )
+        st, why = _halves_mix(groups[region], st, why, rules)
         status.append(st)
         reasons.append("; ".join(why))
         verdicts.append(gate(raw, st) if raw in ("rising", "falling", "stable") else raw)
@@ -164,6 +167,45 @@ def trend(
     withheld = sum(v in ("inconclusive (thin coverage)", NOT_COVERED) for v in verdicts)
     warn_withheld(withheld, len(out), "trend")
     return out
+
+
+def _halves_mix(
+    cells: pd.DataFrame, status: str, reasons: list[str], rules: Any
+) -> tuple[str, list[str]]:
+    """Add the source-mix rule between the series' two halves to a series' coverage.
+
+    A trend over a series whose main outlet went silent halfway (or that a new outlet
+    joined) measures the reporting as much as the events. So the second half's source
+    mix is judged against the first half's, with only the source-mix rule of
+    ``rules`` (the count rules already judged the whole series); a change beyond its
+    threshold makes the series at least ``thin``.
+    """
+
+    from .coverage_model import STATUSES, assess_window, resolve_rules
+
+    base = resolve_rules(rules)
+    if base.max_mix_change is None or "source_counts" not in cells.columns:
+        return status, reasons
+    covered = cells[cells["count"].notna()].sort_values("period_start", kind="stable")
+    if covered["source_counts"].isna().all() or len(covered) < 4:
+        return status, reasons
+    mix_only = dataclasses.replace(
+        base,
+        min_effective_events=None,
+        max_relative_width=None,
+        min_events=None,
+        max_rse=None,
+        min_sources=None,
+        max_coarse_share=None,
+    )
+    half = len(covered) // 2
+    mix_status, mix_reasons = assess_window(
+        covered.iloc[half:], baseline=covered.iloc[:half], rules=mix_only
+    )
+    if STATUSES.index(mix_status) <= STATUSES.index("adequate"):
+        return status, reasons
+    worse = max(status, mix_status, key=STATUSES.index)
+    return worse, [*reasons, *(f"second half against the first: {r}" for r in mix_reasons)]
 
 
 def fit_trends(
