@@ -108,6 +108,64 @@ def test_poisson_search_finds_the_best_grid_deviance():
             assert ours == pytest.approx(min(devs), rel=1e-8), (trial, k)
 
 
+# R 4.2.2, segmented 1.6.2, on reference/iraq/series.csv from 2004-01 to 2018-12
+# (t = months since 2004-01, from 0), per region and k (benchmarks/joinpoints_vs_segmented.R):
+#   fit0 <- glm(count ~ t, family = poisson, data = g); set.seed(1)
+#   s <- segmented(fit0, seg.Z = ~t, npsi = k, control = seg.control(n.boot = 20))
+#   paste(round(sort(s$psi[, "Est."]), 2), collapse = ";"); deviance(s)
+SEGMENTED = {
+    "Al Anbār province": [("149", 1247.468193), ("94;143.61", 820.648269),
+                          ("33.62;48.86;145.14", 564.760146)],
+    "Baghdād province": [("148.19", 867.363538), ("82;136.21", 748.545883),
+                         ("52;56.11;124.1", 661.766525)],
+    "Diyālá province": [("127", 446.744608), ("129;151.77", 408.884817),
+                        ("108.66;127;146.52", 372.257150)],
+    "Kirkūk province": [("126", 264.520447), ("129.74;157", 256.205280),
+                        ("29.93;53;112.57", 227.980098)],
+    "Nīnawá province": [("161", 1882.205723), ("140.23;158.35", 1229.080013),
+                        ("82.77;84.25;159", 766.709988)],
+    "Şalāḩ ad Dīn province": [("132", 522.655768), ("91.95;126", 403.566951),
+                              ("12;83.48;126", 354.002288)],
+}  # fmt: skip
+
+
+def test_poisson_joinpoints_against_r_segmented(reference_dir):
+    """Our grid optimum against segmented's continuous breakpoints (Muggeo 2003).
+
+    segmented moves breakpoints between observations and can stop at a local optimum;
+    our joinpoints lie on observations, at least 3 apart. So: where segmented's
+    breakpoints are observations, both fit the same model and the deviances agree;
+    ours is never worse than segmented's breakpoints moved to the nearest allowed
+    observations; and the grid costs at most a few deviance units (Nīnawá, k = 3: R's
+    82.77;84.25 are closer than our grid allows)."""
+    data = pd.read_csv(reference_dir / "iraq" / "series.csv")
+    data = data[(data["month"] >= "2004-01") & (data["month"] <= "2018-12")]
+    t = np.arange(180, dtype=float)
+    expo = np.full(180, 30.4375)
+    grid = jp._Grid(x=t, cand=np.arange(2, 178), gap=3)
+    same_model = 0
+    for region, ref in SEGMENTED.items():
+        y = data.loc[data["region"] == region, "count"].to_numpy(float)
+        assert len(y) == 180
+        series = jp._Series(t, y, expo, grid, "poisson", 3)
+
+        def deviance(knots, y=y):
+            fit = jp._fit_poisson(t, y, np.log(expo), np.asarray(knots, dtype=int))
+            return jp._deviance(y, np.log(expo) + jp._design(t, fit.knots) @ fit.beta)
+
+        for k, (psi, r_dev) in enumerate(ref, start=1):
+            ours = deviance(series.fits[k].knots)
+            r_psi = np.array([float(v) for v in psi.split(";")])
+            snapped = np.round(r_psi).astype(int)
+            if np.allclose(r_psi, snapped):  # a breakpoint at an observation
+                assert deviance(snapped) == pytest.approx(r_dev, rel=1e-6), (region, k)
+                same_model += 1
+            if np.all(np.diff(snapped) >= 3) and np.all((snapped >= 2) & (snapped <= 177)):
+                assert ours <= deviance(snapped) * (1 + 1e-9), (region, k)
+            assert ours <= r_dev + 5.0, (region, k)
+    assert same_model >= 5
+
+
 def test_fixed_knot_fits_match_statsmodels():
     sm = pytest.importorskip("statsmodels.api")
     rng = np.random.default_rng(3)
@@ -283,6 +341,14 @@ def test_thin_segments_are_gated():
     assert res["coverage"].iloc[0] != "adequate"
     assert res["verdict"].iloc[0] == "inconclusive (thin coverage)"
     assert np.isfinite(res["apc"].iloc[0])  # estimates are still shown
+    # the coverage rules are the caller's: 15 events pass the lenient preset (10)
+    lenient = _run(_cells(counts), max_joinpoints=1, n_permutations=99, rules="lenient")
+    assert lenient["coverage"].iloc[0] == "adequate"
+    assert lenient["verdict"].iloc[0] in ("rising", "falling", "stable")
+    own = _run(_cells(counts), max_joinpoints=1, n_permutations=99, rules={"min_events": 10})
+    assert own["coverage"].iloc[0] == "adequate"
+    with pytest.raises(TrendsError, match=r"rules='loose' is not one of 'default'"):
+        _run(_cells(counts), rules="loose")
 
 
 def test_leading_run_of_zeros_does_not_overflow():

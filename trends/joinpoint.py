@@ -63,8 +63,10 @@ from __future__ import annotations
 import logging
 import math
 import sys
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -73,6 +75,9 @@ from scipy import stats
 from .cells import as_cells, cells_period
 from .errors import CellsError, TrendsError
 from .periods import PERIODS_PER_YEAR, period_range, to_period_end_label, to_period_label
+
+if TYPE_CHECKING:
+    from .coverage_model import CoverageRules
 
 __all__ = ["joinpoints", "aapc"]
 
@@ -291,11 +296,13 @@ def _split_bound_parallel(s, x, R, k, first, last, gap):  # pragma: no cover - n
 
 def _poisson_deviances_python(x, y, logexp, knot_sets, mu0, max_iter):  # pragma: no cover
     """:func:`_poisson_deviances` one model at a time (compiled with numba), at most
-    ``max_iter`` IRLS steps each (each step's deviance is that of a feasible fit, so a
-    stopped run gives an upper bound)."""
+    ``max_iter`` IRLS steps each. Returns the deviances and each run's relative change
+    in its last step (each step's deviance is that of a feasible fit, so a run stopped
+    early gives an upper bound)."""
     n_sets, k = knot_sets.shape
     n, p = len(x), k + 2
     out = np.empty(n_sets)
+    last = np.zeros(n_sets)  # relative deviance change of the last step
     X = np.empty((n, p))
     A = np.empty((p, p))
     rhs = np.empty(p)
@@ -335,9 +342,10 @@ def _poisson_deviances_python(x, y, logexp, knot_sets, mu0, max_iter):  # pragma
             if abs(change) < 1e-10 * (1.0 + abs(dev)):
                 break
         out[si] = dev
+        last[si] = abs(change) / (1.0 + abs(dev))
         w[:] = mu0
         z[:] = np.log(mu0) - logexp + (y - mu0) / mu0
-    return out
+    return out, last
 
 
 def _chol_solve_python(A, rhs):  # pragma: no cover - numba
@@ -664,17 +672,19 @@ class _Series:
     def _devs(self, sets: np.ndarray, mu0: np.ndarray) -> np.ndarray:
         """Poisson deviance of each joinpoint set (rows), IRLS started at means ``mu0``.
 
-        All sets get a few IRLS steps (an upper bound on their deviance, already close
-        from a nearby start); the best few are then run to convergence.
+        All sets get a few IRLS steps (an upper bound on their deviance, and already
+        converged from a nearby start); the best few, and any still moving (a segment
+        whose rate heads to 0 converges slowly), are then run to convergence.
         """
         sets = np.ascontiguousarray(sets, dtype=np.int64)
         mu0 = np.maximum(mu0, 1e-300)
         if _poisson_deviances_compiled is None:
             return _poisson_deviances(self.x, self.y, self.logexp, sets, mu0)
         args = (self.x, self.y, self.logexp)
-        devs = _poisson_deviances_compiled(*args, sets, mu0, _SCREEN_STEPS)
-        top = np.argsort(devs, kind="stable")[:_SCREEN_KEEP]
-        devs[top] = _poisson_deviances_compiled(*args, sets[top], mu0, 100)
+        devs, last = _poisson_deviances_compiled(*args, sets, mu0, _SCREEN_STEPS)
+        redo = last > 1e-7
+        redo[np.argsort(devs, kind="stable")[:_SCREEN_KEEP]] = True
+        devs[redo] = _poisson_deviances_compiled(*args, sets[redo], mu0, 100)[0]
         return devs
 
     def _with_each(self, others: np.ndarray) -> np.ndarray:
@@ -830,6 +840,7 @@ def joinpoints(
     alpha: float = 0.05,
     level: float = 0.95,
     seed: int = 0,
+    rules: str | CoverageRules | Mapping[str, Any] = "default",
     progress: bool | None = None,
 ) -> pd.DataFrame:
     """Joinpoint regression of each region's rate: segments, their APC and the AAPC.
@@ -864,6 +875,10 @@ def joinpoints(
         Confidence level of the APC and AAPC intervals.
     seed : int
         Seed of the permutations (same input and seed, same output).
+    rules : str, CoverageRules or dict
+        Coverage rules passed to :func:`trends.coverage_model.assess_window` for each
+        segment (a preset name, a :class:`~trends.coverage_model.CoverageRules`, or a
+        dict of thresholds overriding the default preset).
     progress : bool or None
         Progress bar on stderr; ``None`` shows it only when stderr is a terminal.
 
@@ -897,7 +912,9 @@ def joinpoints(
     """
     from tqdm.auto import tqdm
 
-    from .coverage_model import assess_window, gate, warn_withheld
+    from .coverage_model import assess_window, gate, resolve_rules, warn_withheld
+
+    resolve_rules(rules)  # a bad preset name or threshold fails here, before any fitting
 
     _check_choice("selection", selection, SELECTIONS)
     _check_choice("variance", variance, VARIANCES)
@@ -955,7 +972,9 @@ def joinpoints(
         base = {"region": region, "method": f"joinpoint-{variance}", "selection": selection}
         problem = _series_problem(g, min_end)
         if problem:
-            status, reasons = assess_window(g) if len(g) else ("uncovered", ["no covered cells"])
+            status, reasons = (
+                assess_window(g, rules=rules) if len(g) else ("uncovered", ["no covered cells"])
+            )
             verdict = "not covered" if problem[0] == "not covered" else gate("stable", status)
             if verdict == "stable":
                 verdict = "inconclusive (thin coverage)"
@@ -994,7 +1013,7 @@ def joinpoints(
             pvalue = float(2 * stats.t.sf(abs(b / se), fit.df)) if se > 0 else np.nan
             apc, low, high = (100 * np.expm1(v * ppy) for v in (b, b - tq * se, b + tq * se))
             raw = "rising" if low > 0 else "falling" if high < 0 else "stable"
-            status, reasons = assess_window(g.iloc[lo : hi + 1])
+            status, reasons = assess_window(g.iloc[lo : hi + 1], rules=rules)
             rows.append(
                 {
                     **base,
