@@ -72,7 +72,7 @@ def as_cells(cells: pd.DataFrame, *, name: str = "cells") -> pd.DataFrame:
         )
     kind = infer_period(out["period"])
     if "period_start" not in out.columns or "period_end" not in out.columns:
-        start, end = period_bounds(out["period"].tolist(), kind)
+        start, end = period_bounds(out["period"], kind)
         out["period_start"] = start.to_numpy()
         out["period_end"] = end.to_numpy()
     else:

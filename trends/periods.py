@@ -73,7 +73,8 @@ def period_labels(dates: pd.Series | pd.DatetimeIndex, period: str) -> np.ndarra
 def infer_period(labels: Iterable[str]) -> str:
     """Tell which kind of period a set of labels is; raise if they are mixed or unknown."""
     kinds = set()
-    for label in pd.unique(pd.Series(list(labels), dtype="string").dropna()):
+    values = labels if isinstance(labels, pd.Series) else pd.Series(list(labels), dtype="string")
+    for label in values.dropna().unique():
         kind = next((k for k, pat in _PATTERNS.items() if pat.match(str(label))), None)
         if kind is None:
             raise TrendsError(
@@ -106,16 +107,15 @@ def _label_end(label: str, period: str) -> dt.date:
 def period_bounds(labels: Iterable[str], period: str) -> tuple[pd.Series, pd.Series]:
     """Inclusive start and end dates (``datetime64[ns]``) of each labelled period."""
     _check_period(period)
-    labels = list(labels)
-    bad = [lab for lab in labels if not _PATTERNS[period].match(str(lab))]
+    values = labels if isinstance(labels, pd.Series) else pd.Series(list(labels), dtype="string")
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    bad = [lab for lab in uniques if not _PATTERNS[period].match(str(lab))]
     if bad:
         raise TrendsError(f"{bad[0]!r} is not a {period} label (e.g. {_example(period)!r})")
-    cache: dict[str, tuple[dt.date, dt.date]] = {}
-    for lab in set(labels):
-        cache[lab] = (_label_start(lab, period), _label_end(lab, period))
-    starts = pd.to_datetime(pd.Series([cache[lab][0] for lab in labels], dtype="object"))
-    ends = pd.to_datetime(pd.Series([cache[lab][1] for lab in labels], dtype="object"))
-    return starts.astype("datetime64[ns]"), ends.astype("datetime64[ns]")
+    # work on the distinct labels only, then spread them out by position
+    starts = np.array([_label_start(str(lab), period) for lab in uniques], dtype="datetime64[ns]")
+    ends = np.array([_label_end(str(lab), period) for lab in uniques], dtype="datetime64[ns]")
+    return pd.Series(starts[codes]), pd.Series(ends[codes])
 
 
 def _example(period: str) -> str:
