@@ -296,3 +296,27 @@ def test_sort_helpers_match_numpy():
         ]
     )
     np.testing.assert_array_equal(_round9(x), [round(v, 9) for v in x.tolist()])
+
+
+def test_split_counts_are_the_same_bits_every_run(tmp_path):
+    # many row groups, so DuckDB would read them on several threads in any order
+    rng = np.random.default_rng(1)
+    n = 200_000
+    start = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 700, n), unit="D")
+    frame = pd.DataFrame(
+        {
+            "event_id": np.arange(n).astype(str),
+            "date_start": start,
+            "date_end": start + pd.to_timedelta(rng.integers(0, 90, n), unit="D"),
+            "country": "X",
+            "region": rng.choice(["A", "B", "C"], n),
+            "fatalities": rng.poisson(2.0, n).astype(float),
+            "sources": rng.choice(["P", "Q;P", "R"], n),
+        }
+    )
+    path = tmp_path / "split.parquet"
+    frame.to_parquet(path, row_group_size=2_000)
+    first = trends.count(path, span="split", period="week")
+    pd.testing.assert_frame_equal(
+        trends.count(path, span="split", period="week"), first, check_exact=True
+    )

@@ -130,6 +130,11 @@ def count(
     con.execute("SET enable_progress_bar = false")
     # the queries sort what they need; DuckDB may stream rows in any order
     con.execute("SET preserve_insertion_order = false")
+    if span == "split":
+        # Fractional weights: a float sum depends on the order of its terms, and
+        # threads add them in whatever order they finish. One thread adds them in
+        # input order, so the same input gives the same bits.
+        con.execute("SET threads = 1")
     try:
         relation, source, reader_ledger, rows_read = _relation(con, incidents)
         if coverage is not None:
@@ -428,33 +433,37 @@ def _source_mix(outlets: pa.Table, cells: np.ndarray) -> dict[str, object]:
     # the top outlet: the first (by name) of the cell's rows with its most events
     top = np.flatnonzero(events == np.maximum.reduceat(events, first)[run])
     top = top[np.append(True, run[top][1:] != run[top][:-1])]
-    # the mix: a '"name": events' fragment (events formatted as Python does) for each
-    # distinct (outlet, events) pair, the cell's fragments joined in its JSON object
+    # the mix: '"name": events' fragments (events formatted as Python does), joined
+    # by ", " per cell; the first and last of a cell carry its braces. The text is
+    # made once for each distinct (outlet, events, first, last) and then repeated.
     value, values = pd.factorize(events)
-    pair, pairs = pd.factorize(source * len(values) + value)
+    opens = np.zeros(len(cell), dtype=np.int64)
+    opens[first] = 1
+    closes = np.zeros(len(cell), dtype=np.int64)
+    closes[np.append(first[1:], len(cell)) - 1] = 1
+    kind, kinds = pd.factorize(((source * len(values) + value) * 2 + opens) * 2 + closes)
     name_text = [json.dumps(str(n), ensure_ascii=False) for n in names]
     value_text = pd.Series(values).astype(str).tolist()
+
+    def fragment(code: int) -> str:
+        code, close = divmod(code, 2)
+        code, open_ = divmod(code, 2)
+        name, value = divmod(code, len(values))
+        return "{" * open_ + f"{name_text[name]}: {value_text[value]}" + "}" * close
+
     text = pa.large_string()  # the joined mixes may pass 2 GB
-    fragment = pa.array(
-        [f"{name_text[c // len(values)]}: {value_text[c % len(values)]}" for c in pairs.tolist()],
-        type=text,
-    )
-    runs = pa.ListArray.from_arrays(
-        np.append(first, len(cell)).astype(np.int32), fragment.take(pair)
-    )
-    mix = pc.binary_join_element_wise(
-        pa.scalar("{", text),
-        pc.binary_join(runs, pa.scalar(", ", text)),
-        pa.scalar("}", text),
-        pa.scalar("", text),
-    )
-    # back to one entry per cell
+    fragments = pa.array([fragment(c) for c in kinds.tolist()], type=text).take(kind)
+    runs = pa.ListArray.from_arrays(np.append(first, len(cell)).astype(np.int32), fragments)
+    mix = pc.binary_join(runs, pa.scalar(", ", text))
+    # back to one entry per cell (runs are in cell order, a cell without outlets has none)
     at = np.full(len(cells), -1)
     at[cell[first]] = np.arange(len(first))
     slot = pa.array(at, mask=at < 0)
     n_sources = np.bincount(run, minlength=len(first)).astype(float)
     return {
-        "source_counts": mix.take(slot).to_pandas().astype("string"),
+        "source_counts": (mix if len(first) == len(cells) else mix.take(slot))
+        .to_pandas()
+        .astype("string"),
         "n_sources": np.where(at < 0, np.nan, n_sources[at]),
         "top_source": pa.array(names[source[top]]).take(slot).to_pandas().astype("string"),
         "top_source_events": np.where(at < 0, np.nan, events[top][at]),
