@@ -81,7 +81,7 @@ def test_broken_stick_bound_is_below_the_grid_optimum():
     grid = jp._Grid(x=x, cand=np.arange(2, n - 2), gap=3)
     for k in (1, 2, 3):
         exact = _brute(x, s, Y, grid.cand, k, 3)
-        low = jp._split_bound(s, x, np.ascontiguousarray(Y.T), k, 2, n - 3, 3)
+        low = jp._split_bound(s, x, Y, k, 2, n - 3, 3)
         assert np.all(low <= exact * (1 + 1e-9))
         assert np.all(low >= 0.5 * exact)  # and it is not trivially loose
 

@@ -214,18 +214,20 @@ def _dfs_numpy(G, C, k_max, gap, track):
 
 
 def _split_bound_python(s, x, R, k, first, last, gap):  # pragma: no cover - numba
-    """Lower bound on the smallest weighted SSE with k joinpoints, per row of ``R``.
+    """Lower bound on the smallest weighted SSE with k joinpoints, per column of ``R``.
 
     A line continuous at joinpoints ``t_1 < ... < t_k`` is, on the pieces
     ``[0, t_1], [t_1 + 1, t_2], ..., [t_k + 1, n - 1]`` of the observations, one line per
     piece; so its SSE is at least that of the best fit by separate lines on the pieces
     (a "broken-stick" fit), which dynamic programming finds exactly in O(k n^2) instead
-    of the O(n^k) of the grid search. ``R`` (B x n) holds the weighted data (with any
+    of the O(n^k) of the grid search. ``R`` (n x B) holds the weighted data (with any
     multiple of the weighted line removed: the bound does not change), ``s`` the square
     root weights; joinpoints may lie at observation indices ``first..last``, at least
-    ``gap`` apart.
+    ``gap`` apart. One sweep over the first observation ``i`` of a piece: the best
+    split of ``0..i-1`` is final by then, and each piece's SSE is updated in O(1) as
+    its end ``j`` moves on. Columns go in panels of 8 so the inner loops vectorise.
     """
-    n_cols, n = R.shape
+    n, n_cols = R.shape
     xc = x - x.mean()
     # per piece [i, j]: inverse of the 2 x 2 weighted cross-product matrix of (1, x)
     a = np.zeros((n, n))
@@ -243,54 +245,59 @@ def _split_bound_python(s, x, R, k, first, last, gap):  # pragma: no cover - num
             det = s0 * s2 - s1 * s1
             if j > i and det > 1e-12 * s0 * s2:
                 a[i, j] = s2 / det
-                b[i, j] = -s1 / det
+                b[i, j] = -2.0 * s1 / det
                 c[i, j] = s0 / det
-    out = np.zeros(n_cols)
-    cost = np.zeros((n, n))
-    for col in range(n_cols):
-        r = R[col]
-        for i in range(n):  # cost[i, j]: SSE of a weighted line on observations i..j
-            ty = 0.0
-            txy = 0.0
-            tyy = 0.0
+    P = 8
+    out = np.empty(n_cols)
+    D = np.empty((k, n, P))  # D[L - 1, e]: best SSE of 0..e in L pieces, e a joinpoint
+    ty = np.empty(P)
+    txy = np.empty(P)
+    tyy = np.empty(P)
+    cost = np.empty(P)
+    final = np.empty(P)
+    panel = np.zeros((n, P))
+    for b0 in range(0, n_cols, P):
+        width = min(P, n_cols - b0)
+        panel[:] = 0.0
+        panel[:, :width] = R[:, b0 : b0 + width]
+        D[:] = np.inf
+        final[:] = np.inf
+        for i in range(n):  # i: first observation of a piece; e0 = i - 1 ends the last
+            e0 = i - 1
+            if i > 0 and not (first <= e0 <= last):
+                continue
+            ty[:] = 0.0
+            txy[:] = 0.0
+            tyy[:] = 0.0
             for j in range(i, n):
-                ty += s[j] * r[j]
-                txy += s[j] * xc[j] * r[j]
-                tyy += r[j] * r[j]
-                fit = a[i, j] * ty * ty + 2.0 * b[i, j] * ty * txy + c[i, j] * txy * txy
-                cost[i, j] = max(tyy - fit, 0.0)
-        prev = np.full(n, np.inf)  # prev[e]: best SSE of observations 0..e, e a joinpoint
-        for e in range(first, last + 1):
-            prev[e] = cost[0, e]
-        for _ in range(k - 1):
-            cur = np.full(n, np.inf)
-            for e in range(first + gap, last + 1):
-                best = np.inf
-                for e0 in range(first, e - gap + 1):
-                    v = prev[e0] + cost[e0 + 1, e]
-                    if v < best:
-                        best = v
-                cur[e] = best
-            prev = cur
-        best = np.inf
-        for e in range(first, last + 1):
-            v = prev[e] + cost[e + 1, n - 1]
-            if v < best:
-                best = v
-        out[col] = best
-    return out
-
-
-def _split_bound_parallel(s, x, R, k, first, last, gap):  # pragma: no cover - numba
-    """:func:`_split_bound_python` with the rows shared between the cores."""
-    out = np.zeros(R.shape[0])
-    n_chunks = 8
-    size = (R.shape[0] + n_chunks - 1) // n_chunks
-    for p in numba.prange(n_chunks):
-        lo = p * size
-        hi = min(R.shape[0], lo + size)
-        if lo < hi:
-            out[lo:hi] = _split_bound(s, x, R[lo:hi], k, first, last, gap)
+                sj = s[j]
+                sxj = s[j] * xc[j]
+                aa = a[i, j]
+                bb = b[i, j]
+                cc = c[i, j]
+                for p in range(P):
+                    r = panel[j, p]
+                    u = ty[p] + sj * r
+                    v = txy[p] + sxj * r
+                    q = tyy[p] + r * r
+                    ty[p] = u
+                    txy[p] = v
+                    tyy[p] = q
+                    cost[p] = max(q - (aa * u * u + bb * u * v + cc * v * v), 0.0)
+                if i == 0:
+                    if first <= j <= last:
+                        for p in range(P):
+                            D[0, j, p] = cost[p]
+                    continue
+                if j == n - 1:
+                    for p in range(P):
+                        final[p] = min(final[p], D[k - 1, e0, p] + cost[p])
+                if j <= last and j - e0 >= gap:
+                    for lev in range(1, k):
+                        for p in range(P):
+                            D[lev, j, p] = min(D[lev, j, p], D[lev - 1, e0, p] + cost[p])
+        for p in range(width):
+            out[b0 + p] = final[p]
     return out
 
 
@@ -415,11 +422,10 @@ try:  # numba is optional: same algorithm, compiled
     _chol_solve = _jit(_chol_solve_python)
     _tn = _jit(_tn_python)
     _poisson_deviances_compiled = _jit(_poisson_deviances_python)
-    _split_bound_par = numba.njit(cache=True, nogil=True, parallel=True)(_split_bound_parallel)
     HAVE_NUMBA = True
 except ImportError:  # pragma: no cover - depends on the environment
     _dfs = _dfs_numpy
-    _split_bound = _split_bound_par = None  # the permutation test then searches every column
+    _split_bound = None  # the permutation test then searches every column
     _poisson_deviances_compiled = None
 
     def _tn(A, B):
@@ -460,14 +466,9 @@ def _search(grid: _Grid, s: np.ndarray, Y: np.ndarray, k_max: int, track: bool, 
     inner = _tn(resid, Y)
     sse_line = (Y * Y).sum(axis=0) - (_tn(q, Y) ** 2).sum(axis=0)
     k_eff = min(k_max, _max_k(len(cand), grid.gap))
-    n_cols = Y.shape[1]
-    if HAVE_NUMBA and not track and n_cols >= 2 * _MIN_SHARE:  # both cores, half each
-        half = n_cols // 2
-        parts = [np.ascontiguousarray(inner[:, :half]), np.ascontiguousarray(inner[:, half:])]
-        with ThreadPoolExecutor(2) as pool:  # the compiled search releases the GIL
-            done = list(pool.map(lambda part: _dfs(gram, part, k_eff, grid.gap, False), parts))
-        best = np.concatenate([b for b, _ in done], axis=1)
-        arg = done[0][1]
+    if HAVE_NUMBA and not track:
+        best = _both_cores(lambda part: _dfs(gram, part, k_eff, grid.gap, False)[0], inner)
+        arg = np.full((k_eff + 1, 1, max(k_eff, 1)), -1, dtype=np.int64)
     else:
         best, arg = _dfs(gram, np.ascontiguousarray(inner), k_eff, grid.gap, track)
     sse = np.full((k_max + 1, Y.shape[1]), np.inf)
@@ -477,6 +478,19 @@ def _search(grid: _Grid, s: np.ndarray, Y: np.ndarray, k_max: int, track: bool, 
 
 
 _MIN_SHARE = 64  # columns worth a thread of their own
+
+
+def _both_cores(func, A: np.ndarray) -> np.ndarray:
+    """``func(A)`` for a function of columns (returning columns last) run on two halves
+    of A's columns in two threads: the compiled kernels release the GIL."""
+    n_cols = A.shape[1]
+    if n_cols < 2 * _MIN_SHARE:
+        return func(np.ascontiguousarray(A))
+    half = n_cols // 2
+    parts = [np.ascontiguousarray(A[:, :half]), np.ascontiguousarray(A[:, half:])]
+    with ThreadPoolExecutor(2) as pool:
+        done = list(pool.map(func, parts))
+    return np.concatenate(done, axis=-1)
 
 
 def _max_k(n_cand: int, gap: int) -> int:
@@ -749,18 +763,21 @@ def _perm_test(series: _Series, ka: int, kb: int, n_perm: int, level: float, rng
     threshold = ratio * (1 - 1e-9)  # a permuted ratio this large counts as reaching it
     enough = math.ceil(level * (n_perm + 1) - 1 - 1e-9)  # exceedances that forbid rejection
     q = geom[0]
+    first, last = int(grid.cand[0]), int(grid.cand[-1])
+
+    def bound_of(part):
+        return _split_bound(s, series.x, part, kb, first, last, grid.gap)
+
     exceed, done, searched, block = 0, 0, 0, _FIRST_BLOCK
     while done < n_perm:
         rows = rng.permuted(np.tile(np.arange(len(resid)), (min(block, n_perm - done), 1)), axis=1)
         Y = fitted[:, None] + resid[rows].T
         sse_a = _search(grid, s, Y, ka, track=False, geom=geom)[0][ka]
         todo = np.arange(Y.shape[1])
-        if _split_bound_par is not None:
+        if _split_bound is not None:
             qY = _tn(q, Y)
-            R = np.ascontiguousarray((Y - q[:, :1] * qY[0] - q[:, 1:] * qY[1]).T)
-            low = _split_bound_par(
-                s, series.x, R, kb, int(grid.cand[0]), int(grid.cand[-1]), grid.gap
-            )
+            R = Y - q[:, :1] * qY[0] - q[:, 1:] * qY[1]
+            low = _both_cores(bound_of, R)
             # ratio <= sse_a / low: below the threshold (with room for rounding) it
             # cannot reach the observed ratio, whatever the grid search finds
             open_ = ~(sse_a < threshold * (1 - 1e-7) * low)
