@@ -1,8 +1,10 @@
 """Counting: incidents into region x period cells.
 
 The counting is written once, as SQL run by DuckDB (embedded, no server): over a
-pandas frame it queries the frame in place; over a CSV or Parquet path it streams
-the file without loading it into pandas. Only the small cell table comes back.
+pandas frame it queries the frame in place; over a CSV or Parquet path it reads
+the file without loading it into pandas. What comes back is small (one row per
+cell) except the outlets each incident names, which numpy sorts by cell and
+outlet to assemble each cell's source mix.
 """
 
 from __future__ import annotations
@@ -360,7 +362,7 @@ def _aggregate(con, relation, region, period, span, grid_start, grid_end, window
         cell_id = _CELL_ID.format(salt=salt)
         cells = _arrow(
             con.sql(f"""
-            SELECT {cell_id} AS cell, country, region, CAST(p AS DATE) AS p,
+            SELECT {cell_id} AS cell, country, region, p,
                    sum(w) AS count, count(*) AS events,
                    {share("n_sources IS NULL")} AS events_unknown_sources,
                    {share("n_sources = 1")} AS events_single_source,
@@ -395,10 +397,11 @@ def _source_mix(outlets: pa.Table, cells: np.ndarray) -> dict[str, object]:
     """Per cell: distinct outlets, the top one (most events, then name), the mix as JSON.
 
     ``outlets`` has one row per incident part and outlet named: ``cell`` (an id in
-    ``cells``), ``source`` and the part's weight ``w`` (absent: 1). The rows are sorted by cell and outlet
-    name (integer codes), summed per cell and outlet, and each cell's JSON object is
-    joined from its run of rows, keys in name order. Returns columns aligned with
-    ``cells``, missing where a cell names no outlet.
+    ``cells``), ``source`` and the part's weight ``w`` (absent: 1). The rows are
+    sorted by cell and outlet name (integer codes), summed per cell and outlet, and
+    each cell's JSON object is joined from its run of rows, keys in name order
+    (code point order, as ``json.dumps(..., sort_keys=True)``). Returns columns
+    aligned with ``cells``, missing where a cell names no outlet.
     """
     empty = np.full(len(cells), np.nan)
     if outlets.num_rows == 0:
@@ -411,6 +414,8 @@ def _source_mix(outlets: pa.Table, cells: np.ndarray) -> dict[str, object]:
         }
     # integer codes: the cell's row in ``cells``, the outlet's rank by name
     cell = pd.Index(cells).get_indexer(outlets["cell"].to_numpy())
+    if (cell < 0).any():  # both queries read the same parts: this cannot happen
+        raise AssertionError("count: an outlet row names no cell")
     source = outlets["source"].combine_chunks().dictionary_encode()
     names = np.array(source.dictionary.to_pylist(), dtype=object)
     by_name = np.argsort(names)
@@ -484,7 +489,7 @@ def _argsort(key: np.ndarray) -> np.ndarray:
 
 
 def _round9(x: np.ndarray) -> np.ndarray:
-    """Round to 9 decimals as Python's round() does (correctly rounded, like DuckDB 1.4+).
+    """Round to 9 decimals as Python's round() does (correctly rounded, as DuckDB 2's round).
 
     Sums of ``span="split"`` weights carry float noise; rounding keeps the JSON short.
     Whole numbers (every sum with other spans) are left as they are.
