@@ -245,6 +245,55 @@ def test_simulation_no_break_in_break_free_series(variance):
     assert (found == 0).mean() >= 0.9
 
 
+def _apc_coverage(rng, reps, n, level, slope, change, k, variance="poisson", size=None,
+                  knot=None):  # fmt: skip
+    """Share of simulated series whose APC intervals cover the true APC, per segment:
+    the joinpoint at ``n // 2`` estimated (``knot=None``) or given."""
+    t = np.arange(n, dtype=float)
+    expo = np.full(n, 30.0)
+    mu = np.exp(np.log(level) + slope * t + change * np.maximum(t - n // 2, 0))
+    true = 100 * np.expm1(12 * np.array([slope, slope + change]))[: k + 1]
+    grid = jp._Grid(x=t, cand=np.arange(2, n - 2), gap=3)
+    hits = np.zeros(k + 1)
+    for _ in range(reps):
+        y = rng.poisson(mu) if size is None else rng.negative_binomial(size, size / (size + mu))
+        y = y.astype(float)
+        if knot is None:
+            fit = jp._Series(t, y, expo, grid, variance, k).fits[k]
+        else:
+            fit = jp._fit_poisson(t, y, np.log(expo), np.array([knot]))
+        apcs = np.array(jp._segment_apcs(fit, 12, 0.95))
+        hits += (apcs[:, 1] <= true) & (true <= apcs[:, 2])
+    return hits / reps
+
+
+@pytest.mark.slow
+def test_apc_intervals_cover_nominally():
+    """95% APC intervals cover the true APC in at least 93% of simulated series: a
+    log-linear trend (k = 0) with Poisson counts, overdispersed negative binomial counts
+    (size 5: the quasi-Poisson scale widens the interval) and constant variance; and a
+    reversal with the joinpoint at its true place. Seeded; 500 and 400 series."""
+    rng = np.random.default_rng(2026)
+    for variance, size in (("poisson", None), ("poisson", 5.0), ("constant", None)):
+        cov = _apc_coverage(rng, 500, 48, 30, 0.01, 0.0, 0, variance, size)
+        assert cov[0] >= 0.93, (variance, size, cov)
+    for level, change in ((30, -0.06), (200, -0.10)):
+        cov = _apc_coverage(rng, 400, 60, level, 0.02, change, 1, knot=30)
+        assert np.all(cov >= 0.93), (level, change, cov)
+
+
+@pytest.mark.slow
+def test_apc_intervals_with_an_estimated_joinpoint_undercover():
+    """Known limitation, measured: the intervals are conditional on the joinpoints (the
+    Joinpoint program's parametric method), so where the joinpoint is estimated they
+    miss its uncertainty. A +2%/month to -8%/month reversal at 200 events a month:
+    coverage 0.92 and 0.89 instead of 0.95 (Kim et al. 2022, Stat Med 41:3102, whose
+    empirical-quantile intervals address it; not implemented here)."""
+    rng = np.random.default_rng(2027)
+    cov = _apc_coverage(rng, 300, 60, 200, 0.02, -0.10, 1)
+    assert np.all((cov >= 0.84) & (cov <= 0.95)), cov
+
+
 @pytest.mark.parametrize("selection", ["bic", "wbic"])
 def test_information_criteria_select_planted_break(selection):
     rng = np.random.default_rng(11)

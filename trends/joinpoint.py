@@ -44,7 +44,11 @@ Number of joinpoints (``selection=``):
 APC of a segment is ``100 (exp(slope * periods_per_year) - 1)``: an *annual* percent
 change whatever the period length; its interval and p-value use the t distribution
 with n - k - 2 degrees of freedom, conditional on the joinpoints (the Joinpoint
-program's parametric intervals). The AAPC (Clegg, Hankey, Tiwari, Feuer and Edwards
+program's parametric intervals). They cover nominally given the joinpoints, but ignore
+the uncertainty of an estimated joinpoint: in simulation (tests) a clear reversal's
+segments were covered in 89-92% of series, not 95%. The empirical-quantile intervals
+of Kim, Chen, Byrne, Wheeler and Feuer (2022, Stat Med 41:3102) address this; they are
+not implemented here. The AAPC (Clegg, Hankey, Tiwari, Feuer and Edwards
 2009, Stat Med 28:3670) is the exponentiated length-weighted mean slope over a range.
 
 Speed: for each candidate set of joinpoints the fit improvement over a straight line
@@ -1022,13 +1026,10 @@ def joinpoints(
         fits[str(region)] = _fit_record(fit, grid.x, ppy, g, kind)
         whole = _aapc_from(fits[str(region)], grid.x[0], grid.x[-1], level)
         edges = [0, *fit.knots.tolist(), len(g) - 1]
-        slopes, ses = _segment_slopes(fit)
-        tq = stats.t.ppf(0.5 + level / 2, fit.df)
+        apcs = _segment_apcs(fit, ppy, level)
         for j in range(k + 1):
             lo, hi = edges[j], edges[j + 1]
-            b, se = slopes[j], ses[j]
-            pvalue = float(2 * stats.t.sf(abs(b / se), fit.df)) if se > 0 else np.nan
-            apc, low, high = (100 * np.expm1(v * ppy) for v in (b, b - tq * se, b + tq * se))
+            apc, low, high, pvalue = apcs[j]
             raw = "rising" if low > 0 else "falling" if high < 0 else "stable"
             status, reasons = assess_window(g.iloc[lo : hi + 1], rules=rules)
             rows.append(
@@ -1211,6 +1212,20 @@ def _segment_slopes(fit: _Fit) -> tuple[np.ndarray, np.ndarray]:
     slopes = L @ fit.beta
     ses = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", L, fit.cov, L), 0.0))
     return slopes, ses
+
+
+def _segment_apcs(fit: _Fit, ppy: float, level: float) -> list[tuple[float, ...]]:
+    """(APC, low, high, p-value) of each segment: t interval and test with the fit's
+    residual df, conditional on the joinpoints (the Joinpoint program's parametric
+    method), on the annual scale 100 (exp(slope * periods_per_year) - 1)."""
+    slopes, ses = _segment_slopes(fit)
+    tq = stats.t.ppf(0.5 + level / 2, fit.df)
+    out = []
+    for b, se in zip(slopes, ses, strict=True):
+        pvalue = float(2 * stats.t.sf(abs(b / se), fit.df)) if se > 0 else np.nan
+        apc, low, high = (float(100 * np.expm1(v * ppy)) for v in (b, b - tq * se, b + tq * se))
+        out.append((apc, low, high, pvalue))
+    return out
 
 
 def _fit_record(fit: _Fit, x: np.ndarray, ppy: float, g: pd.DataFrame, kind: str) -> dict:
