@@ -4,9 +4,10 @@ Runs ``joinpoints_vs_segmented.R`` (Rscript with library(segmented)) and our gri
 on the same model: Poisson counts, log link, continuous breaks, t = months since
 2004-01 (2004-01 to 2018-12, 180 months). Exposure is held constant so that both fit
 ``count ~ t`` exactly (the library's default exposure, days per month, would add an
-offset R's model lacks). For each k = 1..3 it prints both sets of breakpoints and the
-Poisson deviances (lower is better, same model), then the number of joinpoints each
-selection rule picks (ours: permutation test, BIC; segmented: selgmented BIC).
+offset R's model lacks). For each k = 1..3 it prints segmented's breakpoints and
+deviance, the deviance with those breakpoints rounded to observations (when our grid
+allows them), and ours (lower is better, same model); then the number of joinpoints
+each selection rule picks (ours: permutation test, BIC; segmented: selgmented BIC).
 
 Usage: python benchmarks/joinpoints_vs_segmented.py [--r-output seg.csv] [--permutations N]
 (--r-output reuses a CSV the R script wrote; otherwise R is run, about 2 minutes.)
@@ -51,21 +52,32 @@ def main() -> None:
     data = data[(data["month"] >= "2004-01") & (data["month"] <= "2018-12")]
     cells = data.rename(columns={"month": "period"}).assign(exposure=30.4375)
 
-    print("k  region                    segmented psi (t)       dev    |  ours (t)          dev")
+    print(
+        "k  region                    segmented psi (t)      dev    | R psi on our grid     dev"
+        "    | ours (t)          dev"
+    )
     for region, g in cells.groupby("region", sort=False):
         y = g["count"].to_numpy(float)
         t = np.arange(len(y), dtype=float)
         expo = g["exposure"].to_numpy(float)
         grid = jp._Grid(x=t, cand=np.arange(2, len(t) - 2), gap=3)
         series = jp._Series(t, y, expo, grid, "poisson", 3)
+
+        def deviance(knots, y=y, t=t, expo=expo):
+            fit = jp._fit_poisson(t, y, np.log(expo), np.asarray(knots, dtype=int))
+            return poisson_deviance(y, np.exp(np.log(expo) + jp._design(t, fit.knots) @ fit.beta))
+
         for k in (1, 2, 3):
             fit = series.fits[k]
-            mu = np.exp(np.log(expo) + jp._design(t, fit.knots) @ fit.beta)
             r = seg[(seg["region"] == region) & (seg["k"] == k)].iloc[0]
             ours = ";".join(str(int(t[i])) for i in fit.knots)
+            snapped = np.round([float(v) for v in str(r["psi"]).split(";")]).astype(int)
+            on_grid = np.all(np.diff(snapped) >= 3) and snapped.min() >= 2 and snapped.max() <= 177
+            at_r = f"{deviance(snapped):8.1f}" if on_grid else "  (not allowed)"
             print(
-                f"{k}  {region:24s}  {r['psi']!s:22s} {r['deviance']:8.1f} |  "
-                f"{ours:16s} {poisson_deviance(y, mu):8.1f}"
+                f"{k}  {region:24s}  {r['psi']!s:20s} {r['deviance']:8.1f} | "
+                f"{';'.join(map(str, snapped)):16s} {at_r:>8s} | "
+                f"{ours:16s} {deviance(fit.knots):8.1f}"
             )
     print("\nselected number of joinpoints")
     with warnings.catch_warnings():

@@ -481,7 +481,7 @@ def _search(grid: _Grid, s: np.ndarray, Y: np.ndarray, k_max: int, track: bool, 
     return sse, arg
 
 
-_MIN_SHARE = 64  # columns worth a thread of their own
+_MIN_SHARE = 32  # columns (or models) worth a thread of their own
 
 
 def _both_cores(func, A: np.ndarray) -> np.ndarray:
@@ -699,10 +699,16 @@ class _Series:
         if _poisson_deviances_compiled is None:
             return _poisson_deviances(self.x, self.y, self.logexp, sets, mu0)
         args = (self.x, self.y, self.logexp)
-        devs, last = _poisson_deviances_compiled(*args, sets, mu0, _SCREEN_STEPS)
+
+        def run(rows, steps):  # the models as columns, so _both_cores can split them
+            return np.stack(
+                _poisson_deviances_compiled(*args, np.ascontiguousarray(rows.T), mu0, steps)
+            )
+
+        devs, last = _both_cores(lambda part: run(part, _SCREEN_STEPS), sets.T)
         redo = last > 1e-7
         redo[np.argsort(devs, kind="stable")[:_SCREEN_KEEP]] = True
-        devs[redo] = _poisson_deviances_compiled(*args, sets[redo], mu0, 100)[0]
+        devs[redo] = run(sets[redo].T, 100)[0]
         return devs
 
     def _with_each(self, others: np.ndarray) -> np.ndarray:
@@ -965,10 +971,9 @@ def joinpoints(
         )
 
     regions = list(pd.unique(data["region"]))
-    longest = 0
-    for region in regions:
-        g = data[(data["region"] == region) & data["count"].notna()]
-        longest = max(longest, len(g))
+    covered = data[data["count"].notna()]
+    by_region = {key: g for key, g in covered.groupby("region", sort=False, observed=True)}
+    longest = max((len(g) for g in by_region.values()), default=0)
     needed = _periods_needed(max_joinpoints, min_end, min_between)
     if longest < needed:
         raise TrendsError(
@@ -989,7 +994,7 @@ def joinpoints(
         disable=(not progress) if progress is not None else None,
     )
     for region in bar:
-        g = data[(data["region"] == region) & data["count"].notna()].reset_index(drop=True)
+        g = by_region.get(region, covered.iloc[:0]).reset_index(drop=True)
         base = {"region": region, "method": f"joinpoint-{variance}", "selection": selection}
         problem = _series_problem(g, min_end)
         if problem:
