@@ -86,6 +86,25 @@ def test_broken_stick_bound_is_below_the_grid_optimum():
         assert np.all(low >= 0.5 * exact)  # and it is not trivially loose
 
 
+def test_bounds_do_not_change_the_permutation_pvalues(monkeypatch):
+    """The bound only skips grid searches whose outcome it settles: the p-values (and
+    where the tests stop) are those of the grid search on every permutation."""
+    if jp._split_bound is None:
+        pytest.skip("the bound is used only with numba")
+    rng = np.random.default_rng(21)
+    cells = pd.concat(
+        [
+            _cells(_series(rng, 60, 30, level=30, change=-0.05), region="break"),
+            _cells(_series(rng, 60, level=30, slope=0.01), region="flat"),
+            _cells(_series(rng, 60, 20, level=30, change=0.04), region="late"),
+        ]
+    )
+    with_bounds = _run(cells, max_joinpoints=3, n_permutations=499)
+    monkeypatch.setattr(jp, "_split_bound", None)
+    without = _run(cells, max_joinpoints=3, n_permutations=499)
+    pd.testing.assert_series_equal(with_bounds["selection_detail"], without["selection_detail"])
+
+
 def test_poisson_search_finds_the_best_grid_deviance():
     """Poisson joinpoints against every allowed set, each fitted by IRLS."""
     rng = np.random.default_rng(12)
