@@ -105,6 +105,20 @@ def test_bounds_do_not_change_the_permutation_pvalues(monkeypatch):
     pd.testing.assert_series_equal(with_bounds["selection_detail"], without["selection_detail"])
 
 
+def test_poisson_search_without_numba_gives_the_same_fits(monkeypatch):
+    rng = np.random.default_rng(13)
+    n = 40
+    x = np.arange(n, dtype=float)
+    y = rng.poisson(np.exp(2.5 + 0.04 * x - 0.1 * np.maximum(x - 22, 0))).astype(float)
+    grid = jp._Grid(x=x, cand=np.arange(2, n - 2), gap=3)
+    compiled = jp._Series(x, y, np.full(n, 30.0), grid, "poisson", 2)
+    monkeypatch.setattr(jp, "_poisson_deviances_compiled", None)
+    plain = jp._Series(x, y, np.full(n, 30.0), grid, "poisson", 2)
+    for a, b in zip(compiled.fits, plain.fits, strict=True):
+        np.testing.assert_array_equal(a.knots, b.knots)
+        np.testing.assert_allclose(a.beta, b.beta, rtol=1e-8)
+
+
 def test_poisson_search_finds_the_best_grid_deviance():
     """Poisson joinpoints against every allowed set, each fitted by IRLS."""
     rng = np.random.default_rng(12)
