@@ -810,7 +810,7 @@ def _perm_test(series: _Series, ka: int, kb: int, n_perm: int, level: float, rng
     return (1 + exceed) / (n_perm + 1), done, False
 
 
-_FIRST_BLOCK, _MAX_BLOCK = 100, 1000  # permutations per pass: few first, for early stops
+_FIRST_BLOCK, _MAX_BLOCK = 128, 256  # permutations per pass: few, for early stops
 
 
 def _partial_r2_max(series: _Series, fit: _Fit) -> float:
