@@ -661,12 +661,13 @@ class _Series:
     def _fit_k(self, k: int) -> _Fit:
         """Best fit with k joinpoints on the grid.
 
-        Constant variance: the exact grid search. Poisson: every single joinpoint is
-        tried (k = 1 is exact); for k > 1 an exchange search (move one joinpoint at a
-        time to its best grid point, all alternatives fitted) starts from the exact
-        search on the log rates, from the exact search on the IRLS linearisation at
-        that fit, and from the k - 1 solution plus its best added joinpoint; the lowest
-        deviance wins.
+        Constant variance: the exact grid search. Poisson: for k = 1 every grid point
+        is fitted; for k > 1 an exchange search (move one joinpoint at a time to its
+        best grid point, all alternatives fitted) starts from the exact search on the
+        log rates, from the exact search on the IRLS linearisation at that fit, and
+        from the k - 1 solution plus its best added joinpoint; the lowest deviance
+        wins. Fits are ranked after a few IRLS steps from the k - 1 fit (see
+        :meth:`_devs`), the best of them run to convergence.
         """
         x, y, logexp = self.x, self.y, self.logexp
         logy = np.log(np.where(y > 0, y, 0.5)) - logexp
