@@ -308,13 +308,14 @@ def test_auto_dispersion_is_per_region():
             cell(float(y), region=region, period=f"{2016 + i // 12}-{i % 12 + 1:02d}")
             for i, y in enumerate(ys)
         ]
-    out = coverage(pd.DataFrame(rows))
+    assert (coverage(pd.DataFrame(rows))["dispersion"] == 1).all()  # the default
+    out = coverage(pd.DataFrame(rows), dispersion="auto")
     phis = out.groupby("region")["dispersion"].first()
     assert phis["calm"] < 1.5
     assert phis["bursty"] > 3
     # year cells: change between years is mostly real, so "auto" is 1
     years = pd.DataFrame([cell(float(y), period=str(2000 + i)) for i, y in enumerate(ys)])
-    assert (coverage(years)["dispersion"] == 1).all()
+    assert (coverage(years, dispersion="auto")["dispersion"] == 1).all()
 
 
 # --------------------------------------------------------------------- assess_window, gate
