@@ -25,6 +25,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from trends.errors import ThinCoverageWarning  # noqa: E402
+from trends.testing import simulate_cells  # noqa: E402
 from trends.trend_tests import METHODS, fit_trends, trend  # noqa: E402
 
 SCENARIOS = [  # (label, mean events per month, variance / mean)
@@ -37,25 +38,11 @@ TRUE_APC = 10.0
 
 
 def simulate(n_regions: int, n_months: int, mean: float, apc: float, var_ratio: float, seed):
-    """Monthly counts, mean scaled by the month's days, growing ``apc`` percent a year;
-    Poisson or gamma-Poisson with variance ``var_ratio`` times the mean."""
-    rng = np.random.default_rng(seed)
-    periods = pd.period_range("2015-01", periods=n_months, freq="M")
-    days = periods.days_in_month.to_numpy(float)
-    mu = mean * days / 30.4375 * (1 + apc / 100) ** (np.arange(n_months) / 12)
-    mu = np.broadcast_to(mu, (n_regions, n_months))
-    if var_ratio == 1:
-        y = rng.poisson(mu)
-    else:
-        shape = mu / (var_ratio - 1)
-        y = rng.poisson(rng.gamma(shape, mu / shape))
-    return pd.DataFrame(
-        {
-            "region": np.repeat([f"r{i:05d}" for i in range(n_regions)], n_months),
-            "period": np.tile(periods.astype(str), n_regions),
-            "count": y.ravel().astype(float),
-        }
+    """Monthly counts from 2015-01 (trends.testing.simulate_cells, as the tests use)."""
+    cells, _ = simulate_cells(
+        n_regions, n_months, mean=mean, apc=apc, variance_ratio=var_ratio, seed=seed
     )
+    return cells
 
 
 def level_and_coverage(methods: list[str], n_regions: int, n_months: int) -> None:

@@ -8,10 +8,10 @@ assessment, which would dominate the run time and does not change the estimates)
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
+from trends.testing import simulate_cells
 from trends.trend_tests import fit_trends
 
 pytestmark = pytest.mark.slow
@@ -23,26 +23,12 @@ N_MONTHS = 60
 def simulate(
     n_regions: int, n_months: int, *, mean: float, apc: float, var_ratio: float, seed: int
 ) -> pd.DataFrame:
-    """Monthly counts with mean ``mean`` events per average month (scaled by the month's
-    days) growing by ``apc`` percent a year; Poisson (``var_ratio=1``) or gamma-Poisson
-    (negative binomial) with variance ``var_ratio`` times the mean."""
-    rng = np.random.default_rng(seed)
-    periods = pd.period_range("2015-01", periods=n_months, freq="M")
-    days = periods.days_in_month.to_numpy(float)
-    mu = mean * days / 30.4375 * (1 + apc / 100) ** (np.arange(n_months) / 12)
-    mu = np.broadcast_to(mu, (n_regions, n_months))
-    if var_ratio == 1:
-        y = rng.poisson(mu)
-    else:
-        shape = mu / (var_ratio - 1)  # var = mu + mu^2/shape = var_ratio * mu
-        y = rng.poisson(rng.gamma(shape, mu / shape))
-    return pd.DataFrame(
-        {
-            "region": np.repeat([f"r{i:05d}" for i in range(n_regions)], n_months),
-            "period": np.tile(periods.astype(str), n_regions),
-            "count": y.ravel().astype(float),
-        }
+    """Monthly counts from 2015-01 (trends.testing.simulate_cells): ``mean`` events per
+    average month growing by ``apc`` percent a year, variance ``var_ratio`` x the mean."""
+    cells, _ = simulate_cells(
+        n_regions, n_months, mean=mean, apc=apc, variance_ratio=var_ratio, seed=seed
     )
+    return cells
 
 
 def rejection(res: pd.DataFrame) -> float:
