@@ -86,6 +86,32 @@ def test_broken_stick_bound_is_below_the_grid_optimum():
         assert np.all(low >= 0.5 * exact)  # and it is not trivially loose
 
 
+@pytest.mark.parametrize("gap", [1, 2, 3])
+def test_three_joinpoint_decision_matches_brute_force(gap):
+    """_three_reach (the k = 3 permutation step) says whether some continuous fit
+    with three joinpoints has SSE at most the target: exactly what trying every
+    allowed set by least squares says, with targets just above and below the optimum,
+    weights far from 1 and a gap in the time axis."""
+    if jp._three_reach is None:
+        pytest.skip("used only with numba")
+    rng = np.random.default_rng(30 + gap)
+    n = 28
+    x = np.arange(n, dtype=float)
+    x[17:] += 3
+    s = np.sqrt(rng.uniform(0.5, 400.0, n))
+    Y = rng.normal(size=(n, 24)) * s[:, None] + s[:, None] * np.maximum(x - 9, 0)[:, None]
+    cand = np.arange(2, n - 2)
+    exact = _brute(x, s, Y, cand, 3, gap)
+    q, _ = np.linalg.qr(np.column_stack([s, s * x]))
+    R = np.ascontiguousarray(Y - q @ (q.T @ Y))  # as the test passes it: the line removed
+    left, right, ok = jp._three_geometry(s, x, 2, n - 3, gap)
+    assert ok
+    for factor in (1 - 1e-6, 1 + 1e-6, 0.9, 1.5):
+        target = exact * factor
+        got = jp._three_reach(s, x, R, target, 2, n - 3, gap, left, right)
+        np.testing.assert_array_equal(got.astype(bool), exact <= target)
+
+
 def test_bounds_do_not_change_the_permutation_pvalues(monkeypatch):
     """The bound only skips grid searches whose outcome it settles: the p-values (and
     where the tests stop) are those of the grid search on every permutation."""
@@ -100,9 +126,12 @@ def test_bounds_do_not_change_the_permutation_pvalues(monkeypatch):
         ]
     )
     with_bounds = _run(cells, max_joinpoints=3, n_permutations=499)
+    monkeypatch.setattr(jp, "_three_reach", None)
+    only_split = _run(cells, max_joinpoints=3, n_permutations=499)
     monkeypatch.setattr(jp, "_split_bound", None)
     without = _run(cells, max_joinpoints=3, n_permutations=499)
     pd.testing.assert_series_equal(with_bounds["selection_detail"], without["selection_detail"])
+    pd.testing.assert_series_equal(only_split["selection_detail"], without["selection_detail"])
 
 
 def test_poisson_search_without_numba_gives_the_same_fits(monkeypatch):

@@ -57,14 +57,19 @@ Speed: for each candidate set of joinpoints the fit improvement over a straight 
 splits into one-dimensional Gram-Schmidt steps, so the whole grid (every model with
 up to ``max_joinpoints`` joinpoints) is searched in one depth-first pass whose inner
 loop runs over all permutation data sets at once (numba-compiled when numba is
-installed, on both cores; a numpy version otherwise, about ten times slower). Most
-permutations never need that search: a continuous fit is a special case of separate
-lines between the joinpoints, whose best SSE dynamic programming finds in O(k n^2)
-(Bellman 1961; the segment neighbourhood method of Auger and Lawrence 1989), and that
-lower bound on SSE(kb) shows that the permuted ratio cannot reach the observed one for
-nearly every permutation of a test with a large observed ratio (a clear break). Where
-the observed ratio is ordinary most permutations still need the search, but such a
-test usually stops early (curtailed sampling, see ``_perm_test``).
+installed, on both cores; a numpy version otherwise, about ten times slower). The
+permutation test needs only whether each permuted SSE ratio reaches the observed one.
+For three joinpoints (the default maximum) that is decided without the O(n^3) search:
+fixing the middle joinpoint and the fitted value there splits the model into two
+one-joinpoint fits whose SSE are quadratics in that value, so every set's SSE costs
+O(1) after O(n^2) of prefix sums, and giving up continuity at the middle joinpoint
+bounds each middle position from below, so only the few whose bound reaches the
+target are searched (``_three_reach_python``). For more joinpoints a continuous fit
+is bounded below by separate lines between the joinpoints, whose best SSE dynamic
+programming finds in O(k n^2) (Bellman 1961; the segment neighbourhood method of
+Auger and Lawrence 1989); the grid search runs only where that bound leaves the
+comparison open. A test that cannot reject stops early (curtailed sampling, see
+``_perm_test``).
 """
 
 from __future__ import annotations
@@ -310,6 +315,172 @@ def _split_bound_python(s, x, R, k, first, last, gap):  # pragma: no cover - num
     return out
 
 
+def _three_geometry_python(s, x, first, last, gap):  # pragma: no cover - numba
+    """Weights-only part of :func:`_three_reach_python`.
+
+    With the middle joinpoint ``l2`` and the fitted value ``h`` there fixed, the
+    continuous three-joinpoint model splits into two independent least-squares fits:
+    on observations ``0..l2`` the line ``h + b (x - x2) + d (x1 - x)^+`` and on
+    ``l2 + 1..n - 1`` the line ``h + b' (x - x2) + d' (x - x3)^+``. For each pair
+    (``l1``, ``l2``) and (``l2``, ``l3``) this returns what does not depend on the
+    data: the inverse of the 2 x 2 cross-product matrix of the two columns (entries
+    0-2), their inner products with the weights ``s`` (3-4), ``1 / C`` (5) and C (6),
+    C the squared norm of ``s`` after projecting them out, the curvature in ``h``. ``ok`` is
+    False when some left C is not positive (it holds at least the weight of
+    observation ``l2``, so only rounding can make it so); the caller then searches.
+    Right-side C is 0 when ``s`` lies in the span (``min_between`` 0): entries 5-6 are
+    then 0.
+    """
+    n = len(x)
+    xs = x - x[0]
+    W = np.zeros((n + 1, 3))  # prefix sums of s^2, s^2 x, s^2 x^2
+    for t in range(n):
+        w = s[t] * s[t]
+        W[t + 1, 0] = W[t, 0] + w
+        W[t + 1, 1] = W[t, 1] + w * xs[t]
+        W[t + 1, 2] = W[t, 2] + w * xs[t] * xs[t]
+    left = np.zeros((n, n, 7))  # [l2, l1]
+    right = np.zeros((n, n, 7))  # [l2, l3]
+    ok = True
+    for l2 in range(first + gap, last - gap + 1):
+        x2 = xs[l2]
+        for side in range(2):
+            lo, hi = (0, l2 + 1) if side == 0 else (l2 + 1, n)  # the fit's range [lo, hi)
+            a0 = W[hi, 0] - W[lo, 0]
+            a1 = W[hi, 1] - W[lo, 1]
+            a2 = W[hi, 2] - W[lo, 2]
+            g11 = a2 - 2.0 * x2 * a1 + x2 * x2 * a0  # column x - x2
+            d1 = a1 - x2 * a0
+            k_lo, k_hi = (first, l2 - gap) if side == 0 else (l2 + gap, last)
+            for k in range(k_lo, k_hi + 1):
+                xk = xs[k]
+                if side == 0:  # column (xk - x)^+, support [0, k)
+                    b0, b1, b2 = W[k, 0], W[k, 1], W[k, 2]
+                    g22 = b2 - 2.0 * xk * b1 + xk * xk * b0
+                    g12 = -b2 + (xk + x2) * b1 - xk * x2 * b0
+                    d2 = xk * b0 - b1
+                else:  # column (x - xk)^+, support (k, n)
+                    b0 = W[n, 0] - W[k + 1, 0]
+                    b1 = W[n, 1] - W[k + 1, 1]
+                    b2 = W[n, 2] - W[k + 1, 2]
+                    g22 = b2 - 2.0 * xk * b1 + xk * xk * b0
+                    g12 = b2 - (xk + x2) * b1 + xk * x2 * b0
+                    d2 = b1 - xk * b0
+                det = g11 * g22 - g12 * g12
+                if det > 1e-12 * g11 * g22:
+                    i11, i12, i22 = g22 / det, -g12 / det, g11 / det
+                else:  # the second column adds nothing (right side, a knot at its start)
+                    i11, i12, i22 = 1.0 / g11, 0.0, 0.0
+                c = a0 - (i11 * d1 * d1 + 2.0 * i12 * d1 * d2 + i22 * d2 * d2)
+                out = left[l2, k] if side == 0 else right[l2, k]
+                out[0], out[1], out[2], out[3], out[4] = i11, i12, i22, d1, d2
+                if c > 1e-9 * a0:
+                    out[5], out[6] = 1.0 / c, c
+                elif side == 0:
+                    ok = False
+    return left, right, ok
+
+
+def _three_reach_python(s, x, R, target, first, last, gap, left, right):  # pragma: no cover
+    """Whether some continuous fit with three joinpoints has weighted SSE <= ``target``,
+    per column of ``R`` (the permutation test needs only this, not the SSE itself).
+
+    Exact, and much cheaper than the grid search: with the middle joinpoint ``l2`` and
+    the fitted value ``h`` there fixed the model splits in two (see
+    :func:`_three_geometry_python`), each side's SSE a quadratic ``A - 2 B h + C h^2``
+    in ``h``. So a set (l1, l2, l3) has SSE ``A_L + A_R - (B_L + B_R)^2 / (C_L + C_R)``
+    (minimised over h), O(1) once each side's A and B are known, and those take O(n^2)
+    in all from prefix sums. Minimising each side over h separately gives a lower bound
+    for every l2 (continuity at l2 given up); the pairs (l1, l3) are then visited only
+    for the l2 whose bound is at most ``target``, smallest bound first, stopping at the
+    first set that reaches the target. Columns run in panels of 8 for the O(n^2) part.
+    """
+    n, n_cols = R.shape
+    xs = x - x[0]
+    P = 8
+    out = np.zeros(n_cols)
+    Y = np.zeros((n + 1, 3, P))  # prefix sums of s r, s x r, r^2
+    A = np.empty((2, n))  # one column's A and B of each side's fits at one l2
+    B = np.empty((2, n))
+    bound = np.full((P, n), np.inf)  # per column, lower bound for each l2
+    lo_side = np.empty(P)
+    C2 = np.empty((2, n, P))  # <hinge column of knot k, r>: left (xk - x)^+, right (x - xk)^+
+    y0 = np.empty(P)
+    yy = np.empty(P)
+    c1 = np.empty(P)
+    for b0 in range(0, n_cols, P):
+        width = min(P, n_cols - b0)
+        for t in range(n):
+            for p in range(P):
+                r = R[t, b0 + p] if p < width else 0.0
+                Y[t + 1, 0, p] = Y[t, 0, p] + s[t] * r
+                Y[t + 1, 1, p] = Y[t, 1, p] + s[t] * xs[t] * r
+                Y[t + 1, 2, p] = Y[t, 2, p] + r * r
+        for k in range(n):  # each knot's column against the data, left and right
+            for p in range(P):
+                C2[0, k, p] = xs[k] * Y[k, 0, p] - Y[k, 1, p]
+                C2[1, k, p] = (Y[n, 1, p] - Y[k + 1, 1, p]) - xs[k] * (Y[n, 0, p] - Y[k + 1, 0, p])
+        for l2 in range(first + gap, last - gap + 1):
+            x2 = xs[l2]
+            for p in range(P):
+                bound[p, l2] = 0.0
+            for side in range(2):
+                lo, hi = (0, l2 + 1) if side == 0 else (l2 + 1, n)
+                k_lo, k_hi = (first, l2 - gap) if side == 0 else (l2 + gap, last)
+                geo = left if side == 0 else right
+                for p in range(P):
+                    lo_side[p] = np.inf
+                    y0[p] = Y[hi, 0, p] - Y[lo, 0, p]
+                    yy[p] = Y[hi, 2, p] - Y[lo, 2, p]
+                    c1[p] = Y[hi, 1, p] - Y[lo, 1, p] - x2 * y0[p]
+                for k in range(k_lo, k_hi + 1):
+                    g0, g1, g2, g3, g4, g5, _ = geo[l2, k]
+                    for p in range(P):
+                        c2 = C2[side, k, p]
+                        a = yy[p] - (g0 * c1[p] * c1[p] + 2.0 * g1 * c1[p] * c2 + g2 * c2 * c2)
+                        bb = y0[p] - (g0 * c1[p] * g3 + g1 * (c1[p] * g4 + c2 * g3) + g2 * c2 * g4)
+                        # g5 == 0: s in the span, the side's SSE does not depend on h
+                        lo_side[p] = min(lo_side[p], a - bb * bb * g5)
+                for p in range(P):
+                    bound[p, l2] += lo_side[p]
+        for p in range(width):
+            t_p = target[b0 + p]
+            order = np.argsort(bound[p])
+            reached = False
+            for l2 in order:
+                if reached or not bound[p, l2] <= t_p * (1.0 + 1e-9):
+                    break
+                x2 = xs[l2]
+                for side in range(2):  # this column's A and B again, now kept
+                    lo, hi = (0, l2 + 1) if side == 0 else (l2 + 1, n)
+                    k_lo, k_hi = (first, l2 - gap) if side == 0 else (l2 + gap, last)
+                    geo = left if side == 0 else right
+                    y0p = Y[hi, 0, p] - Y[lo, 0, p]
+                    yyp = Y[hi, 2, p] - Y[lo, 2, p]
+                    c1p = Y[hi, 1, p] - Y[lo, 1, p] - x2 * y0p
+                    for k in range(k_lo, k_hi + 1):
+                        g0, g1, g2, g3, g4, _, _ = geo[l2, k]
+                        c2 = C2[side, k, p]
+                        A[side, k] = yyp - (g0 * c1p * c1p + 2.0 * g1 * c1p * c2 + g2 * c2 * c2)
+                        B[side, k] = y0p - (
+                            g0 * c1p * g3 + g1 * (c1p * g4 + c2 * g3) + g2 * c2 * g4
+                        )
+                for l1 in range(first, l2 - gap + 1):
+                    a_l = A[0, l1] - t_p
+                    b_l = B[0, l1]
+                    c_l = left[l2, l1, 6]
+                    for l3 in range(l2 + gap, last + 1):
+                        # SSE = a_l + t_p + A_R - b^2 / c <= t_p, times c > 0
+                        b = b_l + B[1, l3]
+                        if (a_l + A[1, l3]) * (c_l + right[l2, l3, 6]) <= b * b:
+                            reached = True
+                            break
+                    if reached:
+                        break
+            out[b0 + p] = 1.0 if reached else 0.0
+    return out
+
+
 def _poisson_deviances_python(x, y, logexp, knot_sets, mu0, max_iter):  # pragma: no cover
     """:func:`_poisson_deviances` one model at a time (compiled with numba), at most
     ``max_iter`` IRLS steps each. Returns the deviances and each run's relative change
@@ -427,6 +598,8 @@ try:  # numba is optional: same algorithm, compiled
     _jit = numba.njit(cache=True, nogil=True, fastmath=True, boundscheck=False)
     _dfs = _jit(_dfs_python)
     _split_bound = _jit(_split_bound_python)
+    _three_geometry = _jit(_three_geometry_python)
+    _three_reach = _jit(_three_reach_python)
     _dev_at = _jit(_dev_at_python)
     _chol_solve = _jit(_chol_solve_python)
     _tn = _jit(_tn_python)
@@ -435,6 +608,7 @@ try:  # numba is optional: same algorithm, compiled
 except ImportError:  # pragma: no cover - depends on the environment
     _dfs = _dfs_numpy
     _split_bound = None  # the permutation test then searches every column
+    _three_reach = None  # and finds three-joinpoint optima by the grid search
     _poisson_deviances_compiled = None
 
     def _tn(A, B):
@@ -487,18 +661,25 @@ def _search(grid: _Grid, s: np.ndarray, Y: np.ndarray, k_max: int, track: bool, 
 
 
 _MIN_SHARE = 32  # columns (or models) worth a thread of their own
+_POOL: ThreadPoolExecutor | None = None
 
 
-def _both_cores(func, A: np.ndarray) -> np.ndarray:
-    """``func(A)`` for a function of columns (returning columns last) run on two halves
-    of A's columns in two threads: the compiled kernels release the GIL."""
-    n_cols = A.shape[1]
+def _both_cores(func, *arrays: np.ndarray) -> np.ndarray:
+    """``func(*arrays)`` for a function of columns (returning columns last) run on two
+    halves of the arrays' columns (last axis) in two threads: the compiled kernels
+    release the GIL. The pool is made once and kept."""
+    global _POOL
+    n_cols = arrays[0].shape[-1]
     if n_cols < 2 * _MIN_SHARE:
-        return func(np.ascontiguousarray(A))
+        return func(*(np.ascontiguousarray(a) for a in arrays))
     half = n_cols // 2
-    parts = [np.ascontiguousarray(A[:, :half]), np.ascontiguousarray(A[:, half:])]
-    with ThreadPoolExecutor(2) as pool:
-        done = list(pool.map(func, parts))
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(2, thread_name_prefix="trends-joinpoint")
+    parts = [
+        [np.ascontiguousarray(a[..., :half]) for a in arrays],
+        [np.ascontiguousarray(a[..., half:]) for a in arrays],
+    ]
+    done = list(_POOL.map(lambda args: func(*args), parts))
     return np.concatenate(done, axis=-1)
 
 
@@ -763,10 +944,13 @@ def _perm_test(series: _Series, ka: int, kb: int, n_perm: int, level: float, rng
     a lower bound, (1 + exceedances so far) / (n_perm + 1).
 
     A permuted ratio SSE(ka) / SSE(kb) only matters through whether it reaches the
-    observed one. SSE(ka) is found exactly (cheap: ka < kb); SSE(kb) is first bounded
-    below by the broken-stick fit (:func:`_split_bound_python`), and the full grid
-    search runs only for the permutations whose bound leaves the comparison open. The
-    exceedance count, and so the p-value, is the one the full search gives.
+    observed one. SSE(ka) is found exactly by the grid search (cheap: ka < kb). With
+    kb = 3, :func:`_three_reach_python` decides exactly whether SSE(kb) is small enough;
+    with kb > 3 SSE(kb) is first bounded below by the broken-stick fit
+    (:func:`_split_bound_python`) and the grid search runs only for the permutations
+    whose bound leaves the comparison open; with kb < 3 the grid search is as cheap as
+    any bound. The exceedance count, and so the p-value, is the one the full search
+    gives (``tests/test_joinpoints.py`` checks both shortcuts against it).
     """
     grid, null = series.grid, series.fits[ka]
     s = null.s
@@ -781,8 +965,10 @@ def _perm_test(series: _Series, ka: int, kb: int, n_perm: int, level: float, rng
     q = geom[0]
     first, last = int(grid.cand[0]), int(grid.cand[-1])
 
-    def bound_of(part):
-        return _split_bound(s, series.x, part, kb, first, last, grid.gap)
+    reach_3 = kb == 3 and _three_reach is not None
+    if reach_3:
+        left, right, ok = _three_geometry(s, series.x, first, last, grid.gap)
+        reach_3 = bool(ok)
 
     exceed, done, searched, block = 0, 0, 0, _FIRST_BLOCK
     while done < n_perm:
@@ -790,10 +976,24 @@ def _perm_test(series: _Series, ka: int, kb: int, n_perm: int, level: float, rng
         Y = fitted[:, None] + resid[rows].T
         sse_a = _search(grid, s, Y, ka, track=False, geom=geom)[0][ka]
         todo = np.arange(Y.shape[1])
-        if _split_bound is not None:
-            qY = _tn(q, Y)
+        if reach_3 or (_split_bound is not None and kb >= _BOUND_FROM):
+            qY = _tn(q, Y)  # the weighted line changes no SSE: remove it, for accuracy
             R = Y - q[:, :1] * qY[0] - q[:, 1:] * qY[1]
-            low = _both_cores(bound_of, R)
+        if reach_3:
+            # the permuted ratio reaches the threshold iff SSE(kb) <= sse_a / threshold
+            reached = _both_cores(
+                lambda part, target: _three_reach(
+                    s, series.x, part, target, first, last, grid.gap, left, right
+                ),
+                R,
+                sse_a / threshold,
+            )
+            exceed += int(reached.sum())
+            todo = todo[:0]
+        elif _split_bound is not None and kb >= _BOUND_FROM:
+            low = _both_cores(
+                lambda part: _split_bound(s, series.x, part, kb, first, last, grid.gap), R
+            )
             # ratio <= sse_a / low: below the threshold (with room for rounding) it
             # cannot reach the observed ratio, whatever the grid search finds
             open_ = ~(sse_a < threshold * (1 - 1e-7) * low)
@@ -811,6 +1011,7 @@ def _perm_test(series: _Series, ka: int, kb: int, n_perm: int, level: float, rng
     return (1 + exceed) / (n_perm + 1), done, False
 
 
+_BOUND_FROM = 3  # fewer joinpoints: the grid search costs no more than a bound
 _FIRST_BLOCK, _MAX_BLOCK = 128, 256  # permutations per pass: few, for early stops
 
 
