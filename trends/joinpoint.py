@@ -77,6 +77,8 @@ from __future__ import annotations
 import logging
 import math
 import sys
+import threading
+import zlib
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -662,6 +664,7 @@ def _search(grid: _Grid, s: np.ndarray, Y: np.ndarray, k_max: int, track: bool, 
 
 _MIN_SHARE = 32  # columns (or models) worth a thread of their own
 _POOL: ThreadPoolExecutor | None = None
+_LOCAL = threading.local()  # one_core: set in threads that already have a core each
 
 
 def _both_cores(func, *arrays: np.ndarray) -> np.ndarray:
@@ -670,7 +673,7 @@ def _both_cores(func, *arrays: np.ndarray) -> np.ndarray:
     release the GIL. The pool is made once and kept."""
     global _POOL
     n_cols = arrays[0].shape[-1]
-    if n_cols < 2 * _MIN_SHARE:
+    if n_cols < 2 * _MIN_SHARE or getattr(_LOCAL, "one_core", False):
         return func(*(np.ascontiguousarray(a) for a in arrays))
     half = n_cols // 2
     if _POOL is None:
@@ -1190,18 +1193,31 @@ def joinpoints(
             f"{_k_allowed(longest, min_end, min_between)}"
         )
 
-    rng = np.random.default_rng(seed)
-    rows: list[dict] = []
-    fits: dict[str, dict] = {}
+    groups = {r: by_region.get(r, covered.iloc[:0]).reset_index(drop=True) for r in regions}
+    fittable = [r for r in regions if not _series_problem(groups[r], min_end)]
+    settings = {
+        "max_joinpoints": max_joinpoints,
+        "min_end": min_end,
+        "min_between": min_between,
+        "variance": variance,
+        "selection": selection,
+        "n_permutations": n_permutations,
+        "alpha": alpha,
+        "seed": seed,
+    }
     bar = tqdm(
-        regions,
+        total=len(fittable),
         desc="joinpoints",
         unit="region",
         file=sys.stderr,
         disable=(not progress) if progress is not None else None,
     )
-    for region in bar:
-        g = by_region.get(region, covered.iloc[:0]).reset_index(drop=True)
+    with bar:
+        selected = _fit_regions({r: groups[r] for r in fittable}, settings, bar.update)
+    rows: list[dict] = []
+    fits: dict[str, dict] = {}
+    for region in regions:
+        g = groups[region]
         base = {"region": region, "method": f"joinpoint-{variance}", "selection": selection}
         problem = _series_problem(g, min_end)
         if problem:
@@ -1220,20 +1236,7 @@ def joinpoints(
                 f"{len(g)} covered periods allow at most {k_allowed} joinpoints "
                 f"(asked for {max_joinpoints})"
             )
-        grid = _Grid(
-            x=g["_x"].to_numpy(float),
-            cand=np.arange(min_end, len(g) - min_end),
-            gap=min_between + 1,
-        )
-        series = _Series(
-            grid.x,
-            g["count"].to_numpy(float),
-            g["exposure"].to_numpy(float),
-            grid,
-            variance,
-            k_allowed,
-        )
-        k, detail = _select(series, selection, n_permutations, alpha, rng)
+        grid, series, k, detail = selected[region]
         fit = series.fits[k]
         fits[str(region)] = _fit_record(fit, grid.x, ppy, g, kind)
         whole = _aapc_from(fits[str(region)], grid.x[0], grid.x[-1], level)
@@ -1274,6 +1277,59 @@ def joinpoints(
     out.attrs["fits"] = fits
     out.attrs["level"] = level
     return out
+
+
+def _fit_regions(groups: dict, settings: dict, done) -> dict:
+    """Fit and select the model of every region (``groups``: region -> its covered
+    cells), two regions at a time when numba's kernels can run side by side.
+
+    Each region's permutations come from its own stream, seeded by ``seed`` and the
+    region's name, so a region's result does not depend on the others or their order.
+    ``done(1)`` is called as each region finishes (the progress bar).
+    """
+    regions = list(groups)
+    if not HAVE_NUMBA or len(regions) < 2:
+        out = {}
+        for region in regions:
+            out[region] = _fit_region(region, groups[region], settings)
+            done(1)
+        return out
+
+    lock = threading.Lock()
+
+    def work(region):
+        _LOCAL.one_core = True  # this thread has a core; do not split kernels further
+        result = _fit_region(region, groups[region], settings)
+        with lock:
+            done(1)
+        return result
+
+    with ThreadPoolExecutor(2, thread_name_prefix="trends-joinpoint-region") as pool:
+        return dict(zip(regions, pool.map(work, regions), strict=True))
+
+
+def _fit_region(region, g: pd.DataFrame, settings: dict) -> tuple[_Grid, _Series, int, str]:
+    """One region's grid, fits for 0..k joinpoints, chosen k and how it was chosen."""
+    min_end, min_between = settings["min_end"], settings["min_between"]
+    k_allowed = min(settings["max_joinpoints"], _k_allowed(len(g), min_end, min_between))
+    grid = _Grid(
+        x=g["_x"].to_numpy(float),
+        cand=np.arange(min_end, len(g) - min_end),
+        gap=min_between + 1,
+    )
+    series = _Series(
+        grid.x,
+        g["count"].to_numpy(float),
+        g["exposure"].to_numpy(float),
+        grid,
+        settings["variance"],
+        k_allowed,
+    )
+    rng = np.random.default_rng([settings["seed"], zlib.crc32(str(region).encode("utf-8"))])
+    k, detail = _select(
+        series, settings["selection"], settings["n_permutations"], settings["alpha"], rng
+    )
+    return grid, series, k, detail
 
 
 def aapc(
