@@ -839,6 +839,8 @@ class _Series:
         self.grid, self.variance, self.k_max = grid, variance, k_max
         self.logexp = np.log(exposure)
         self.fits: list[_Fit] = []
+        self._screened: dict[tuple, tuple[float, float]] = {}  # set -> (deviance, last change)
+        self._converged: dict[tuple, float] = {}  # set -> converged deviance
         for k in range(k_max + 1):
             self.fits.append(self._fit_k(k))
 
@@ -895,10 +897,26 @@ class _Series:
                 _poisson_deviances_compiled(*args, np.ascontiguousarray(rows.T), mu0, steps)
             )
 
-        devs, last = _both_cores(lambda part: run(part, _SCREEN_STEPS), sets.T)
-        redo = last > 1e-7
+        # The exchange search meets the same sets again (mu0 is fixed for each model
+        # size, and a set's length is its size): each set is screened at most once and
+        # run to convergence at most once, with the results it would get afresh.
+        keys = [tuple(row) for row in sets.tolist()]
+        unseen = [i for i, key in enumerate(keys) if key not in self._screened]
+        unseen = list({keys[i]: i for i in unseen}.values())  # one row per new set
+        if unseen:
+            devs, last = _both_cores(lambda part: run(part, _SCREEN_STEPS), sets[unseen].T)
+            for i, dev, change in zip(unseen, devs, last, strict=True):
+                self._screened[keys[i]] = (float(dev), float(change))
+        devs = np.array([self._screened[key][0] for key in keys])
+        redo = np.array([self._screened[key][1] > 1e-7 for key in keys], dtype=bool)
         redo[np.argsort(devs, kind="stable")[:_SCREEN_KEEP]] = True
-        devs[redo] = run(sets[redo].T, 100)[0]
+        todo = [i for i in np.flatnonzero(redo) if keys[i] not in self._converged]
+        todo = list({keys[i]: i for i in todo}.values())
+        if todo:
+            for i, dev in zip(todo, run(sets[todo].T, 100)[0], strict=True):
+                self._converged[keys[i]] = float(dev)
+        for i in np.flatnonzero(redo):
+            devs[i] = self._converged[keys[i]]
         return devs
 
     def _with_each(self, others: np.ndarray) -> np.ndarray:
