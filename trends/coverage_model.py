@@ -276,8 +276,9 @@ class _Cells:
     mixes: list[dict[str, float] | None] | None  # parsed source_counts; None: no column
 
     @classmethod
-    def read(cls, cells: pd.DataFrame) -> _Cells:
-        """The arrays of ``cells`` as they are (no check, rows in the given order)."""
+    def read(cls, cells: pd.DataFrame, region: np.ndarray | None = None) -> _Cells:
+        """The arrays of ``cells`` as they are (no check, rows in the given order);
+        ``region``: its region column as objects, when already read."""
         n = len(cells)
         if n == 0 and "count" not in cells.columns:
             count = np.zeros(0)
@@ -300,11 +301,12 @@ class _Cells:
         mixes = None
         if "source_counts" in cells.columns:
             mixes = [_mix(v) for v in cells["source_counts"].to_numpy(dtype=object)]
-        region = (
-            cells["region"].to_numpy(dtype=object)
-            if "region" in cells.columns
-            else np.full(n, "", dtype=object)
-        )
+        if region is None:
+            region = (
+                cells["region"].to_numpy(dtype=object)
+                if "region" in cells.columns
+                else np.full(n, "", dtype=object)
+            )
         return cls(region, count, covered, events, numeric, top, mixes)
 
     @classmethod
@@ -320,8 +322,11 @@ class _Cells:
             cells = pd.DataFrame(cells, copy=False)
             if kind is not None:
                 cells.attrs["period"] = kind
-        if len(cells) == 0 or _is_checked(cells):
+        if len(cells) == 0:
             return cls.read(cells)
+        region = _is_checked(cells)
+        if region is not None:
+            return cls.read(cells, region)
         return cls.read(as_cells(cells, name=name))
 
     def windows(self) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -354,16 +359,19 @@ def _mix(value: Any) -> dict[str, float] | None:
     return _parse_mix(value)
 
 
-def _is_checked(cells: pd.DataFrame) -> bool:
-    """Whether ``as_cells`` would return ``cells`` unchanged in everything the coverage
-    measures read: core columns of its dtypes, no missing region or period, valid
-    period labels of one kind (trusted when ``attrs["period"]`` says the kind, as
+def _is_checked(cells: pd.DataFrame) -> np.ndarray | None:
+    """The region column (as objects) if ``as_cells`` would return ``cells`` unchanged
+    in everything the coverage measures read, else None.
+
+    That is: core columns of its dtypes, no missing region or period, valid period
+    labels of one kind (trusted when ``attrs["period"]`` names the kind, as
     ``as_cells`` and ``count()`` leave it), no negative count or exposure, and rows
     sorted by region and period with no region-period twice. A cheap check: a few
-    vectorised comparisons instead of a copy, a sort and a duplicate search."""
+    vectorised comparisons instead of a copy, a sort and a duplicate search.
+    """
     dtypes = dict(zip(cells.columns, cells.dtypes, strict=True))
     if not all(c in dtypes for c in ("region", "period", "count")):
-        return False
+        return None
     if not (
         isinstance(dtypes["region"], pd.StringDtype)
         and isinstance(dtypes["period"], pd.StringDtype)
@@ -371,31 +379,31 @@ def _is_checked(cells: pd.DataFrame) -> bool:
         and dtypes.get("exposure", np.float64) == np.float64
         and all(dtypes.get(c, _NS) == _NS for c in ("period_start", "period_end"))
     ):
-        return False
+        return None
     for col in ("count", "exposure") if "exposure" in dtypes else ("count",):
         if (cells[col].to_numpy() < 0).any():
-            return False
+            return None
     region = cells["region"].to_numpy(dtype=object)
     period = cells["period"].to_numpy(dtype=object)
     if pd.isna(region).any() or pd.isna(period).any():
-        return False
+        return None
     if cells.attrs.get("period") not in PERIODS:
         try:
             infer_period(set(period))  # each distinct label once
         except TrendsError:
-            return False  # as_cells raises it
+            return None  # as_cells raises it
     same = region[1:] == region[:-1]
     if not np.all(same | (region[:-1] < region[1:])):
-        return False
+        return None
     # within a region, labels (which sort as their periods do) strictly increase;
     # period_start, where given, must agree (as_cells sorts by it)
     if not np.all(~same | (period[:-1] < period[1:])):
-        return False
+        return None
     if "period_start" in dtypes:
         start = cells["period_start"].to_numpy()
         if not np.all(~same | (start[:-1] < start[1:])):
-            return False
-    return True
+            return None
+    return region
 
 
 _NS = np.dtype("datetime64[ns]")
@@ -413,8 +421,8 @@ def _pool(c: _Cells, rows: np.ndarray) -> dict[str, float] | None:
     """The source mix of cells ``rows``, summed; None if any cell with events has an
     unknown mix (then the pooled mix would be wrong)."""
     events = c.events[rows]
-    if c.mixes is None:
-        return None if np.any((events > 0) | np.isnan(events)) else {}
+    if c.mixes is None:  # known only when no cell has events (or unknown events)
+        return {} if (events <= 0).all() else None
     total: dict[str, float] = {}
     for i, ev in zip(rows, events, strict=True):
         mix = c.mixes[i]
@@ -439,8 +447,10 @@ def _distinct(c: _Cells, rows: np.ndarray, mix: dict[str, float] | None) -> tupl
     if mix is not None:
         top = max(sorted(mix), key=lambda k: mix[k]) if mix else ""
         return float(len(mix)), top
+    if "n_sources" not in c.numeric:
+        return math.nan, ""
     has = rows[c.events[rows] > 0]
-    if "n_sources" not in c.numeric or has.size == 0:
+    if has.size == 0:
         return math.nan, ""
     n = c.numeric["n_sources"][has]
     tops = c.top_source[has] if c.top_source is not None else np.full(has.size, None)
@@ -836,8 +846,12 @@ def assess_windows(
         base_of = dict(zip(b_regions, ((b, idx) for idx in b_rows), strict=True))
         no_rows = (b, np.zeros(0, dtype=int))
     # the exact intervals of every window at once (scipy per call is slow)
-    totals = np.array([float(c.count[idx[c.covered[idx]]].sum()) for idx in rows])
-    totals = np.where(np.isnan(tested), totals, tested)
+    totals = np.array(
+        [
+            float(c.count[idx[c.covered[idx]]].sum()) if np.isnan(t) else t
+            for idx, t in zip(rows, tested, strict=True)
+        ]
+    )
     widths = _relative_widths(totals / phi, r.level)
     records = []
     for i, idx in enumerate(rows):
