@@ -905,7 +905,7 @@ _WINDOW_COLUMNS = (
 def _per_region(value: Any, regions: np.ndarray, name: str) -> np.ndarray:
     """A number per region (NaN: none) from a number, None, or a Series by region."""
     if isinstance(value, pd.Series):
-        missing = [str(g) for g in regions if g not in value.index]
+        missing = [str(g) for g in regions[~pd.Index(regions).isin(value.index)]]
         if missing:
             raise TrendsError(
                 f"{name} has no value for region(s) {missing[:5]}; give one per region"
@@ -941,8 +941,8 @@ def _assess(
         relative_width=relative_width,
     )
     status, reasons = judge(m, rules)
-    if not covered.all():
-        n_out = int((~covered).sum())
+    n_out = m["n_uncovered"]
+    if n_out:
         reasons.append(f"{n_out} of {rows.size} periods outside the data set's coverage")
     return status, reasons, m
 
