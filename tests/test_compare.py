@@ -357,7 +357,7 @@ def test_uncovered_and_partly_covered_windows():
     assert "no exposure" in res.loc["noexp", "coverage_reasons"]
 
 
-def test_count_only_fast_path_equals_assess_window():
+def test_window_coverage_equals_assess_window():
     from trends.coverage_model import assess_window
 
     rng = np.random.default_rng(11)

@@ -815,8 +815,8 @@ def _undefined_notes(out: pd.DataFrame, agg: pd.DataFrame, notes: list[list[str]
             )
 
 
-#: Optional cell columns that the coverage rules read; without any of them the
-#: coverage of a window depends only on its counts, and a vectorised path is taken.
+#: Optional cell columns that the coverage rules read; without any of them there are
+#: no sources whose activity could be checked.
 _SOURCE_COLUMNS = (
     "events",
     "n_sources",
@@ -841,32 +841,39 @@ def _sources_and_coverage(
     """Source activity, reporting-change check, coverage and verdict, row by row.
     Returns the number of verdicts withheld by coverage.
 
-    Each window is assessed by :func:`trends.coverage_model.assess_window` (count
+    Each window is assessed as :func:`trends.coverage_model.assess_window` would (count
     rules on the window's total, the after window against the before window as
-    baseline). When the cells carry none of the source or precision columns, the
-    same judgement is reached faster by :func:`_count_only_status`.
+    baseline), every region at once by :func:`trends.coverage_model.assess_windows`.
     """
-    from .coverage_model import assess_window, gate, source_activity
+    from .coverage_model import assess_windows, gate, source_activity
 
     n = len(out)
     activity: list[dict[str, Any] | None] = [None] * n
     coverage = np.empty(n, dtype=object)
     reasons_col = np.empty(n, dtype=object)
-    count_only = not any(c in grid.columns for c in _SOURCE_COLUMNS)
+    has_sources = any(c in grid.columns for c in _SOURCE_COLUMNS)
     positions = grid.groupby("region", sort=False).indices
     col = {c: agg[c].to_numpy() for c in agg.columns}
-    # assess_window takes a dispersion below 1 as 1 (no credit for underdispersion)
-    phi_cov = np.maximum(phi, 1.0)
-    width = {}
-    if count_only:
-        from .coverage_model import resolve_rules
-
-        conf = resolve_rules(rules).level
-        for w in ("before", "after"):
-            width[w] = _garwood_relative_width(col[f"count_{w}"] / phi_cov, conf)
+    # (assess_windows takes a dispersion below 1 as 1: no credit for underdispersion)
+    phi_by_region = pd.Series(phi, index=agg.index)
+    cells = {w: grid[(grid["window"] == w).to_numpy()] for w in ("before", "after")}
+    assessed = {
+        w: assess_windows(
+            cells[w],
+            tested_count=pd.Series(col[f"count_{w}"], index=agg.index),
+            dispersion=phi_by_region,
+            baseline=cells["before"] if w == "after" else None,
+            rules=rules,
+        )
+        .set_index("region")
+        .reindex(agg.index)
+        for w in ("before", "after")
+    }
+    window_status = {w: assessed[w]["status"].tolist() for w in assessed}
+    window_reasons = {w: assessed[w]["reasons"].tolist() for w in assessed}
     for i, region in enumerate(agg.index):
         status, reasons = "adequate", []
-        if not count_only:
+        if has_sources:
             sub = grid.iloc[positions[region]]
             windows = {w: sub[sub["window"] == w] for w in ("before", "after")}
             activity[i] = source_activity(
@@ -876,28 +883,8 @@ def _sources_and_coverage(
                 level=1.0 - float(out["alpha"].iloc[i]),
             )
         for w in ("before", "after"):
-            tested = float(col[f"count_{w}"][i])
-            n_periods = int(col[f"periods_{w}"][i])
-            n_out = n_periods - int(col[f"covered_{w}"][i])
-            if count_only:
-                st, rs = _count_only_status(
-                    tested,
-                    float(phi_cov[i]),
-                    n_periods,
-                    n_out,
-                    float(width[w][i]),
-                    rules,
-                    baseline=w == "after",
-                )
-            else:
-                base = windows["before"] if w == "after" else None
-                st, rs = assess_window(
-                    windows[w],
-                    tested_count=tested,
-                    dispersion=float(phi_cov[i]),
-                    baseline=base,
-                    rules=rules,
-                )
+            st, rs = window_status[w][i], list(window_reasons[w][i])
+            n_out = int(col[f"periods_{w}"][i]) - int(col[f"covered_{w}"][i])
             if st != "uncovered" and col[f"exposure_{w}"][i] <= 0:
                 st, rs = "uncovered", [*rs, "no exposure in the window"]
             if st == "adequate" and n_out:
@@ -928,70 +915,6 @@ def _sources_and_coverage(
     )
     out["verdict"] = [gate(v, s) for v, s in zip(verdict, coverage, strict=True)]
     return int(np.sum(out["verdict"].to_numpy() != verdict))
-
-
-def _count_only_status(
-    tested: float,
-    phi: float,
-    n_periods: int,
-    n_out: int,
-    width: float,
-    rules: Any,
-    baseline: bool,
-) -> tuple[str, list[str]]:
-    """``assess_window`` for a window whose cells carry only counts and exposure.
-
-    Then the window's coverage measures depend on nothing but the tested count, the
-    dispersion and how many periods are covered: the measures of a template window
-    are taken from :func:`~trends.coverage_model.window_measures` once, the
-    count-dependent ones are set (effective events ``count / phi``, relative standard
-    error ``sqrt(1 / effective)``, Garwood interval width ``width``, computed for all
-    regions at once by :func:`_garwood_relative_width`), and
-    :func:`~trends.coverage_model.judge` applies the rules. This avoids building two
-    frames per region (20,000 regions: minutes otherwise); ``tests/test_compare.py``
-    checks that it equals ``assess_window``.
-    """
-    from .coverage_model import judge, resolve_rules, window_measures
-
-    if n_out >= n_periods:
-        return "uncovered", ["outside the data set's coverage"]
-    key = (repr(rules), baseline)
-    if key not in _TEMPLATES:
-        r = resolve_rules(rules)
-        template = pd.DataFrame({"region": ["r"], "period": ["2000-01"], "count": [1.0]})
-        base = template if baseline else None
-        m = window_measures(template, tested_count=1.0, baseline=base, level=r.level)
-        _TEMPLATES[key] = (r, m)
-    r, template = _TEMPLATES[key]
-    effective = tested / phi
-    m = {
-        **template,
-        "count": tested,
-        "events": tested,
-        "dispersion": phi,
-        "effective_events": effective,
-        "rse": math.sqrt(1.0 / effective) if effective > 0 else math.inf,
-        "relative_width": width,
-        "n_cells": n_periods,
-        "n_uncovered": n_out,
-    }
-    status, reasons = judge(m, r)
-    if n_out:
-        reasons.append(f"{n_out} of {n_periods} periods outside the data set's coverage")
-    return status, reasons
-
-
-_TEMPLATES: dict[tuple[str, bool], tuple[Any, dict[str, Any]]] = {}
-
-
-def _garwood_relative_width(events: np.ndarray, level: float) -> np.ndarray:
-    """:func:`trends.coverage_model.exact_relative_width` for an array of events."""
-    a = 1.0 - level
-    x = np.asarray(events, dtype=float)
-    pos = x > 0
-    safe = np.where(pos, x, 1.0)
-    width = (stats.gamma.ppf(1 - a / 2, safe + 1) - stats.gamma.ppf(a / 2, safe)) / safe
-    return np.where(pos, width, np.inf)
 
 
 #: Columns copied from :func:`trends.coverage_model.source_activity` into each row.

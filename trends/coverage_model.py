@@ -54,6 +54,8 @@ Interface for the other statistics (compare, trend, joinpoints):
 from __future__ import annotations
 
 import dataclasses
+import functools
+import json
 import logging
 import math
 import warnings
@@ -63,16 +65,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from .cells import as_cells, source_counts
 from .errors import CellsError, ThinCoverageWarning, TrendsError
+from .periods import PERIODS, infer_period
 
 __all__ = [
     "STATUSES",
     "PRESETS",
     "CoverageRules",
     "assess_window",
+    "assess_windows",
     "gate",
     "warn_withheld",
     "resolve_rules",
@@ -207,12 +211,22 @@ def exact_relative_width(events: float, level: float = 0.95) -> float:
     Non-integer event numbers (effective events, split counts) use the gamma form
     of the interval. Zero events give ``inf``.
     """
-    if not events > 0:
-        return math.inf
+    return float(_relative_widths(np.array([events], dtype=float), level)[0])
+
+
+def _relative_widths(events: np.ndarray, level: float) -> np.ndarray:
+    """:func:`exact_relative_width` of each of an array of event numbers.
+
+    ``gammaincinv(a, q)`` is what ``scipy.stats.gamma.ppf(q, a)`` computes, without
+    its argument checks (a tenth of a millisecond per call).
+    """
     alpha = 1.0 - level
-    low = float(stats.gamma.ppf(alpha / 2, events))
-    high = float(stats.gamma.ppf(1 - alpha / 2, events + 1))
-    return (high - low) / events
+    x = np.asarray(events, dtype=float)
+    pos = x > 0
+    safe = np.where(pos, x, 1.0)
+    low = special.gammaincinv(safe, alpha / 2)
+    high = special.gammaincinv(safe + 1, 1 - alpha / 2)
+    return np.where(pos, (high - low) / safe, math.inf)
 
 
 def _num(value: Any) -> float:
@@ -225,34 +239,193 @@ def _num(value: Any) -> float:
         return math.nan
 
 
-def _col_sum(cells: pd.DataFrame, col: str) -> float:
-    """Sum of a measure over cells; NaN when the column is absent or wholly missing."""
-    if col not in cells.columns:
-        return math.nan
-    values = pd.to_numeric(cells[col], errors="coerce")
-    if values.notna().sum() == 0:
-        return math.nan
-    return float(values.sum())
-
-
 def _covered_mask(cells: pd.DataFrame) -> np.ndarray:
     """True where a cell is inside the coverage window (missing ``covered`` = covered;
     a missing count means outside)."""
-    if "covered" in cells.columns:
-        cov = cells["covered"].astype("boolean").fillna(True).to_numpy(dtype=bool)
-    else:
-        cov = np.ones(len(cells), dtype=bool)
-    counts = pd.to_numeric(cells["count"], errors="coerce")
-    return cov & counts.notna().to_numpy()
+    return _Cells.read(cells).covered
 
 
-def _pooled_sources(cells: pd.DataFrame) -> dict[str, float] | None:
-    """The source mix of a set of cells, summed; None if any cell with events has an
+# --------------------------------------------------------------------------- cells as arrays
+
+#: Optional numeric cell columns that the window measures read.
+_NUMERIC = (
+    "n_sources",
+    "top_source_events",
+    "events_single_source",
+    "events_unknown_sources",
+    "events_coarse_location",
+    "events_coarse_date",
+)
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """The columns of a cell table that the coverage measures read, as arrays.
+
+    Read once per table (:meth:`read`, or :meth:`checked` to validate first), so that
+    its windows (arrays of row positions) are measured without building a frame per
+    window; ``source_counts`` JSON is parsed once per distinct text (:func:`_mix`).
+    """
+
+    region: np.ndarray  # str objects
+    count: np.ndarray  # float, NaN where missing
+    covered: np.ndarray  # bool: inside the coverage window and count known
+    events: np.ndarray  # float: the events column where known, else count
+    numeric: dict[str, np.ndarray]  # the columns of _NUMERIC present, as floats
+    top_source: np.ndarray | None  # str objects, None where missing; None: no column
+    mixes: list[dict[str, float] | None] | None  # parsed source_counts; None: no column
+
+    @classmethod
+    def read(cls, cells: pd.DataFrame, region: np.ndarray | None = None) -> _Cells:
+        """The arrays of ``cells`` as they are (no check, rows in the given order);
+        ``region``: its region column as objects, when already read."""
+        n = len(cells)
+        if n == 0 and "count" not in cells.columns:
+            count = np.zeros(0)
+        else:
+            count = _floats(cells["count"])
+        covered = ~np.isnan(count)
+        if "covered" in cells.columns:
+            flag = cells["covered"]
+            if flag.dtype != bool:
+                flag = flag.astype("boolean").fillna(True)
+            covered &= flag.to_numpy(dtype=bool)
+        events = count
+        if "events" in cells.columns:
+            ev = _floats(cells["events"])
+            events = np.where(np.isnan(ev), count, ev)
+        numeric = {c: _floats(cells[c]) for c in _NUMERIC if c in cells.columns}
+        top = None
+        if "top_source" in cells.columns:
+            top = cells["top_source"].astype("string").to_numpy(dtype=object, na_value=None)
+        mixes = None
+        if "source_counts" in cells.columns:
+            mixes = [_mix(v) for v in cells["source_counts"].to_numpy(dtype=object)]
+        if region is None:
+            region = (
+                cells["region"].to_numpy(dtype=object)
+                if "region" in cells.columns
+                else np.full(n, "", dtype=object)
+            )
+        return cls(region, count, covered, events, numeric, top, mixes)
+
+    @classmethod
+    def checked(cls, cells: Any, name: str) -> _Cells:
+        """The arrays of ``cells`` checked and ordered as :func:`~trends.cells.as_cells`
+        leaves them; a table that already is (a cell table, or rows of one) is read as
+        it is, any other goes through ``as_cells`` (and its errors)."""
+        if not isinstance(cells, pd.DataFrame):
+            raise CellsError(f"{name} must be a pandas DataFrame, got {type(cells).__name__}")
+        if cells.attrs:
+            # a view without attrs: pandas deep-copies attrs into every column read
+            kind = cells.attrs.get("period")
+            cells = pd.DataFrame(cells, copy=False)
+            if kind is not None:
+                cells.attrs["period"] = kind
+        if len(cells) == 0:
+            return cls.read(cells)
+        region = _is_checked(cells)
+        if region is not None:
+            return cls.read(cells, region)
+        return cls.read(as_cells(cells, name=name))
+
+    def windows(self) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The regions (in table order) and each one's row positions."""
+        n = len(self.region)
+        if n == 0:
+            return np.array([], dtype=object), []
+        starts = np.flatnonzero(np.r_[True, self.region[1:] != self.region[:-1]])
+        ends = np.r_[starts[1:], n]
+        return self.region[starts], [np.arange(a, b) for a, b in zip(starts, ends, strict=True)]
+
+
+def _floats(column: pd.Series) -> np.ndarray:
+    """A column as floats, NaN where missing or not a number."""
+    if column.dtype == np.float64:
+        return column.to_numpy()
+    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_mix(text: str) -> dict[str, float]:
+    return {str(k): float(v) for k, v in json.loads(text).items()}
+
+
+def _mix(value: Any) -> dict[str, float] | None:
+    """One ``source_counts`` value parsed (None: unknown), as
+    :func:`trends.cells.source_counts` does; the dict is shared, never change it."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return _parse_mix(value)
+
+
+def _is_checked(cells: pd.DataFrame) -> np.ndarray | None:
+    """The region column (as objects) if ``as_cells`` would return ``cells`` unchanged
+    in everything the coverage measures read, else None.
+
+    That is: core columns of its dtypes, no missing region or period, valid period
+    labels of one kind (trusted when ``attrs["period"]`` names the kind, as
+    ``as_cells`` and ``count()`` leave it), no negative count or exposure, and rows
+    sorted by region and period with no region-period twice. A cheap check: a few
+    vectorised comparisons instead of a copy, a sort and a duplicate search.
+    """
+    dtypes = dict(zip(cells.columns, cells.dtypes, strict=True))
+    if not all(c in dtypes for c in ("region", "period", "count")):
+        return None
+    if not (
+        isinstance(dtypes["region"], pd.StringDtype)
+        and isinstance(dtypes["period"], pd.StringDtype)
+        and dtypes["count"] == np.float64
+        and dtypes.get("exposure", np.float64) == np.float64
+        and all(dtypes.get(c, _NS) == _NS for c in ("period_start", "period_end"))
+    ):
+        return None
+    for col in ("count", "exposure") if "exposure" in dtypes else ("count",):
+        if (cells[col].to_numpy() < 0).any():
+            return None
+    region = cells["region"].to_numpy(dtype=object)
+    period = cells["period"].to_numpy(dtype=object)
+    if pd.isna(region).any() or pd.isna(period).any():
+        return None
+    if cells.attrs.get("period") not in PERIODS:
+        try:
+            infer_period(set(period))  # each distinct label once
+        except TrendsError:
+            return None  # as_cells raises it
+    same = region[1:] == region[:-1]
+    if not np.all(same | (region[:-1] < region[1:])):
+        return None
+    # within a region, labels (which sort as their periods do) strictly increase;
+    # period_start, where given, must agree (as_cells sorts by it)
+    if not np.all(~same | (period[:-1] < period[1:])):
+        return None
+    if "period_start" in dtypes:
+        start = cells["period_start"].to_numpy()
+        if not np.all(~same | (start[:-1] < start[1:])):
+            return None
+    return region
+
+
+_NS = np.dtype("datetime64[ns]")
+
+
+def _sum_known(values: np.ndarray) -> float:
+    """Sum of the known values; NaN when none is known."""
+    known = ~np.isnan(values)
+    if not known.any():
+        return math.nan
+    return float(np.where(known, values, 0.0).sum())
+
+
+def _pool(c: _Cells, rows: np.ndarray) -> dict[str, float] | None:
+    """The source mix of cells ``rows``, summed; None if any cell with events has an
     unknown mix (then the pooled mix would be wrong)."""
-    mixes = source_counts(cells)
-    events = _events(cells)
+    events = c.events[rows]
+    if c.mixes is None:  # known only when no cell has events (or unknown events)
+        return {} if (events <= 0).all() else None
     total: dict[str, float] = {}
-    for mix, ev in zip(mixes, events, strict=True):
+    for i, ev in zip(rows, events, strict=True):
+        mix = c.mixes[i]
         if mix is None:
             if ev > 0 or math.isnan(ev):
                 return None
@@ -263,17 +436,8 @@ def _pooled_sources(cells: pd.DataFrame) -> dict[str, float] | None:
     return total
 
 
-def _events(cells: pd.DataFrame) -> np.ndarray:
-    """Events per cell: the ``events`` column where known, else ``count``."""
-    count = pd.to_numeric(cells["count"], errors="coerce").to_numpy(dtype=float)
-    if "events" in cells.columns:
-        ev = pd.to_numeric(cells["events"], errors="coerce").to_numpy(dtype=float)
-        return np.where(np.isnan(ev), count, ev)
-    return count
-
-
-def _distinct_sources(cells: pd.DataFrame, mix: dict[str, float] | None) -> tuple[float, str]:
-    """Distinct sources behind the cells, and the top source (``""`` if unknown).
+def _distinct(c: _Cells, rows: np.ndarray, mix: dict[str, float] | None) -> tuple[float, str]:
+    """Distinct sources behind cells ``rows``, and the top source (``""`` if unknown).
 
     From the pooled source mix when known; else from ``n_sources`` and ``top_source``:
     one cell's ``n_sources`` when only one cell has events, the maximum as a lower
@@ -283,30 +447,42 @@ def _distinct_sources(cells: pd.DataFrame, mix: dict[str, float] | None) -> tupl
     if mix is not None:
         top = max(sorted(mix), key=lambda k: mix[k]) if mix else ""
         return float(len(mix)), top
-    events = _events(cells)
-    has = events > 0
-    if "n_sources" not in cells.columns or not has.any():
+    if "n_sources" not in c.numeric:
         return math.nan, ""
-    n = pd.to_numeric(cells["n_sources"], errors="coerce").to_numpy(dtype=float)[has]
-    tops = (
-        cells["top_source"].astype("string").to_numpy()[has]
-        if "top_source" in cells.columns
-        else np.array([pd.NA] * int(has.sum()), dtype=object)
-    )
+    has = rows[c.events[rows] > 0]
+    if has.size == 0:
+        return math.nan, ""
+    n = c.numeric["n_sources"][has]
+    tops = c.top_source[has] if c.top_source is not None else np.full(has.size, None)
     if np.isnan(n).any():
         known = n[~np.isnan(n)]
         if known.size and known.max() >= 2:
             return float(known.max()), ""  # at least that many
         return math.nan, ""
-    top = str(tops[0]) if tops.size and tops[0] is not pd.NA and not pd.isna(tops[0]) else ""
+    top = str(tops[0]) if tops[0] is not None else ""
     if n.size == 1:
         return float(n[0]), top
     if n.max() >= 2:
         return float(n.max()), ""
-    names = {str(t) for t in tops if t is not pd.NA and not pd.isna(t)}
-    if len(names) == 1 and all(not pd.isna(t) for t in tops):
+    names = {t for t in tops if t is not None}
+    if len(names) == 1 and all(t is not None for t in tops):
         return 1.0, names.pop()
     return math.nan, ""
+
+
+def _pooled_sources(cells: pd.DataFrame) -> dict[str, float] | None:
+    """:func:`_pool` of every row of a frame."""
+    return _pool(_Cells.read(cells), np.arange(len(cells)))
+
+
+def _distinct_sources(cells: pd.DataFrame, mix: dict[str, float] | None) -> tuple[float, str]:
+    """:func:`_distinct` of every row of a frame."""
+    return _distinct(_Cells.read(cells), np.arange(len(cells)), mix)
+
+
+def _events(cells: pd.DataFrame) -> np.ndarray:
+    """Events per cell: the ``events`` column where known, else ``count``."""
+    return _Cells.read(cells).events
 
 
 def window_measures(
@@ -323,37 +499,66 @@ def window_measures(
     count); source-based measures pool the covered cells. Returns a dict with the
     keys of :func:`coverage`'s measure columns.
     """
-    covered = _covered_mask(cells)
-    inside = cells[covered]
-    count = (
-        float(pd.to_numeric(inside["count"]).sum()) if tested_count is None else float(tested_count)
+    base = None
+    if baseline is not None:
+        base = (_Cells.read(baseline), np.arange(len(baseline)))
+    return _measures(
+        _Cells.read(cells),
+        np.arange(len(cells)),
+        tested_count=tested_count,
+        dispersion=dispersion,
+        baseline=base,
+        level=level,
     )
+
+
+def _measures(
+    c: _Cells,
+    rows: np.ndarray,
+    *,
+    tested_count: float | None,
+    dispersion: float,
+    baseline: tuple[_Cells, np.ndarray] | None,
+    level: float,
+    relative_width: float | None = None,
+) -> dict[str, Any]:
+    """:func:`window_measures` of the cells ``rows`` of ``c`` (against the cells
+    ``baseline[1]`` of ``baseline[0]``); ``relative_width`` when already computed."""
+    covered = c.covered[rows]
+    inside = rows[covered]
+    count = float(c.count[inside].sum()) if tested_count is None else float(tested_count)
     phi = float(dispersion)
     effective = count / phi
-    events = _events(inside)
+    events = c.events[inside]
     n_events = float(events.sum()) if events.size else 0.0
-    mix = _pooled_sources(inside)
-    n_sources, top = _distinct_sources(inside, mix)
+    mix = _pool(c, inside)
+    n_sources, top = _distinct(c, inside, mix)
     top_events = math.nan
     if mix is not None and mix:
         top_events = mix[top]
-    elif top and "top_source_events" in inside.columns and len(inside) >= 1:
-        tops = inside["top_source"].astype("string")
-        top_events = _col_sum(inside[tops == top], "top_source_events")
+    elif top and "top_source_events" in c.numeric and inside.size >= 1:
+        tops = c.top_source[inside] if c.top_source is not None else np.full(inside.size, None)
+        top_events = _sum_known(c.numeric["top_source_events"][inside[tops == top]])
 
     def share(col: str, denom: float) -> float:
-        num = _col_sum(inside, col)
+        num = _sum_known(c.numeric[col][inside]) if col in c.numeric else math.nan
         return num / denom if denom > 0 and not math.isnan(num) else math.nan
 
-    unknown = _col_sum(inside, "events_unknown_sources")
+    unknown = (
+        _sum_known(c.numeric["events_unknown_sources"][inside])
+        if "events_unknown_sources" in c.numeric
+        else math.nan
+    )
     known_denom = n_events - (0.0 if math.isnan(unknown) else unknown)
+    if relative_width is None:
+        relative_width = exact_relative_width(effective, level)
     out: dict[str, Any] = {
         "count": count,
         "events": n_events,
         "dispersion": phi,
         "effective_events": effective,
         "rse": math.sqrt(1.0 / effective) if effective > 0 else math.inf,
-        "relative_width": exact_relative_width(effective, level),
+        "relative_width": relative_width,
         "n_sources": n_sources,
         "top_source": top,
         "top_source_share": top_events / n_events if n_events > 0 else math.nan,
@@ -364,13 +569,14 @@ def window_measures(
         "new_source_share": math.nan,
         "silent_source_share": math.nan,
         "n_sources_change": math.nan,
-        "n_cells": int(len(cells)),
+        "n_cells": int(rows.size),
         "n_uncovered": int((~covered).sum()),
         "source_mix_known": mix is not None,
     }
     if baseline is not None:
-        base_in = baseline[_covered_mask(baseline)]
-        base_mix = _pooled_sources(base_in)
+        b, b_rows = baseline
+        base_in = b_rows[b.covered[b_rows]]
+        base_mix = _pool(b, base_in)
         if mix is not None and base_mix is not None:
             now = sum(mix.values())
             before = sum(base_mix.values())
@@ -380,7 +586,7 @@ def window_measures(
                 out["silent_source_share"] = (
                     sum(v for k, v in base_mix.items() if k not in mix) / before
                 )
-        base_n, _ = _distinct_sources(base_in, base_mix)
+        base_n, _ = _distinct(b, base_in, base_mix)
         out["n_sources_change"] = n_sources - base_n
         out["baseline_mix_known"] = base_mix is not None
     return out
@@ -505,22 +711,6 @@ def judge(m: Mapping[str, Any], rules: CoverageRules) -> tuple[str, list[str]]:
     return status, reasons
 
 
-def _uncovered_reason(cells: pd.DataFrame, covered: np.ndarray) -> str:
-    """'outside the data set's coverage (starts 2016-01)' and the like."""
-    if covered.any():
-        inside = cells[covered].sort_values("period_start")
-        first, last = str(inside["period"].iloc[0]), str(inside["period"].iloc[-1])
-        out_starts = cells.loc[~covered, "period_start"]
-        before = bool((out_starts < inside["period_start"].iloc[0]).any())
-        after = bool((out_starts > inside["period_start"].iloc[-1]).any())
-        if before and not after:
-            return f"outside the data set's coverage (starts {first})"
-        if after and not before:
-            return f"outside the data set's coverage (ends {last})"
-        return f"outside the data set's coverage ({first} to {last})"
-    return "outside the data set's coverage"
-
-
 def assess_window(
     cells: pd.DataFrame,
     *,
@@ -570,22 +760,191 @@ def assess_window(
     """
     r = resolve_rules(rules)
     phi = max(_check_dispersion(dispersion), 1.0)
-    cells = _as_window(cells, "cells")
+    c = _Cells.checked(cells, "cells")
+    base = None
     if baseline is not None:
-        baseline = _as_window(baseline, "baseline")
-    covered = _covered_mask(cells)
-    if len(cells) == 0:
-        return "uncovered", ["no cells in the window"]
-    if not covered.any():
-        return "uncovered", [_uncovered_reason(cells, covered)]
-    m = window_measures(
-        cells, tested_count=tested_count, dispersion=phi, baseline=baseline, level=r.level
+        b = _Cells.checked(baseline, "baseline")
+        base = (b, np.arange(len(b.count)))
+    status, reasons, _ = _assess(
+        c, np.arange(len(c.count)), tested_count=tested_count, phi=phi, baseline=base, rules=r
     )
-    status, reasons = judge(m, r)
-    if not covered.all():
-        n_out = int((~covered).sum())
-        reasons.append(f"{n_out} of {len(cells)} periods outside the data set's coverage")
     return status, reasons
+
+
+def assess_windows(
+    cells: pd.DataFrame,
+    *,
+    tested_count: float | pd.Series | None = None,
+    dispersion: float | pd.Series = 1.0,
+    baseline: pd.DataFrame | None = None,
+    rules: str | CoverageRules | Mapping[str, Any] = "default",
+) -> pd.DataFrame:
+    """:func:`assess_window` of every region's cells at once: one window per region.
+
+    Gives for each region what ``assess_window(cells of the region, ...)`` gives (the
+    same statuses and reasons), with the measures behind them, reading the table
+    once instead of once per region: trend() assesses 20,000 series this way.
+
+    Parameters
+    ----------
+    cells : DataFrame
+        A cell table (see :mod:`trends.cells`); each region's rows are its window.
+    tested_count : float or Series indexed by region, optional
+        What is tested in each region's window; default (or NaN) the covered total.
+    dispersion : float or Series indexed by region
+        Variance / mean of each region's counts; must be positive; below 1 is taken
+        as 1.
+    baseline : DataFrame, optional
+        Baseline cells for the source-mix change; each region is set against its own
+        baseline cells (none: an empty baseline, as ``assess_window`` would be given).
+    rules : str, CoverageRules or dict
+        As for :func:`assess_window`.
+
+    Returns
+    -------
+    DataFrame
+        One row per region, sorted by region:
+
+        ``region``
+            the region.
+        ``status``
+            ``adequate``, ``thin``, ``insufficient`` or ``uncovered``.
+        ``reasons``
+            list of plain sentences, as :func:`assess_window` gives them.
+        ``n_cells``, ``n_uncovered``
+            cells in the window, and those outside the coverage window.
+        ``count``, ``events``, ``dispersion``, ``effective_events``, ``rse``,
+        ``relative_width``, ``n_sources``, ``top_source``, ``top_source_share``,
+        ``single_source_share``, ``unknown_sources_share``,
+        ``coarse_location_share``, ``coarse_date_share``, ``new_source_share``,
+        ``silent_source_share``, ``n_sources_change``
+            the window's measures, as :func:`coverage` defines them for a cell but
+            pooled over the window's covered cells (:func:`window_measures`); count
+            measures use the tested count. Missing for a window with no covered cell.
+
+    Raises
+    ------
+    TrendsError
+        Bad rules or dispersion, a Series missing regions of ``cells``.
+    CellsError
+        Bad cells or baseline.
+    """
+    r = resolve_rules(rules)
+    c = _Cells.checked(cells, "cells")
+    regions, rows = c.windows()
+    tested = _per_region(tested_count, regions, "tested_count")
+    phi = _per_region(dispersion, regions, "dispersion")
+    bad = ~((phi > 0) & np.isfinite(phi))
+    if bad.any():
+        value = dispersion if not isinstance(dispersion, pd.Series) else phi[bad][0]
+        raise TrendsError(f"dispersion={value!r} must be a positive finite number")
+    phi = np.maximum(phi, 1.0)
+    base_of: dict[Any, tuple[_Cells, np.ndarray]] | None = None
+    if baseline is not None:
+        b = _Cells.checked(baseline, "baseline")
+        b_regions, b_rows = b.windows()
+        base_of = dict(zip(b_regions, ((b, idx) for idx in b_rows), strict=True))
+        no_rows = (b, np.zeros(0, dtype=int))
+    # the exact intervals of every window at once (scipy per call is slow)
+    totals = np.array(
+        [
+            float(c.count[idx[c.covered[idx]]].sum()) if np.isnan(t) else t
+            for idx, t in zip(rows, tested, strict=True)
+        ]
+    )
+    widths = _relative_widths(totals / phi, r.level)
+    records = []
+    for i, idx in enumerate(rows):
+        status, reasons, m = _assess(
+            c,
+            idx,
+            tested_count=None if np.isnan(tested[i]) else float(tested[i]),
+            phi=float(phi[i]),
+            baseline=None if base_of is None else base_of.get(regions[i], no_rows),
+            rules=r,
+            relative_width=float(widths[i]),
+        )
+        record = {"status": status, "reasons": reasons}
+        if m is None:
+            covered = c.covered[idx]
+            m = {"n_cells": int(idx.size), "n_uncovered": int((~covered).sum())}
+        records.append({**record, **m})
+    out = pd.DataFrame.from_records(records, columns=["status", "reasons", *_WINDOW_COLUMNS])
+    out.insert(0, "region", pd.array(regions, dtype="string"))
+    out["status"] = out["status"].astype("string")
+    out["top_source"] = out["top_source"].astype("string").replace("", pd.NA)
+    for col in _WINDOW_COLUMNS:
+        if col not in ("n_cells", "n_uncovered", "top_source"):
+            out[col] = out[col].astype(float)
+    return out
+
+
+#: Measure columns of :func:`assess_windows`.
+_WINDOW_COLUMNS = (
+    "n_cells",
+    "n_uncovered",
+    "count",
+    "events",
+    "dispersion",
+    "effective_events",
+    "rse",
+    "relative_width",
+    "n_sources",
+    "top_source",
+    "top_source_share",
+    "single_source_share",
+    "unknown_sources_share",
+    "coarse_location_share",
+    "coarse_date_share",
+    "new_source_share",
+    "silent_source_share",
+    "n_sources_change",
+)
+
+
+def _per_region(value: Any, regions: np.ndarray, name: str) -> np.ndarray:
+    """A number per region (NaN: none) from a number, None, or a Series by region."""
+    if isinstance(value, pd.Series):
+        missing = [str(g) for g in regions[~pd.Index(regions).isin(value.index)]]
+        if missing:
+            raise TrendsError(
+                f"{name} has no value for region(s) {missing[:5]}; give one per region"
+            )
+        return value.reindex(pd.Index(regions, dtype=object)).to_numpy(dtype=float)
+    return np.full(len(regions), _num(value))
+
+
+def _assess(
+    c: _Cells,
+    rows: np.ndarray,
+    *,
+    tested_count: float | None,
+    phi: float,
+    baseline: tuple[_Cells, np.ndarray] | None,
+    rules: CoverageRules,
+    relative_width: float | None = None,
+) -> tuple[str, list[str], dict[str, Any] | None]:
+    """:func:`assess_window` of the cells ``rows`` of ``c``, with the measures behind
+    it (None for a window with no covered cell)."""
+    if rows.size == 0:
+        return "uncovered", ["no cells in the window"], None
+    covered = c.covered[rows]
+    if not covered.any():
+        return "uncovered", ["outside the data set's coverage"], None
+    m = _measures(
+        c,
+        rows,
+        tested_count=tested_count,
+        dispersion=phi,
+        baseline=baseline,
+        level=rules.level,
+        relative_width=relative_width,
+    )
+    status, reasons = judge(m, rules)
+    n_out = m["n_uncovered"]
+    if n_out:
+        reasons.append(f"{n_out} of {rows.size} periods outside the data set's coverage")
+    return status, reasons, m
 
 
 def _as_window(cells: pd.DataFrame, name: str) -> pd.DataFrame:

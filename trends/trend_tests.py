@@ -146,49 +146,57 @@ def trend(
     ThinCoverageWarning
         When some verdicts are withheld for thin coverage.
     """
-    from .coverage_model import assess_window, gate, warn_withheld
+    from .coverage_model import assess_windows, gate, warn_withheld
 
     out, table = _fit(cells, method=method, level=level, alpha=alpha, start=start, end=end)
-    status, reasons, verdicts = [], [], []
-    groups = dict(iter(table.groupby("region", sort=False)))
-    for region, disp, raw in zip(out["region"], out["dispersion"], out["verdict"], strict=True):
-        # Underdispersion estimates are mostly noise: never let them inflate the
-        # effective number of events the count-based rules judge.
-        st, why = assess_window(
-            groups[region], dispersion=max(float(disp), 1.0) if disp > 0 else 1.0, rules=rules
-        )
-        st, why = _halves_mix(groups[region], st, why, rules)
-        status.append(st)
-        reasons.append("; ".join(why))
-        verdicts.append(gate(raw, st) if raw in ("rising", "falling", "stable") else raw)
+    # Underdispersion estimates are mostly noise: never let them inflate the
+    # effective number of events the count-based rules judge.
+    disp = out["dispersion"].to_numpy(dtype=float)
+    phi = pd.Series(np.where(disp > 0, np.maximum(disp, 1.0), 1.0), index=out["region"])
+    assessed = assess_windows(table, dispersion=phi, rules=rules).set_index("region")
+    assessed = _halves_mix(table, assessed, rules).reindex(out["region"])
+    status = assessed["status"].tolist()
+    verdicts = [
+        gate(raw, st) if raw in ("rising", "falling", "stable") else raw
+        for raw, st in zip(out["verdict"], status, strict=True)
+    ]
     out["coverage"] = pd.array(status, dtype="string")
-    out["coverage_reasons"] = pd.array(reasons, dtype="string")
+    out["coverage_reasons"] = pd.array(
+        ["; ".join(why) for why in assessed["reasons"]], dtype="string"
+    )
     out["verdict"] = pd.array(verdicts, dtype="string")
     withheld = sum(v in ("inconclusive (thin coverage)", NOT_COVERED) for v in verdicts)
     warn_withheld(withheld, len(out), "trend")
     return out
 
 
-def _halves_mix(
-    cells: pd.DataFrame, status: str, reasons: list[str], rules: Any
-) -> tuple[str, list[str]]:
-    """Add the source-mix rule between the series' two halves to a series' coverage.
+def _halves_mix(table: pd.DataFrame, assessed: pd.DataFrame, rules: Any) -> pd.DataFrame:
+    """Add the source-mix rule between each series' two halves to its coverage.
 
     A trend over a series whose main outlet went silent halfway (or that a new outlet
     joined) measures the reporting as much as the events. So the second half's source
     mix is judged against the first half's, with only the source-mix rule of
     ``rules`` (the count rules already judged the whole series); a change beyond its
-    threshold makes the series at least ``thin``.
-    """
+    threshold makes the series at least ``thin``. The halves split the cells with a
+    known count (at least 4, some with a known source mix), in period order.
 
-    from .coverage_model import STATUSES, assess_window, resolve_rules
+    ``assessed``: :func:`~trends.coverage_model.assess_windows` of ``table`` indexed by
+    region; returns it with ``status`` and ``reasons`` updated.
+    """
+    from .coverage_model import STATUSES, assess_windows, resolve_rules
 
     base = resolve_rules(rules)
-    if base.max_mix_change is None or "source_counts" not in cells.columns:
-        return status, reasons
-    covered = cells[cells["count"].notna()].sort_values("period_start", kind="stable")
-    if covered["source_counts"].isna().all() or len(covered) < 4:
-        return status, reasons
+    if base.max_mix_change is None or "source_counts" not in table.columns:
+        return assessed
+    # table is as as_cells leaves it: sorted by region and period
+    known = table[table["count"].notna()]
+    by_region = known.groupby("region", sort=False)
+    size = by_region["region"].transform("size").to_numpy()
+    has_mix = by_region["source_counts"].transform("count").to_numpy() > 0
+    second = by_region.cumcount().to_numpy() >= size // 2
+    split = has_mix & (size >= 4)
+    if not split.any():
+        return assessed
     mix_only = dataclasses.replace(
         base,
         min_effective_events=None,
@@ -198,14 +206,24 @@ def _halves_mix(
         min_sources=None,
         max_coarse_share=None,
     )
-    half = len(covered) // 2
-    mix_status, mix_reasons = assess_window(
-        covered.iloc[half:], baseline=covered.iloc[:half], rules=mix_only
-    )
-    if STATUSES.index(mix_status) <= STATUSES.index("adequate"):
-        return status, reasons
-    worse = max(status, mix_status, key=STATUSES.index)
-    return worse, [*reasons, *(f"second half against the first: {r}" for r in mix_reasons)]
+    mix = assess_windows(
+        known[split & second], baseline=known[split & ~second], rules=mix_only
+    ).set_index("region")
+    changed = mix[mix["status"] != "adequate"]
+    if changed.empty:
+        return assessed
+    position = {region: i for i, region in enumerate(assessed.index)}
+    status, reasons = assessed["status"].tolist(), assessed["reasons"].tolist()
+    for region, mix_status, mix_reasons in zip(
+        changed.index, changed["status"], changed["reasons"], strict=True
+    ):
+        i = position[region]
+        status[i] = max(status[i], mix_status, key=STATUSES.index)
+        reasons[i] = [*reasons[i], *(f"second half against the first: {r}" for r in mix_reasons)]
+    assessed = assessed.copy()
+    assessed["status"] = pd.array(status, dtype="string")
+    assessed["reasons"] = pd.Series(reasons, index=assessed.index, dtype=object)
+    return assessed
 
 
 def fit_trends(
