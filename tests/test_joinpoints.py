@@ -470,3 +470,26 @@ def test_leading_run_of_zeros_does_not_overflow():
         res = _run(_cells(counts), max_joinpoints=2, n_permutations=99)
     assert res["apc"].notna().all()
     assert np.isfinite(res["apc_high"]).all()
+
+
+def test_segment_where_the_main_outlet_went_silent_is_withheld():
+    """Demo region Marj loses its main outlet (about 80% of its reports) at month 30:
+    the joinpoint search finds the drop, and the segment across it is withheld by the
+    source-mix rule (second half against the first), not reported as falling. Without
+    source columns the same counts would give a falling segment."""
+    cells = trends.count(trends.datasets.simulate(), period="month")
+    marj = cells[cells["region"] == "Marj"]
+    res = _run(marj, n_permutations=499)
+    months = period_range("2019-01", "2023-12", "month")
+    outage = months.index("2021-07")  # month 30, counting from 0
+    across = res[
+        [months.index(a) < outage <= months.index(b)
+         for a, b in zip(res["segment_start_period"], res["segment_end_period"], strict=True)]
+    ]  # fmt: skip
+    assert len(across) == 1
+    row = across.iloc[0]
+    assert row["apc_high"] < 0  # the counts do fall
+    assert row["verdict"] == "inconclusive (thin coverage)"
+    assert "second half against the first: source mix changed" in row["coverage_reasons"]
+    counts_only = _run(marj[["region", "period", "count"]], n_permutations=499)
+    assert (counts_only["verdict"] == "falling").any()

@@ -80,6 +80,7 @@ __all__ = [
     "gate",
     "warn_withheld",
     "resolve_rules",
+    "mix_rules",
     "coverage",
     "source_activity",
     "estimate_dispersion",
@@ -203,6 +204,24 @@ def resolve_rules(rules: str | CoverageRules | Mapping[str, Any] = "default", **
 
 
 # --------------------------------------------------------------------------- measures
+
+
+def mix_rules(rules: str | CoverageRules | Mapping[str, Any] = "default") -> CoverageRules:
+    """The source-mix rule of ``rules`` alone (every other threshold switched off).
+
+    For judging one stretch of a series against the stretch before it (a trend's two
+    halves, a joinpoint segment against the previous one) where the count rules have
+    already judged each stretch on its own.
+    """
+    return dataclasses.replace(
+        resolve_rules(rules),
+        min_effective_events=None,
+        max_relative_width=None,
+        min_events=None,
+        max_rse=None,
+        min_sources=None,
+        max_coarse_share=None,
+    )
 
 
 def exact_relative_width(events: float, level: float = 0.95) -> float:

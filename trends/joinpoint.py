@@ -1156,7 +1156,9 @@ def joinpoints(
           ``selection`` and ``selection_detail`` (the tests or criteria behind the
           choice)
         - ``coverage``, ``coverage_reasons``: coverage status of the segment's
-          cells (:func:`trends.coverage_model.assess_window`)
+          cells (:func:`trends.coverage_model.assess_window`), with the source-mix
+          rule applied between the segment's halves and against the previous
+          segment (a segment whose main outlet went silent is not read as a fall)
         - ``verdict``: ``rising`` / ``falling`` (the APC interval excludes 0),
           ``stable``, or after coverage gating ``inconclusive (thin coverage)`` /
           ``not covered``
@@ -1265,6 +1267,8 @@ def joinpoints(
             apc, low, high, pvalue = apcs[j]
             raw = "rising" if low > 0 else "falling" if high < 0 else "stable"
             status, reasons = assess_window(g.iloc[lo : hi + 1], rules=rules)
+            previous = g.iloc[edges[j - 1] : lo + 1] if j > 0 else None
+            status, reasons = _mix_gate(g.iloc[lo : hi + 1], previous, status, reasons, rules)
             rows.append(
                 {
                     **base,
@@ -1472,6 +1476,46 @@ def _series_problem(g: pd.DataFrame, min_end: int) -> tuple[str, str] | None:
     if (g["count"] == 0).all():
         return "thin", "every count is zero: a log-linear trend has no finite estimate"
     return None
+
+
+def _mix_gate(
+    segment: pd.DataFrame,
+    previous: pd.DataFrame | None,
+    status: str,
+    reasons: list[str],
+    rules: Any,
+) -> tuple[str, list[str]]:
+    """Add the source-mix rule to a segment's coverage, as :func:`trends.trend` does.
+
+    A segment across which the main outlet went silent (or a new one started) measures
+    the reporting as much as the events, and so does a joinpoint where that happened.
+    So the segment's second half is judged against its first half (segments of at least
+    4 periods), and the segment against the one before it, each with the source-mix
+    rule of ``rules`` alone (:func:`trends.coverage_model.mix_rules`: the count rules
+    judged the segment already). A change beyond the threshold makes the segment at
+    least ``thin``. Cells without ``source_counts`` leave the status as it is.
+    """
+    from .coverage_model import STATUSES, assess_window, mix_rules
+
+    mix = mix_rules(rules)
+    if (
+        mix.max_mix_change is None
+        or "source_counts" not in segment.columns
+        or segment["source_counts"].isna().all()
+    ):
+        return status, reasons
+    half = len(segment) // 2
+    checks = []
+    if len(segment) >= 4:
+        checks.append(("second half against the first", segment.iloc[half:], segment.iloc[:half]))
+    if previous is not None:
+        checks.append(("against the previous segment", segment, previous))
+    for label, cells, baseline in checks:
+        mix_status, mix_reasons = assess_window(cells, baseline=baseline, rules=mix)
+        if mix_status != "adequate":
+            status = max(status, mix_status, key=STATUSES.index)
+            reasons = [*reasons, *(f"{label}: {r}" for r in mix_reasons)]
+    return status, reasons
 
 
 def _empty_row(base, g, status, reasons, verdict, note) -> dict:

@@ -46,7 +46,6 @@ J. Hydrology 278:160).
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import warnings
 from dataclasses import dataclass
@@ -183,7 +182,7 @@ def _halves_mix(table: pd.DataFrame, assessed: pd.DataFrame, rules: Any) -> pd.D
     ``assessed``: :func:`~trends.coverage_model.assess_windows` of ``table`` indexed by
     region; returns it with ``status`` and ``reasons`` updated.
     """
-    from .coverage_model import STATUSES, assess_windows, resolve_rules
+    from .coverage_model import STATUSES, assess_windows, mix_rules, resolve_rules
 
     base = resolve_rules(rules)
     if base.max_mix_change is None or "source_counts" not in table.columns:
@@ -197,17 +196,8 @@ def _halves_mix(table: pd.DataFrame, assessed: pd.DataFrame, rules: Any) -> pd.D
     split = has_mix & (size >= 4)
     if not split.any():
         return assessed
-    mix_only = dataclasses.replace(
-        base,
-        min_effective_events=None,
-        max_relative_width=None,
-        min_events=None,
-        max_rse=None,
-        min_sources=None,
-        max_coarse_share=None,
-    )
     mix = assess_windows(
-        known[split & second], baseline=known[split & ~second], rules=mix_only
+        known[split & second], baseline=known[split & ~second], rules=mix_rules(base)
     ).set_index("region")
     changed = mix[mix["status"] != "adequate"]
     if changed.empty:
