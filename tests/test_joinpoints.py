@@ -99,10 +99,9 @@ def test_bounds_do_not_change_the_permutation_pvalues(monkeypatch):
             _cells(_series(rng, 60, 20, level=30, change=0.04), region="late"),
         ]
     )
-    kw = {"max_joinpoints": 3, "n_permutations": 499, "interval": "parametric"}
-    with_bounds = _run(cells, **kw)
+    with_bounds = _run(cells, max_joinpoints=3, n_permutations=499)
     monkeypatch.setattr(jp, "_split_bound", None)
-    without = _run(cells, **kw)
+    without = _run(cells, max_joinpoints=3, n_permutations=499)
     pd.testing.assert_series_equal(with_bounds["selection_detail"], without["selection_detail"])
 
 
