@@ -63,8 +63,7 @@ Intervals (``interval=``):
   ``max(1, X^2 / df)``, or ``SSE / df``); the quantiles are taken at the t-adjusted
   probabilities of Hesterberg's (2015) expanded percentile interval (see
   ``_empirical_apc``), which matter only for short series; and the default of 1000
-  resamples is ours
-  (we could not check the program's default; see ``_resample_slopes``). In simulation
+  resamples is ours (we could not check the program's default). In simulation
   (tests) the segments of a clear reversal with an estimated joinpoint were covered
   in 94.9-95.6% of series (1000 series per setting; the parametric intervals:
   87.8-90.3%). Without joinpoints the interval agrees with the GLM t interval to
@@ -960,6 +959,7 @@ def joinpoints(
         - ``n_joinpoints``: joinpoints in the region's chosen model
         - ``apc``, ``apc_low``, ``apc_high``: annual percent change of the rate and
           its ``level`` confidence interval; ``pvalue``: two-sided test of APC = 0
+          (empirical: from the resamples, so at least ``2 / (n_bootstrap + 1)``)
         - ``aapc``, ``aapc_low``, ``aapc_high``: average annual percent change over
           the region's whole series (Clegg et al. 2009); :func:`aapc` gives it over
           any range (with the parametric interval)
