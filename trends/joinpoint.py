@@ -1423,11 +1423,13 @@ def _empirical_apc(draws: np.ndarray, slope: float, ppy: float, level: float, df
     """(APC, low, high, p-value) from resampled slopes ``draws``.
 
     The interval is the empirical quantiles of the draws at probabilities ``1 - p`` and
-    ``p``, ``p = Phi(t_{df, (1 + level) / 2})``: the "expanded percentile" interval of
-    Hesterberg (2015, Am Stat 69:371), so that with fixed joinpoints (k = 0) it is the t
-    interval with the fit's residual df rather than a normal one (at 176 df, p = 0.9758
-    instead of 0.975; at 10 df, 0.9871). The two-sided p-value is twice the smaller share
-    of draws on either side of 0, each ``(1 + count) / (B + 1)``.
+    ``p``, ``p = Phi(t_{df, (1 + level) / 2})``: the t-adjusted probabilities of the
+    "expanded percentile" interval (Hesterberg 2015, Am Stat 69:371; without its
+    sqrt(n / (n - 1)) factor, as the residuals are already rescaled to the residual df),
+    so that with fixed joinpoints (k = 0) it is the t interval with the fit's residual df
+    rather than a normal one (at 176 df, p = 0.9758 instead of 0.975; at 10 df, 0.9871).
+    The two-sided p-value is twice the smaller share of draws on either side of 0, each
+    ``(1 + count) / (B + 1)``.
     """
     n_boot = draws.size
     p = float(stats.norm.cdf(stats.t.ppf((1 + level) / 2, df)))
