@@ -389,8 +389,9 @@ def test_empirical_interval_without_joinpoints_matches_glm_t_interval():
 
 
 def test_interval_method_does_not_change_the_model():
-    """Resamples come from their own random stream: the permutations, the chosen
-    joinpoints and the APCs are the same whichever interval is asked for."""
+    """Resamples come from each region's own random stream: the permutations, the
+    chosen joinpoints and the APCs are the same whichever interval is asked for, and a
+    region's empirical intervals do not depend on the other regions."""
     rng = np.random.default_rng(17)
     cells = pd.concat(
         [_cells(_series(rng, 60, 30, level=30, change=-0.06), region=r) for r in "AB"]
@@ -400,6 +401,12 @@ def test_interval_method_does_not_change_the_model():
     pd.testing.assert_series_equal(emp["apc"], par["apc"])
     assert (emp["interval"] == "empirical").all() and (par["interval"] == "parametric").all()
     assert not np.allclose(emp["apc_low"], par["apc_low"])
+    alone = _run(cells[cells["region"] == "B"], max_joinpoints=2)
+    cols = ["apc_low", "apc_high", "aapc_low", "aapc_high"]
+    pd.testing.assert_frame_equal(
+        alone[cols].reset_index(drop=True),
+        emp.loc[emp["region"] == "B", cols].reset_index(drop=True),
+    )
 
 
 @pytest.mark.parametrize("selection", ["bic", "wbic"])

@@ -1027,9 +1027,6 @@ def joinpoints(
         )
 
     rng = np.random.default_rng(seed)
-    # resamples from their own stream: the permutations, and so the chosen models, do not
-    # depend on the interval method
-    boot_rng = np.random.default_rng([seed, 1])
     rows: list[dict] = []
     fits: dict[str, dict] = {}
     bar = tqdm(
@@ -1084,12 +1081,9 @@ def joinpoints(
         edges = [0, *fit.knots.tolist(), len(g) - 1]
         apcs = _segment_apcs(fit, ppy, level)
         if interval == "empirical":
-            draws, whole_draws = _resample_slopes(grid, fit, variance, n_bootstrap, boot_rng)
-            slopes, _ = _segment_slopes(fit)
-            apcs = [
-                _empirical_apc(d, b, ppy, level, fit.df) for d, b in zip(draws, slopes, strict=True)
-            ]
-            _, low, high, _ = _empirical_apc(whole_draws, 0.0, ppy, level, fit.df)
+            apcs, low, high = _empirical_intervals(
+                region, grid, fit, variance, n_bootstrap, seed, ppy, level
+            )
             whole = {**whole, "aapc_low": low, "aapc_high": high}
         for j in range(k + 1):
             lo, hi = edges[j], edges[j + 1]
@@ -1417,6 +1411,22 @@ def _resample_slopes(grid: _Grid, fit: _Fit, variance: str, n_boot: int, rng):
     eta_ends = np.einsum("bep,bp->eb", X[:, [0, n - 1], :], beta)
     whole = (eta_ends[1] - eta_ends[0]) / (x[-1] - x[0])
     return slopes, whole
+
+
+def _empirical_intervals(region, grid, fit, variance, n_boot, seed, ppy, level):
+    """Empirical-quantile (APC, low, high, p-value) of each segment, and the low and high
+    ends of the whole-series AAPC's interval, from the same resamples.
+
+    The resamples come from the region's own random stream, seeded by ``seed`` and the
+    region's name (and apart from the permutations' streams): a region's intervals do not
+    depend on the other regions, and the chosen models not on the interval method.
+    """
+    rng = np.random.default_rng([seed, 1, *str(region).encode("utf-8")])
+    draws, whole_draws = _resample_slopes(grid, fit, variance, n_boot, rng)
+    slopes, _ = _segment_slopes(fit)
+    apcs = [_empirical_apc(d, b, ppy, level, fit.df) for d, b in zip(draws, slopes, strict=True)]
+    _, low, high, _ = _empirical_apc(whole_draws, 0.0, ppy, level, fit.df)
+    return apcs, low, high
 
 
 def _empirical_apc(draws: np.ndarray, slope: float, ppy: float, level: float, df: int) -> tuple:
