@@ -199,6 +199,20 @@ SEGMENTED = {
 }  # fmt: skip
 
 
+def test_long_series_with_decades_of_zeros_fits(reference_dir):
+    """Regression: Kirkūk's full 1990-2018 series (348 months, the first 198 zero)
+    crashed the Poisson screening with a ZeroDivisionError: a start far below a
+    positive count sent the first IRLS step to eta ~ 700 and the weights overflowed."""
+    data = pd.read_csv(reference_dir / "iraq" / "series.csv")
+    cells = data[data["region"] == "Kirkūk province"].rename(columns={"month": "period"})
+    assert len(cells) == 348 and (cells["count"].iloc[:198] == 0).all()
+    res = _run(cells, n_permutations=99, interval="parametric")
+    assert res["n_joinpoints"].iloc[0] >= 1
+    assert np.isfinite(res["apc"]).all() and np.isfinite(res["aapc"]).all()
+    # the rate rises out of the zero years: the first segment's APC is positive
+    assert res["apc"].iloc[0] > 0
+
+
 def test_poisson_joinpoints_against_r_segmented(reference_dir):
     """Our grid optimum against segmented's continuous breakpoints (Muggeo 2003).
 

@@ -547,7 +547,7 @@ def _poisson_deviances_python(x, y, logexp, knot_sets, mu0, max_iter):  # pragma
         for it in range(max_iter):
             if it > 0:
                 for i in range(n):
-                    w[i] = max(math.exp(eta[i]), 1e-300)
+                    w[i] = min(max(math.exp(eta[i]), _W_FLOOR), _W_CEIL)
                     z[i] = eta[i] - logexp[i] + (y[i] - w[i]) / w[i]
             A[:] = 0.0
             rhs[:] = 0.0
@@ -866,6 +866,13 @@ def _poisson_deviances(x, y, logexp, knot_sets: np.ndarray, mu0: np.ndarray) -> 
     return dev
 
 
+# Bounds on the IRLS weights (fitted means) when ranking joinpoint sets. A segment of
+# zero counts drives its means towards 0; a start far below a positive count gives a
+# huge working response and a first step to eta ~ 700, whose weights then overflow
+# the normal equations (NaN; seen on Iraq's 1990-2018 series). So the IRLS starts no
+# lower than a tenth of each count and weights stay within [_W_FLOOR, _W_CEIL]; means
+# outside that range add nothing to the deviance or make it astronomically large.
+_W_FLOOR, _W_CEIL = 1e-10, 1e20
 _SCREEN_STEPS, _SCREEN_KEEP = 3, 8  # IRLS steps for every set; sets then fitted fully
 
 
@@ -925,7 +932,7 @@ class _Series:
         whose rate heads to 0 converges slowly), are then run to convergence.
         """
         sets = np.ascontiguousarray(sets, dtype=np.int64)
-        mu0 = np.maximum(mu0, 1e-300)
+        mu0 = np.maximum(mu0, np.maximum(0.1 * self.y, _W_FLOOR))
         if _poisson_deviances_compiled is None:
             return _poisson_deviances(self.x, self.y, self.logexp, sets, mu0)
         args = (self.x, self.y, self.logexp)
