@@ -583,6 +583,9 @@ REFERENCES: dict[str, str] = {
     "<em>Econometrica</em> 13:245–259; Sen PK (1968). <em>JASA</em> 63:1379–1389.",
     "joinpoint": "Kim H-J, Fay MP, Feuer EJ, Midthune DN (2000). Permutation tests for "
     "joinpoint regression with applications to cancer rates. <em>Stat Med</em> 19:335–351.",
+    "joinpoint-eq": "Kim H-J, Chen H-S, Byrne J, Wheeler B, Feuer EJ (2022). Twenty years "
+    "since Joinpoint 1.0: two major enhancements, their justification, and impact. "
+    "<em>Stat Med</em> 41:3102–3130.",
     "nchs": "National Center for Health Statistics (2023). Data presentation standards for "
     "rates and counts. <em>Vital Health Stat</em> 2.",
     "poisson-test": "Fay MP (2010). Two-sided exact tests and matching confidence intervals "
@@ -662,9 +665,20 @@ def methods_section(page: Page, res: Results) -> None:
             f"the joinpoints (<code>{esc(', '.join(methods))}</code>), the number of "
             f"joinpoints chosen by <code>{esc(options.get('selection', '?'))}</code> "
             f"(options: <code>{esc(shown)}</code>). The segments drawn are the continuous "
-            "piecewise log-linear Poisson fit at the joinpoints found.</li>"
+            "piecewise log-linear Poisson fit at the joinpoints found. "
+            + (
+                "APC intervals are empirical quantiles of resampled fits in which the "
+                "joinpoints are found again, so they include the uncertainty of where the "
+                "trend bends"
+                if options.get("interval") == "empirical"
+                else "APC intervals are t intervals given the joinpoints found"
+            )
+            + ". A segment whose source mix changes between its halves, or against the "
+            "previous segment, is withheld.</li>"
         )
         refs.append("joinpoint")
+        if options.get("interval") == "empirical":
+            refs.append("joinpoint-eq")
     rules = _rules_of(res)
     items.append(
         "<li><strong>Coverage.</strong> Each cell, and each window behind a verdict, is "
