@@ -1284,6 +1284,10 @@ def joinpoints(
         "n_permutations": n_permutations,
         "alpha": alpha,
         "seed": seed,
+        "interval": interval,
+        "n_bootstrap": n_bootstrap,
+        "ppy": ppy,
+        "level": level,
     }
     bar = tqdm(
         total=len(fittable),
@@ -1321,16 +1325,14 @@ def joinpoints(
                 f"{len(g)} covered periods allow at most {k_allowed} joinpoints "
                 f"(asked for {max_joinpoints})"
             )
-        grid, series, k, detail = selected[region]
+        grid, series, k, detail, empirical = selected[region]
         fit = series.fits[k]
         fits[str(region)] = _fit_record(fit, grid.x, ppy, g, kind)
         whole = _aapc_from(fits[str(region)], grid.x[0], grid.x[-1], level)
         edges = [0, *fit.knots.tolist(), len(g) - 1]
         apcs = _segment_apcs(fit, ppy, level)
-        if interval == "empirical":
-            apcs, low, high = _empirical_intervals(
-                region, grid, fit, variance, n_bootstrap, seed, ppy, level
-            )
+        if empirical is not None:
+            apcs, low, high = empirical
             whole = {**whole, "aapc_low": low, "aapc_high": high}
         for j in range(k + 1):
             lo, hi = edges[j], edges[j + 1]
@@ -1400,8 +1402,9 @@ def _fit_regions(groups: dict, settings: dict, done) -> dict:
         return dict(zip(regions, pool.map(work, regions), strict=True))
 
 
-def _fit_region(region, g: pd.DataFrame, settings: dict) -> tuple[_Grid, _Series, int, str]:
-    """One region's grid, fits for 0..k joinpoints, chosen k and how it was chosen."""
+def _fit_region(region, g: pd.DataFrame, settings: dict) -> tuple:
+    """One region's grid, fits for 0..k joinpoints, chosen k, how it was chosen, and
+    the empirical-quantile intervals of the chosen fit (None unless asked for)."""
     min_end, min_between = settings["min_end"], settings["min_between"]
     k_allowed = min(settings["max_joinpoints"], _k_allowed(len(g), min_end, min_between))
     grid = _Grid(
@@ -1421,7 +1424,19 @@ def _fit_region(region, g: pd.DataFrame, settings: dict) -> tuple[_Grid, _Series
     k, detail = _select(
         series, settings["selection"], settings["n_permutations"], settings["alpha"], rng
     )
-    return grid, series, k, detail
+    empirical = None
+    if settings["interval"] == "empirical":
+        empirical = _empirical_intervals(
+            region,
+            grid,
+            series.fits[k],
+            settings["variance"],
+            settings["n_bootstrap"],
+            settings["seed"],
+            settings["ppy"],
+            settings["level"],
+        )
+    return grid, series, k, detail, empirical
 
 
 def aapc(
