@@ -5,7 +5,11 @@ permutation selection. Series are monthly Poisson counts (seeded): half with one
 planted break, half break-free, so both the full runs (rejections need every
 permutation) and the curtailed ones (a test that cannot reject stops early) count.
 
-Usage: python benchmarks/joinpoints_speed.py [--series 100] [--permutations 4499]
+With ``--worst-case`` every series instead has three clear joinpoints: each
+permutation test then runs all its permutations and the bootstrap refits three
+joinpoints, the slowest path.
+
+Usage: python benchmarks/joinpoints_speed.py [--series 100] [--permutations 4499] [--worst-case]
 """
 
 from __future__ import annotations
@@ -52,12 +56,43 @@ def timed(cells: pd.DataFrame, n_perm: int) -> tuple[float, pd.DataFrame]:
     return time.perf_counter() - start, out
 
 
+def make_three_breaks(n_series: int, seed: int = 2) -> pd.DataFrame:
+    """Cells of ``n_series`` monthly series, each rising, falling, flat, then rising."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(len(MONTHS))
+    frames = []
+    for i in range(n_series):
+        knots = np.sort(rng.choice(np.arange(30, 150, 10), size=3, replace=False))
+        logmu = np.log(30) + 0.03 * t - 0.07 * np.maximum(t - knots[0], 0)
+        logmu += 0.04 * np.maximum(t - knots[1], 0) + 0.03 * np.maximum(t - knots[2], 0)
+        frames.append(
+            pd.DataFrame(
+                {"region": f"w{i:03d}", "period": MONTHS, "count": rng.poisson(np.exp(logmu))}
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--series", type=int, default=100)
     parser.add_argument("--permutations", type=int, default=4499)
+    parser.add_argument("--worst-case", action="store_true")
     args = parser.parse_args()
     print(f"search kernel: {'numba' if jp.HAVE_NUMBA else 'numpy (install numba for ~10x)'}")
+    if args.worst_case:
+        cells = make_three_breaks(args.series)
+        timed(cells[cells["region"] == "w000"].head(20), 9)  # compile / warm up
+        cpu = time.process_time()
+        secs, out = timed(cells, args.permutations)
+        cpu = time.process_time() - cpu
+        found = out.groupby("region")["n_joinpoints"].first()
+        print(
+            f"worst case, {args.series} series with three joinpoints: {secs:.1f} s wall, "
+            f"{cpu:.1f} s CPU ({secs / args.series:.2f} s per series); joinpoints found: "
+            f"{found.value_counts().sort_index().to_dict()}"
+        )
+        return
     cells, planted = make(max(args.series, 2))
     timed(cells[cells["region"] == "r001"].head(20), 9)  # compile / warm up
     for region in ("r000", "r001"):

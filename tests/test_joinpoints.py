@@ -120,6 +120,31 @@ def test_three_joinpoint_shortcut_matches_brute_force(gap):
         np.testing.assert_array_equal(got <= target, exact <= target)
 
 
+def test_three_joinpoint_shortcut_matches_the_grid_search_on_long_series():
+    """The same on 150 observations (several blocks of middle joinpoints, most pruned
+    when the target is far below the optimum), against the exact grid search."""
+    if jp._three_min is None:
+        pytest.skip("used only with numba")
+    rng = np.random.default_rng(5)
+    n = 150
+    x = np.arange(n, dtype=float)
+    s = np.sqrt(rng.uniform(5.0, 50.0, n))
+    trend = 0.02 * x - 0.05 * np.maximum(x - 40, 0) + 0.06 * np.maximum(x - 95, 0)
+    Y = s[:, None] * (trend[:, None] + rng.normal(scale=0.3, size=(n, 40)))
+    grid = jp._Grid(x=x, cand=np.arange(2, n - 2), gap=3)
+    exact = jp._search(grid, s, Y, 3, track=False)[0][3]
+    q, _ = np.linalg.qr(np.column_stack([s, s * x]))
+    R = np.ascontiguousarray(Y - q @ (q.T @ Y))
+    left, right, ok = jp._three_geometry(s, x, 2, n - 3, 3)
+    assert ok
+    sse, _ = jp._three_min(s, x, R, np.full(40, -np.inf), 2, n - 3, 3, left, right)
+    np.testing.assert_allclose(sse, exact, rtol=1e-9)
+    for factor in (0.3, 0.95, 1 - 1e-6, 1 + 1e-6, 2.0):
+        target = exact * factor
+        got, _ = jp._three_min(s, x, R, target, 2, n - 3, 3, left, right)
+        np.testing.assert_array_equal(got <= target, exact <= target)
+
+
 def test_bounds_do_not_change_the_permutation_pvalues(monkeypatch):
     """The bound only skips grid searches whose outcome it settles: the p-values (and
     where the tests stop) are those of the grid search on every permutation."""

@@ -377,7 +377,9 @@ def _three_geometry_python(s, x, first, last, gap):  # pragma: no cover - numba
             a2 = W[hi, 2] - W[lo, 2]
             g11 = a2 - 2.0 * x2 * a1 + x2 * x2 * a0  # column x - x2
             d1 = a1 - x2 * a0
-            k_lo, k_hi = (first, l2 - gap) if side == 0 else (l2 + gap, last)
+            # every knot on the side, not only those gap away: the block bounds of
+            # _three_min_python use the nearer ones
+            k_lo, k_hi = (first, l2 - 1) if side == 0 else (l2 + 1, last)
             for k in range(k_lo, k_hi + 1):
                 xk = xs[k]
                 if side == 0:  # column (xk - x)^+, support [0, k)
@@ -407,6 +409,34 @@ def _three_geometry_python(s, x, first, last, gap):  # pragma: no cover - numba
     return left, right, ok
 
 
+def _side_min_python(Y, C2, geo, side, l2, k_lo, k_hi, xs, n, P, out):  # pragma: no cover
+    """For each of the P columns of a panel: the smallest SSE over knots k_lo..k_hi of
+    the one-joinpoint fit on one side of ``l2`` (side 0: observations 0..l2, side 1:
+    l2 + 1..n - 1), the value at ``l2`` free. Written into ``out``; see
+    :func:`_three_min_python` for ``Y`` and ``C2``."""
+    lo, hi = (0, l2 + 1) if side == 0 else (l2 + 1, n)
+    x2 = xs[l2]
+    y0 = np.empty(P)
+    yy = np.empty(P)
+    c1 = np.empty(P)
+    for p in range(P):
+        out[p] = np.inf
+        y0[p] = Y[hi, 0, p] - Y[lo, 0, p]
+        yy[p] = Y[hi, 2, p] - Y[lo, 2, p]
+        c1[p] = Y[hi, 1, p] - Y[lo, 1, p] - x2 * y0[p]
+    for k in range(k_lo, k_hi + 1):
+        g0, g1, g2, g3, g4, g5, _ = geo[l2, k]
+        for p in range(P):
+            c2 = C2[side, k, p]
+            a = yy[p] - (g0 * c1[p] * c1[p] + 2.0 * g1 * c1[p] * c2 + g2 * c2 * c2)
+            bb = y0[p] - (g0 * c1[p] * g3 + g1 * (c1[p] * g4 + c2 * g3) + g2 * c2 * g4)
+            # g5 == 0: s in the span, the side's SSE does not depend on h
+            out[p] = min(out[p], a - bb * bb * g5)
+
+
+_BLOCK = 16  # middle joinpoints per block in _three_min_python's first bound
+
+
 def _three_min_python(s, x, R, target, first, last, gap, left, right):  # pragma: no cover
     """Smallest weighted SSE of a continuous fit with three joinpoints, and the
     joinpoints (observation indices), per column of ``R``; a column stops early with
@@ -434,10 +464,8 @@ def _three_min_python(s, x, R, target, first, last, gap, left, right):  # pragma
     B = np.empty((2, n))
     bound = np.full((P, n), np.inf)  # per column, lower bound for each l2
     lo_side = np.empty(P)
+    hi_side = np.empty(P)
     C2 = np.empty((2, n, P))  # <hinge column of knot k, r>: left (xk - x)^+, right (x - xk)^+
-    y0 = np.empty(P)
-    yy = np.empty(P)
-    c1 = np.empty(P)
     for b0 in range(0, n_cols, P):
         width = min(P, n_cols - b0)
         for t in range(n):
@@ -450,35 +478,44 @@ def _three_min_python(s, x, R, target, first, last, gap, left, right):  # pragma
             for p in range(P):
                 C2[0, k, p] = xs[k] * Y[k, 0, p] - Y[k, 1, p]
                 C2[1, k, p] = (Y[n, 1, p] - Y[k + 1, 1, p]) - xs[k] * (Y[n, 0, p] - Y[k + 1, 0, p])
-        for l2 in range(first + gap, last - gap + 1):
-            x2 = xs[l2]
-            for p in range(P):
-                bound[p, l2] = 0.0
-            for side in range(2):
-                lo, hi = (0, l2 + 1) if side == 0 else (l2 + 1, n)
-                k_lo, k_hi = (first, l2 - gap) if side == 0 else (l2 + gap, last)
-                geo = left if side == 0 else right
+        # Blocks of middle joinpoints first: for l2 in [u, v] the fit restricted to
+        # observations 0..u has one joinpoint at most, and so has its restriction to
+        # v + 1..n - 1; the best such pair of fits bounds the whole block from below
+        # for O(n) instead of O(n W). A block whose bound exceeds every column's
+        # target needs no per-l2 bounds (a permutation far from its target: most).
+        prune = False
+        limit = np.full(P, -np.inf)
+        for p in range(width):
+            t_p = target[b0 + p]
+            limit[p] = t_p + 1e-9 * abs(t_p) if t_p > -np.inf else np.inf
+            prune = prune or limit[p] < np.inf
+        for u in range(first + gap, last - gap + 1, _BLOCK):
+            v = min(u + _BLOCK - 1, last - gap)
+            if prune:
+                _side_min(Y, C2, left, 0, u, first, u - 1, xs, n, P, lo_side)
+                _side_min(Y, C2, right, 1, v, v + 1, last, xs, n, P, hi_side)
+                open_ = False
+                for p in range(width):
+                    low = lo_side[p] + hi_side[p]
+                    open_ = open_ or low - 1e-9 * abs(low) <= limit[p]
+                if not open_:
+                    for l2 in range(u, v + 1):
+                        for p in range(P):
+                            bound[p, l2] = np.inf
+                    continue
+            for l2 in range(u, v + 1):
+                _side_min(Y, C2, left, 0, l2, first, l2 - gap, xs, n, P, lo_side)
+                _side_min(Y, C2, right, 1, l2, l2 + gap, last, xs, n, P, hi_side)
                 for p in range(P):
-                    lo_side[p] = np.inf
-                    y0[p] = Y[hi, 0, p] - Y[lo, 0, p]
-                    yy[p] = Y[hi, 2, p] - Y[lo, 2, p]
-                    c1[p] = Y[hi, 1, p] - Y[lo, 1, p] - x2 * y0[p]
-                for k in range(k_lo, k_hi + 1):
-                    g0, g1, g2, g3, g4, g5, _ = geo[l2, k]
-                    for p in range(P):
-                        c2 = C2[side, k, p]
-                        a = yy[p] - (g0 * c1[p] * c1[p] + 2.0 * g1 * c1[p] * c2 + g2 * c2 * c2)
-                        bb = y0[p] - (g0 * c1[p] * g3 + g1 * (c1[p] * g4 + c2 * g3) + g2 * c2 * g4)
-                        # g5 == 0: s in the span, the side's SSE does not depend on h
-                        lo_side[p] = min(lo_side[p], a - bb * bb * g5)
-                for p in range(P):
-                    bound[p, l2] += lo_side[p]
+                    bound[p, l2] = lo_side[p] + hi_side[p]
         for p in range(width):
             t_p = target[b0 + p]
             best = np.inf
             order = np.argsort(bound[p])
             for l2 in order:
                 if best <= t_p:  # a set reaches the target: enough
+                    break
+                if bound[p, l2] == np.inf:  # outside the grid, or its block was pruned
                     break
                 # the bounds are exact up to rounding; the slack keeps ties in play
                 cut = bound[p, l2] - 1e-9 * abs(bound[p, l2])
@@ -635,10 +672,14 @@ def _tn_python(A, B):  # pragma: no cover - numba
 try:  # numba is optional: same algorithm, compiled
     import numba
 
-    _jit = numba.njit(cache=True, nogil=True, fastmath=True, boundscheck=False)
+    # Fast-math without "nnan" and "ninf": the kernels compare with inf (empty minima,
+    # pruned blocks, IRLS's first deviance), which those flags let LLVM fold away.
+    _FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
+    _jit = numba.njit(cache=True, nogil=True, fastmath=_FASTMATH, boundscheck=False)
     _dfs = _jit(_dfs_python)
     _split_bound = _jit(_split_bound_python)
     _three_geometry = _jit(_three_geometry_python)
+    _side_min = _jit(_side_min_python)
     _three_min = _jit(_three_min_python)
     _dev_at = _jit(_dev_at_python)
     _chol_solve = _jit(_chol_solve_python)
