@@ -304,6 +304,10 @@ def test_result_columns_and_apc_scale():
                 "apc_high", "pvalue", "n_joinpoints", "verdict", "coverage",
                 "coverage_reasons", "method", "selection", "aapc"):  # fmt: skip
         assert col in res.columns
+    assert res["parameters"].iloc[0] == (
+        "max_joinpoints=2; min_end=2; min_between=2; alpha=0.05; level=0.95; "
+        "n_permutations=199; n_bootstrap=1000; seed=0"
+    )
     assert res["n_joinpoints"].iloc[0] == 1
     assert list(res["verdict"]) == ["rising", "falling"]
     jp_period = MONTHS.index(res["segment_end_period"].iloc[0])

@@ -1252,6 +1252,7 @@ def joinpoints(
         - ``interval``: how the intervals and p-values were made, ``empirical`` or
           ``parametric``
         - ``method`` (``joinpoint-poisson`` or ``joinpoint-constant``),
+          ``parameters`` (the options behind the row, ``name=value; ...``),
           ``selection`` and ``selection_detail`` (the tests or criteria behind the
           choice)
         - ``coverage``, ``coverage_reasons``: coverage status of the segment's
@@ -1339,6 +1340,18 @@ def joinpoints(
     )
     with bar:
         selected = _fit_regions({r: groups[r] for r in fittable}, settings, bar.update)
+    parameters = "; ".join(
+        [
+            f"max_joinpoints={max_joinpoints}",
+            f"min_end={min_end}",
+            f"min_between={min_between}",
+            f"alpha={alpha:g}",
+            f"level={level:g}",
+            *([f"n_permutations={n_permutations}"] if selection == "permutation" else []),
+            *([f"n_bootstrap={n_bootstrap}"] if interval == "empirical" else []),
+            f"seed={seed}",
+        ]
+    )
     rows: list[dict] = []
     fits: dict[str, dict] = {}
     for region in regions:
@@ -1346,6 +1359,7 @@ def joinpoints(
         base = {
             "region": region,
             "method": f"joinpoint-{variance}",
+            "parameters": parameters,
             "selection": selection,
             "interval": interval,
         }
@@ -1565,7 +1579,8 @@ def aapc(
 _COLUMNS = [
     "region", "segment", "segment_start", "segment_end", "segment_start_period",
     "segment_end_period", "n_joinpoints", "apc", "apc_low", "apc_high", "pvalue",
-    "aapc", "aapc_low", "aapc_high", "interval", "method", "selection", "selection_detail",
+    "aapc", "aapc_low", "aapc_high", "interval", "method", "parameters", "selection",
+    "selection_detail",
     "coverage", "coverage_reasons", "verdict", "note",
 ]  # fmt: skip
 
