@@ -971,6 +971,8 @@ def _as_window(cells: pd.DataFrame, name: str) -> pd.DataFrame:
         raise CellsError(f"{name} must be a pandas DataFrame, got {type(cells).__name__}")
     if len(cells) == 0:
         return cells
+    if "exposure" in cells.columns and _is_checked(cells) is not None:
+        return cells  # already as as_cells leaves it (a window of a checked table)
     return as_cells(cells, name=name)
 
 
