@@ -73,6 +73,20 @@ def make_three_breaks(n_series: int, seed: int = 2) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def run_all(cells: pd.DataFrame, args: argparse.Namespace, what: str) -> pd.DataFrame:
+    """Time joinpoints on every series and print the figures; returns the result."""
+    cpu = time.process_time()
+    secs, out = timed(cells, args.permutations)
+    cpu = time.process_time() - cpu
+    found = out.groupby("region")["n_joinpoints"].first()
+    print(
+        f"{what.format(args.series)}: {secs:.1f} s wall, {cpu:.1f} s CPU "
+        f"({secs / args.series:.2f} s per series); joinpoints found: "
+        f"{found.value_counts().sort_index().to_dict()}"
+    )
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--series", type=int, default=100)
@@ -83,15 +97,7 @@ def main() -> None:
     if args.worst_case:
         cells = make_three_breaks(args.series)
         timed(cells[cells["region"] == "w000"].head(20), 9)  # compile / warm up
-        cpu = time.process_time()
-        secs, out = timed(cells, args.permutations)
-        cpu = time.process_time() - cpu
-        found = out.groupby("region")["n_joinpoints"].first()
-        print(
-            f"worst case, {args.series} series with three joinpoints: {secs:.1f} s wall, "
-            f"{cpu:.1f} s CPU ({secs / args.series:.2f} s per series); joinpoints found: "
-            f"{found.value_counts().sort_index().to_dict()}"
-        )
+        run_all(cells, args, "worst case, {} series with three joinpoints")
         return
     cells, planted = make(max(args.series, 2))
     timed(cells[cells["region"] == "r001"].head(20), 9)  # compile / warm up
@@ -102,15 +108,8 @@ def main() -> None:
             f"one 180-period series ({kind}): {secs:.1f} s, "
             f"{out['n_joinpoints'].iloc[0]} joinpoints; {out['selection_detail'].iloc[0]}"
         )
-    cpu = time.process_time()
-    secs, out = timed(cells, args.permutations)
-    cpu = time.process_time() - cpu
+    out = run_all(cells, args, "{} series of 180 periods")
     found = out.groupby("region")["n_joinpoints"].first()
-    print(
-        f"{args.series} series of 180 periods: {secs:.1f} s wall, {cpu:.1f} s CPU "
-        f"({secs / args.series:.2f} s per series); joinpoints found: "
-        f"{found.value_counts().sort_index().to_dict()}"
-    )
     free = [r for r, at in planted.items() if at is None]
     false = int((found[free] > 0).sum())
     print(

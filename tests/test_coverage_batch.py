@@ -4,7 +4,6 @@ assessing region by region, on simulated, demo and real (Syria) cells."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import warnings
 
@@ -22,7 +21,7 @@ from trends.coverage_model import (
     assess_window,
     assess_windows,
     exact_relative_width,
-    resolve_rules,
+    mix_rules,
 )
 from trends.errors import CellsError, TrendsError
 from trends.testing import cells_strategy
@@ -138,15 +137,7 @@ def halves_reference(g: pd.DataFrame, status: str, reasons: list[str]) -> tuple[
     covered = g[g["count"].notna()]
     if "source_counts" not in g or covered["source_counts"].isna().all() or len(covered) < 4:
         return status, reasons
-    mix_only = dataclasses.replace(
-        resolve_rules("default"),
-        min_effective_events=None,
-        max_relative_width=None,
-        min_events=None,
-        max_rse=None,
-        min_sources=None,
-        max_coarse_share=None,
-    )
+    mix_only = mix_rules("default")
     half = len(covered) // 2
     st_, why = assess_window(covered.iloc[half:], baseline=covered.iloc[:half], rules=mix_only)
     if st_ == "adequate":

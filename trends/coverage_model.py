@@ -898,10 +898,7 @@ def assess_windows(
     return out
 
 
-#: Measure columns of :func:`assess_windows`.
-_WINDOW_COLUMNS = (
-    "n_cells",
-    "n_uncovered",
+_MEASURES = (
     "count",
     "events",
     "dispersion",
@@ -919,6 +916,9 @@ _WINDOW_COLUMNS = (
     "silent_source_share",
     "n_sources_change",
 )
+
+#: Measure columns of :func:`assess_windows`.
+_WINDOW_COLUMNS = ("n_cells", "n_uncovered", *_MEASURES)
 
 
 def _per_region(value: Any, regions: np.ndarray, name: str) -> np.ndarray:
@@ -1170,26 +1170,6 @@ def estimate_dispersion(counts: np.ndarray, exposure: np.ndarray | None = None) 
     if pairs < 6 or den <= 0:
         return 1.0
     return float(max(1.0, num / den))
-
-
-_MEASURES = (
-    "count",
-    "events",
-    "dispersion",
-    "effective_events",
-    "rse",
-    "relative_width",
-    "n_sources",
-    "top_source",
-    "top_source_share",
-    "single_source_share",
-    "unknown_sources_share",
-    "coarse_location_share",
-    "coarse_date_share",
-    "new_source_share",
-    "silent_source_share",
-    "n_sources_change",
-)
 
 
 def coverage(
