@@ -80,19 +80,22 @@ Speed: for each candidate set of joinpoints the fit improvement over a straight 
 splits into one-dimensional Gram-Schmidt steps, so the whole grid (every model with
 up to ``max_joinpoints`` joinpoints) is searched in one depth-first pass whose inner
 loop runs over all permutation data sets at once (numba-compiled when numba is
-installed, on both cores; a numpy version otherwise, about ten times slower). The
-permutation test needs only whether each permuted SSE ratio reaches the observed one.
-For three joinpoints (the default maximum) that is decided without the O(n^3) search:
-fixing the middle joinpoint and the fitted value there splits the model into two
+installed; a numpy version otherwise, about ten times slower). The permutation test
+needs only whether each permuted SSE ratio reaches the observed one. For three
+joinpoints (the default maximum) that is decided without the O(n^3) search: fixing
+the middle joinpoint and the fitted value there splits the model into two
 one-joinpoint fits whose SSE are quadratics in that value, so every set's SSE costs
-O(1) after O(n^2) of prefix sums, and giving up continuity at the middle joinpoint
-bounds each middle position from below, so only the few whose bound reaches the
-target are searched (``_three_min_python``, which the bootstrap intervals use too). For more joinpoints a continuous fit
-is bounded below by separate lines between the joinpoints, whose best SSE dynamic
+O(1) after O(n^2) of prefix sums; giving up continuity at the middle joinpoint bounds
+each middle position (and each block of them) from below, so only the few positions
+whose bound reaches the target are searched (``_three_min_python``; the bootstrap
+refits use it too, by branch and bound). For more joinpoints a continuous fit is
+bounded below by separate lines between the joinpoints, whose best SSE dynamic
 programming finds in O(k n^2) (Bellman 1961; the segment neighbourhood method of
 Auger and Lawrence 1989); the grid search runs only where that bound leaves the
 comparison open. A test that cannot reject stops early (curtailed sampling, see
-``_perm_test``).
+``_perm_test``). Regions are fitted two at a time (the compiled kernels release the
+GIL), each with its own random streams, so a region's result does not depend on the
+others. ``benchmarks/joinpoints_speed.py`` measures it.
 """
 
 from __future__ import annotations
