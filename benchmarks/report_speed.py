@@ -40,6 +40,12 @@ def main(argv: list[str]) -> int:
     t0 = time.perf_counter()
     vega_bundle()
     print(f"Vega bundle (cached after the first run): {time.perf_counter() - t0:.2f} s")
+    t0 = time.perf_counter()
+    trends.joinpoints(trends.testing.simulate_cells(1, 24, seed=1)[0], n_permutations=9)
+    print(
+        f"joinpoint kernels (numba compiles them on a fresh install, then loads its cache): "
+        f"{time.perf_counter() - t0:.2f} s"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for period in ("month", "quarter"):
             out = Path(tmp) / f"report-{period}.html"
