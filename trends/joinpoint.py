@@ -95,7 +95,8 @@ Auger and Lawrence 1989); the grid search runs only where that bound leaves the
 comparison open. A test that cannot reject stops early (curtailed sampling, see
 ``_perm_test``). Regions are fitted two at a time (the compiled kernels release the
 GIL), each with its own random streams, so a region's result does not depend on the
-others. ``benchmarks/joinpoints_speed.py`` measures it.
+others. ``benchmarks/joinpoints_speed.py`` measures it. With more than three
+joinpoints allowed, the grid search's O(n^k) cost returns (``max_joinpoints``).
 """
 
 from __future__ import annotations
@@ -1206,7 +1207,9 @@ def joinpoints(
         coverage and are left out (the time axis keeps its gaps).
     max_joinpoints : int
         Most joinpoints to consider (capped per region by what its length allows;
-        the ``note`` column says so).
+        the ``note`` column says so). Up to 3 is fast (see the module docstring);
+        beyond, the permutation tests run the O(n^k) grid search: with 120 monthly
+        periods about 5 s a region for 4 joinpoints, about a minute for 5.
     n_permutations : int
         Permutation data sets per test (``selection="permutation"``).
     selection : {"permutation", "bic", "wbic"}
