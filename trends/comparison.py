@@ -255,6 +255,7 @@ def compare(
     kind = cells_period(table)
     labels_b, labels_a = _windows(table, before, after, kind)
     grid = _window_grid(table, labels_b, labels_a, kind)
+    grid.attrs["period"] = kind  # its labels are checked: windows of it skip re-validation
 
     agg = _window_totals(grid)
     phi, phi_df, phi_source = _dispersion(agg, table, phi_fixed, labels_b, labels_a)
