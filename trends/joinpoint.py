@@ -1086,36 +1086,33 @@ def _perm_test(series: _Series, ka: int, kb: int, n_perm: int, level: float, rng
         rows = rng.permuted(np.tile(np.arange(len(resid)), (min(block, n_perm - done), 1)), axis=1)
         Y = fitted[:, None] + resid[rows].T
         sse_a = _search(grid, s, Y, ka, track=False, geom=geom)[0][ka]
-        todo = np.arange(Y.shape[1])
-        if reach_3 or (_split_bound is not None and kb >= _BOUND_FROM):
-            qY = _tn(q, Y)  # the weighted line changes no SSE: remove it, for accuracy
-            R = Y - q[:, :1] * qY[0] - q[:, 1:] * qY[1]
         if reach_3:
-            # the permuted ratio reaches the threshold iff SSE(kb) <= sse_a / threshold
+            # the permuted ratio reaches the threshold iff SSE(kb) <= sse_a / threshold;
+            # the weighted line changes no SSE: it is removed, for accuracy
             target = sse_a / threshold
             sse_b = _both_cores(
                 lambda part, t: _three_min(
                     s, series.x, part, t, first, last, grid.gap, left, right
                 )[0],
-                R,
+                _without_line(q, Y),
                 target,
             )
-            reached = sse_b <= target
-            exceed += int(reached.sum())
-            todo = todo[:0]
-        elif _split_bound is not None and kb >= _BOUND_FROM:
-            low = _both_cores(
-                lambda part: _split_bound(s, series.x, part, kb, first, last, grid.gap), R
-            )
-            # ratio <= sse_a / low: below the threshold (with room for rounding) it
-            # cannot reach the observed ratio, whatever the grid search finds
-            open_ = ~(sse_a < threshold * (1 - 1e-7) * low)
-            todo = todo[open_]
-        if len(todo):
-            sse_b = _search(grid, s, Y[:, todo], kb, track=False, geom=geom)[0][kb]
-            exceed += int((sse_a[todo] / np.maximum(sse_b, 1e-300) >= threshold).sum())
+            exceed += int((sse_b <= target).sum())
+        else:
+            todo = np.arange(Y.shape[1])
+            if _split_bound is not None and kb >= _BOUND_FROM:
+                low = _both_cores(
+                    lambda part: _split_bound(s, series.x, part, kb, first, last, grid.gap),
+                    _without_line(q, Y),
+                )
+                # ratio <= sse_a / low: below the threshold (with room for rounding) it
+                # cannot reach the observed ratio, whatever the grid search finds
+                todo = todo[~(sse_a < threshold * (1 - 1e-7) * low)]
+            if len(todo):
+                sse_b = _search(grid, s, Y[:, todo], kb, track=False, geom=geom)[0][kb]
+                exceed += int((sse_a[todo] / np.maximum(sse_b, 1e-300) >= threshold).sum())
+            searched += len(todo)
         done += len(rows)
-        searched += len(todo)
         if exceed >= enough and done < n_perm:
             logger.debug("%d vs %d: grid search on %d of %d permutations", ka, kb, searched, done)
             return (1 + exceed) / (n_perm + 1), done, True
@@ -1125,6 +1122,14 @@ def _perm_test(series: _Series, ka: int, kb: int, n_perm: int, level: float, rng
 
 
 _BOUND_FROM = 3  # fewer joinpoints: the grid search costs no more than a bound
+
+
+def _without_line(q: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """``Y`` with its projection on the weighted line (orthonormal basis ``q``) removed."""
+    qY = _tn(q, Y)
+    return Y - q[:, :1] * qY[0] - q[:, 1:] * qY[1]
+
+
 _FIRST_BLOCK, _MAX_BLOCK = 128, 256  # permutations per pass: few, for early stops
 
 
@@ -1836,7 +1841,7 @@ def _best_sets(grid: _Grid, s: np.ndarray, Y: np.ndarray, k: int) -> np.ndarray:
         left, right, ok = _three_geometry(s, grid.x, first, last, grid.gap)
         if ok:
             q, _ = np.linalg.qr(np.column_stack([s, s * grid.x]))
-            R = Y - q @ (q.T @ Y)  # the weighted line changes no SSE: remove it, for accuracy
+            R = _without_line(q, Y)  # the weighted line changes no SSE: removed, for accuracy
             minimum = np.full(Y.shape[1], -np.inf)  # no target: the minimum itself
 
             def best(part, t):  # (k, columns): _both_cores joins columns
