@@ -10,6 +10,13 @@ import argparse
 import logging
 import sys
 
+from .counting import SPANS
+from .coverage_model import PRESETS
+from .estimation import RATE_METHODS
+from .periods import PERIODS
+from .readers import FORMATS
+from .trend_tests import METHODS as TREND_METHODS
+
 __all__ = ["main"]
 
 
@@ -27,7 +34,7 @@ def _input_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--format",
-        choices=["ucdp", "acled", "gtd", "canonical"],
+        choices=FORMATS,
         help="input format (default: detected from the columns)",
     )
     _grouping_options(parser)
@@ -43,7 +50,7 @@ def _grouping_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--period",
         default="month",
-        choices=["month", "quarter", "year", "week"],
+        choices=PERIODS,
         help="period (default: month)",
     )
     parser.add_argument(
@@ -53,7 +60,7 @@ def _grouping_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--span",
         default="start",
-        choices=["start", "split", "exclude"],
+        choices=SPANS,
         help="incidents over several periods (default: start)",
     )
 
@@ -71,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rates", help="rates with confidence intervals by region and period")
     _input_options(p)
     p.add_argument("-o", "--output", required=True, help="CSV file to write")
-    p.add_argument("--method", default="exact", choices=["exact", "mid-p", "score", "jeffreys"])
+    p.add_argument("--method", default="exact", choices=RATE_METHODS)
     p.add_argument("--level", type=float, default=0.95)
 
     p = sub.add_parser("compare", help="compare two windows of periods, region by region")
@@ -82,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("trend", help="annual percent change by region")
     _input_options(p)
-    p.add_argument("--method", default="quasipoisson")
+    p.add_argument("--method", default="quasipoisson", choices=TREND_METHODS)
     p.add_argument("-o", "--output", required=True, help="CSV file to write")
 
     for name, helptext in (
@@ -108,13 +115,13 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--rules",
             default="default",
-            choices=["default", "nchs", "strict", "lenient"],
+            choices=list(PRESETS),
             help="coverage rules preset (default: default)",
         )
         p.add_argument(
             "--trend-method",
             default="quasipoisson",
-            choices=["quasipoisson", "poisson", "negbin", "mann-kendall"],
+            choices=TREND_METHODS,
         )
         p.add_argument(
             "--max-joinpoints", type=int, default=3, help="0 leaves joinpoints out (default: 3)"
