@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trends.comparison import _bh, _minlike_pvalue, compare, two_sample_rates
+from trends.comparison import _minlike_pvalue, compare, two_sample_rates
 from trends.errors import CellsError, DispersionWarning, ThinCoverageWarning, TrendsError
+from trends.trend_tests import benjamini_hochberg
 
 MONTHS = [f"2016-{m:02d}" for m in range(1, 13)]
 H1, H2 = ("2016-01", "2016-06"), ("2016-07", "2016-12")
@@ -201,10 +202,14 @@ def test_qvalue_is_benjamini_hochberg():
     from statsmodels.stats.multitest import multipletests
 
     p = np.random.default_rng(3).uniform(size=50) ** 3
-    np.testing.assert_allclose(_bh(p), multipletests(p, method="fdr_bh")[1], rtol=1e-12)
+    np.testing.assert_allclose(
+        benjamini_hochberg(p), multipletests(p, method="fdr_bh")[1], rtol=1e-12
+    )
     with_nan = np.r_[p[:5], np.nan]
-    np.testing.assert_allclose(_bh(with_nan)[:5], multipletests(p[:5], method="fdr_bh")[1])
-    assert np.isnan(_bh(with_nan)[5])
+    np.testing.assert_allclose(
+        benjamini_hochberg(with_nan)[:5], multipletests(p[:5], method="fdr_bh")[1]
+    )
+    assert np.isnan(benjamini_hochberg(with_nan)[5])
 
 
 # --------------------------------------------------------------------------- dispersion

@@ -36,7 +36,9 @@ from scipy import special, stats
 
 from .cells import as_cells, cells_period
 from .errors import CellsError, DispersionWarning, TrendsError
+from .estimation import poisson_interval
 from .periods import period_bounds, period_range, to_period_end_label, to_period_label
+from .trend_tests import benjamini_hochberg
 
 if TYPE_CHECKING:
     from .coverage_model import CoverageRules
@@ -275,7 +277,7 @@ def compare(
         out[col] = per * res[col]
     out["statistic"] = res["statistic"]
     out["pvalue"] = res["pvalue"]
-    out["qvalue"] = _bh(res["pvalue"])
+    out["qvalue"] = benjamini_hochberg(res["pvalue"])
     out["qvalue_method"] = "fdr_bh"
     out["method"] = method_used
     out["dispersion"] = phi
@@ -767,30 +769,13 @@ def _mover_difference(x1, e1, x2, e2, phi, a):
         r1, r2 = x1 / e1, x2 / e2
         lims = []
         for x, e in ((x1, e1), (x2, e2)):
-            kx = x / phi
-            low = np.where(x > 0, stats.gamma.ppf(a / 2, kx + 0.5) * phi / e, 0.0)
-            high = stats.gamma.ppf(1 - a / 2, kx + 0.5) * phi / e
-            lims.append((low, high))
+            low, high = poisson_interval(x / phi, method="jeffreys", level=1 - a)
+            lims.append((low * phi / e, high * phi / e))
         (l1, u1), (l2, u2) = lims
         d = r1 - r2
         low = d - np.sqrt((r1 - l1) ** 2 + (u2 - r2) ** 2)
         high = d + np.sqrt((u1 - r1) ** 2 + (r2 - l2) ** 2)
     return d, low, high
-
-
-def _bh(p: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg (1995) adjusted p-values over the non-missing ``p``."""
-    p = np.asarray(p, dtype=float)
-    out = np.full(p.shape, np.nan)
-    idx = np.flatnonzero(~np.isnan(p))
-    if idx.size == 0:
-        return out
-    order = idx[np.argsort(p[idx], kind="stable")]
-    m = order.size
-    adj = p[order] * m / np.arange(1, m + 1)
-    adj = np.minimum.accumulate(adj[::-1])[::-1]
-    out[order] = np.minimum(adj, 1.0)
-    return out
 
 
 # --------------------------------------------------------------------------- rows
