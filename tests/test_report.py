@@ -441,3 +441,24 @@ def test_series_too_short_for_joinpoints(tmp_path: Path) -> None:
     assert "Joinpoint segments" not in html
     with pytest.raises(trends.errors.TrendsError, match="max_joinpoints=2"):
         trends.report(cells, path=tmp_path / "r.html", joinpoint_options={"max_joinpoints": 2})
+
+
+def test_report_gates_joinpoints_by_the_chosen_rules() -> None:
+    """The coverage rules the caller chose reach every section, joinpoints included:
+    the report's joinpoint rows equal trends.joinpoints(..., rules=...) on the same
+    cells, and the lenient preset withholds fewer segments than the strict one."""
+    from trends.reporting.analysis import analyse
+
+    incidents = trends.datasets.simulate()
+    options = {"n_permutations": 99, "interval": "parametric"}
+    withheld = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", trends.errors.ThinCoverageWarning)
+        for rules in ("strict", "lenient"):
+            res = analyse(incidents, rules=rules, joinpoint_options=options)
+            direct = trends.joinpoints(res.cells, rules=rules, **options)
+            pd.testing.assert_series_equal(res.joinpoints["coverage"], direct["coverage"])
+            withheld[rules] = int(
+                (res.joinpoints["verdict"] == "inconclusive (thin coverage)").sum()
+            )
+    assert withheld["strict"] > withheld["lenient"]

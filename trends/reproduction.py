@@ -1115,13 +1115,13 @@ def _diff_frame(result: Reproduction) -> pd.DataFrame:
 def write_html(result: Reproduction, path: Path) -> Path:
     """One self-contained HTML page of a reproduction (the report's page shell)."""
     from . import __version__
-    from .reporting.html import Column, Page, esc, fmt_num, status_span, table
+    from .reporting.html import Column, Page, esc, fmt_num, slug, status_span, table
 
     r = result.recipe
     page = Page(title=r.title, subtitle=esc(r.reproduces))
     colour = {EXACT: "#1b9e77", WITHIN: "#7570b3", DIFFERS: "#d95f02"}.get(result.verdict, "#777")
     chip = (
-        f'<span class="verdict v-{_slug(result.verdict)}" style="background:{colour};'
+        f'<span class="verdict v-{slug(result.verdict)}" style="background:{colour};'
         f'color:#fff;font-size:15px">{esc(result.verdict)}</span>'
     )
     reasons = "".join(f"<li>{esc(x)}</li>" for x in result.reasons)
@@ -1191,12 +1191,6 @@ def write_html(result: Reproduction, path: Path) -> Path:
     page.footer = esc(f"trends {__version__} · trends reproduce {r.id}")
     path.write_text(page.render(), encoding="utf-8")
     return path
-
-
-def _slug(text: str) -> str:
-    import re
-
-    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
 
 
 def _measure_text(m: Mapping[str, Any]) -> str:

@@ -225,7 +225,10 @@ def analyse(
     trend = step(
         "trend", lambda: trends.trend(cells, method=trend_method, level=level, rules=rules)
     )
-    joinpoints = step("joinpoints", lambda: _joinpoints(cells, level, jp_options, raised))
+    joinpoints = step(
+        "joinpoints",
+        lambda: _joinpoints(cells, {"level": level, "rules": rules, **jp_options}, raised),
+    )
     bar.close()
     return Results(
         cells=cells,
@@ -245,7 +248,7 @@ def analyse(
 
 
 def _joinpoints(
-    cells: pd.DataFrame, level: float, options: dict[str, Any], raised: list[str]
+    cells: pd.DataFrame, options: dict[str, Any], raised: list[str]
 ) -> pd.DataFrame | None:
     """Joinpoints, or None (said in ``raised``) when the series are too short for any.
 
@@ -256,7 +259,7 @@ def _joinpoints(
     import trends
 
     try:
-        return trends.joinpoints(cells, **{"level": level, **options})
+        return trends.joinpoints(cells, **options)
     except TrendsError as exc:
         if "max_joinpoints" in options or "max_joinpoints" not in str(exc):
             raise

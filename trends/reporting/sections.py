@@ -88,15 +88,6 @@ def _apc_phrase(row: pd.Series, level: str) -> str:
     )
 
 
-def _reasons(row: pd.Series, column: str = "coverage_reasons") -> str:
-    value = row.get(column)
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    if isinstance(value, list | tuple | np.ndarray):
-        return "; ".join(map(str, value))
-    return str(value)
-
-
 # --------------------------------------------------------------------------------------
 # Sections
 
@@ -157,7 +148,12 @@ def joinpoint_options(res: Results) -> dict[str, Any]:
         for name, p in inspect.signature(joinpoints).parameters.items()
         if p.kind is p.KEYWORD_ONLY and name != "progress"
     }
-    return {**defaults, "level": res.options["level"], **res.options.get("joinpoints", {})}
+    return {
+        **defaults,
+        "level": res.options["level"],
+        "rules": res.options["rules"],
+        **res.options.get("joinpoints", {}),
+    }
 
 
 def parameters_text(res: Results) -> str:
@@ -334,7 +330,10 @@ def _withheld_words(res: Results) -> str:
         if len(held):
             kinds: dict[str, int] = {}
             for _, row in held.iterrows():
-                for kind in dict.fromkeys(reason_kind(r) for r in _reasons(row).split("; ")):
+                for kind in dict.fromkeys(
+                    reason_kind(r)
+                    for r in plot.reasons_text(row.get("coverage_reasons")).split("; ")
+                ):
                     if kind:
                         kinds[kind] = kinds.get(kind, 0) + 1
             tally = sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))[:4]
