@@ -354,10 +354,23 @@ def test_cli_bad_recipe_is_one_line_exit_2(tmp_path: Path, capsys) -> None:
 
 
 def test_recipes_are_valid_json_able_charts(data_dir: Path, ged191) -> None:
-    """Each chart serialises (Vega-Lite JSON) with both series where tested."""
+    """The chart serialises (Vega-Lite JSON) and its data hold both series, with the
+    table's published and reproduced value for every year tested."""
     result = reproduce("owid-iraq-2003-2018-ged191", data=ged191, data_dir=data_dir)
-    spec = result.chart().to_dict()
-    assert '"published"' in json.dumps(spec) and '"reproduced"' in json.dumps(spec)
+    spec = json.loads(json.dumps(result.chart().to_dict()))
+    points = {
+        (row["label"], row["series"]): row["value"]
+        for rows in spec["datasets"].values()
+        for row in rows
+        if "series" in row
+    }
+    tested = result.table[result.table["reproduced"].notna()]
+    assert len(tested) == 16
+    for year, published, reproduced in zip(
+        tested["year"], tested["published"], tested["reproduced"], strict=True
+    ):
+        assert points[(str(year), "published")] == published
+        assert points[(str(year), "reproduced")] == reproduced
 
 
 def test_the_wrong_file_is_said(data_dir: Path, ucdp_dir: Path) -> None:
