@@ -48,3 +48,21 @@ def test_bad_labels_are_named():
         infer_period(["2016-01", "2016"])
     with pytest.raises(TrendsError, match="'fortnight'"):
         period_labels(pd.to_datetime(["2016-01-01"]), "fortnight")
+
+
+def test_a_week_the_year_does_not_have_is_a_clear_error():
+    # ISO 2015 has 53 weeks, 2016 has 52
+    assert to_period_label("2015-W53", "week") == "2015-W53"
+    with pytest.raises(TrendsError, match="ISO year 2016 has no week 53"):
+        to_period_label("2016-W53", "month")
+
+
+@pytest.mark.parametrize("period", ["week", "month", "quarter", "year"])
+def test_simulated_cells_of_every_period_kind(period):
+    """trends.testing.simulate_cells makes consecutive labels of any kind."""
+    from trends.testing import simulate_cells
+
+    cells, _ = simulate_cells(2, 6, period=period, start="2016-01-04")
+    labels = list(dict.fromkeys(cells["period"]))
+    assert labels == period_range(labels[0], labels[-1], period) and len(labels) == 6
+    assert infer_period(labels) == period

@@ -90,7 +90,10 @@ def infer_period(labels: Iterable[str]) -> str:
 def _label_start(label: str, period: str) -> dt.date:
     if period == "week":
         year, week = label.split("-W")
-        return dt.date.fromisocalendar(int(year), int(week), 1)
+        try:
+            return dt.date.fromisocalendar(int(year), int(week), 1)
+        except ValueError:
+            raise TrendsError(f"week label {label!r}: ISO year {year} has no week {week}") from None
     if period == "month":
         return dt.date(int(label[:4]), int(label[5:7]), 1)
     if period == "quarter":

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .estimation import DAYS_PER
-from .periods import PERIODS_PER_YEAR, period_bounds, period_range
+from .periods import PERIODS_PER_YEAR, period_bounds, period_range, to_period_label
 
 __all__ = ["simulate_cells", "cells_strategy", "assert_cells_equal"]
 
@@ -99,7 +99,8 @@ def simulate_cells(
 
 
 def _labels(start: str, n: int, period: str) -> list[str]:
-    """``n`` consecutive period labels from ``start``."""
+    """``n`` consecutive period labels from ``start`` (a label or date of any kind)."""
+    start = to_period_label(start, period)
     first, _ = period_bounds([start], period)
     # a range long enough for n periods of any kind, then cut
     span_days = int(n * 366 / PERIODS_PER_YEAR[period]) + 400
@@ -125,7 +126,7 @@ def cells_strategy(max_regions: int = 4, max_periods: int = 12, period: str = "m
     def build(draw):
         n_regions = draw(st.integers(1, max_regions))
         n_periods = draw(st.integers(1, max_periods))
-        labels = _labels("2016-01" if period == "month" else "2016", n_periods, period)
+        labels = _labels("2016-01-04", n_periods, period)  # a Monday: weeks start there
         counts = draw(
             st.lists(
                 st.integers(0, 500), min_size=n_regions * n_periods, max_size=n_regions * n_periods
