@@ -610,7 +610,7 @@ def test_leading_run_of_zeros_does_not_overflow():
 
 
 def test_segment_where_the_main_outlet_went_silent_is_withheld():
-    """Demo region Marj loses its main outlet (about 80% of its reports) at month 30:
+    """Demo region Marj loses its main outlet (about 90% of its reports) at month 30:
     the joinpoint search finds the drop, and the segment across it is withheld by the
     source-mix rule (second half against the first), not reported as falling. Without
     source columns the same counts would give a falling segment."""

@@ -62,7 +62,7 @@ def simulate(
     * ``Al Qasr``: a real change; the mean doubles from the middle month on, and
       its outlets keep filing as before;
     * ``Khatt``: too sparse to say anything (about one incident in three months);
-    * ``Marj``: its main outlet (``Monitor Network``), behind about 80% of its
+    * ``Marj``: its main outlet (``Monitor Network``), behind about 90% of its
       reports, stops filing from the middle month on; the violence does not change.
 
     Parameters

@@ -43,7 +43,8 @@ def cache_dir() -> Path:
     return Path(root) / "trends"
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in chunks."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(_CHUNK), b""):
@@ -127,7 +128,7 @@ def fetch(
     if force or not target.is_file():
         folder.mkdir(parents=True, exist_ok=True)
         _download(address, target, expected)
-    elif expected and _sha256(target) != expected:
+    elif expected and file_sha256(target) != expected:
         logger.warning("cached %s does not match its checksum; downloading again", target)
         _download(address, target, expected)
     return _unpack(target)
@@ -145,7 +146,7 @@ def _download(address: str, target: Path, expected: str | None) -> None:
             except (urllib.error.URLError, OSError, ValueError) as exc:
                 raise TrendsError(f"cannot download {address}: {exc}") from exc
         if expected:
-            actual = _sha256(tmp)
+            actual = file_sha256(tmp)
             if actual != expected:
                 raise TrendsError(
                     f"checksum mismatch for {address}: sha256 {actual}, expected {expected}; "

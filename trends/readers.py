@@ -9,7 +9,6 @@ column.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import unicodedata
 from collections.abc import Mapping
@@ -28,6 +27,7 @@ from .errors import (
     TrendsError,
     ValueRangeError,
 )
+from .fetch import file_sha256
 from .incidents import (
     CANONICAL_COLUMNS,
     DATE_PRECISIONS,
@@ -78,14 +78,6 @@ _UCDP_MARKERS = ("where_prec", "date_prec", "dyad_new_id", "priogrid_gid")
 
 
 # ----------------------------------------------------------------------------- files
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -169,7 +161,7 @@ def _parse_codes(
 ) -> pd.Series:
     """Map integer codes to words; blanks and codes outside ``mapping`` become missing."""
     numbers = _parse_numbers(values, column, file, minimum=None)
-    words = numbers.map(lambda v: mapping.get(int(v)) if pd.notna(v) else None)
+    words = numbers.map({float(k): v for k, v in mapping.items()})  # non-integer codes: unknown
     unknown = numbers.notna() & words.isna()
     if unknown.any():
         logger.warning(
@@ -448,7 +440,7 @@ def read_ucdp_ged(
         Canonical columns (UCDP's ``date_prec``, ``where_prec``,
         ``number_of_sources``, ``source_office``, ``low``/``best``/``high`` and
         ``adm_1``/``adm_2`` mapped onto them; ``number_of_sources`` -1 is read as
-        unknown; UCDP's world ``region`` passes through as ``region_source``), a
+        unknown; UCDP's world ``region`` passes through as ``world_region``), a
         ledger and the source.
 
     Notes
@@ -540,7 +532,7 @@ def _source_info(
         citation=entry.get("citation") if entry else None,
         licence=entry.get("licence") if entry else None,
         path=str(path) if path else None,
-        sha256=_sha256(path) if path else None,
+        sha256=file_sha256(path) if path else None,
         coverage=window,
         coverage_from=origin,
         caveats=tuple(entry.get("caveats", ())) if entry else (),
