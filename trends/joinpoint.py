@@ -106,7 +106,7 @@ import math
 import sys
 import threading
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -921,6 +921,32 @@ _W_FLOOR, _W_CEIL = 1e-10, 1e20
 _SCREEN_STEPS, _SCREEN_KEEP = 3, 8  # IRLS steps for every set; sets then fitted fully
 
 
+class _Fits(Sequence):
+    """A series' best fits with 0..k_max joinpoints, each made when first asked for.
+
+    The permutation tests need only the null fits they test from and the chosen one
+    (a break-free series: the line alone), BIC and WBIC need them all; fit k starts
+    from fit k - 1, so asking for k makes the smaller ones too.
+    """
+
+    def __init__(self, series: _Series):
+        self._series = series
+        self._made: dict[int, _Fit] = {}
+
+    def __len__(self) -> int:
+        return self._series.k_max + 1
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self[i] for i in range(len(self))[k]]
+        k = k + len(self) if k < 0 else k
+        if not 0 <= k < len(self):
+            raise IndexError(k)
+        if k not in self._made:
+            self._made[k] = self._series._fit_k(k)
+        return self._made[k]
+
+
 class _Series:
     """One region's covered observations and the fits of every model size."""
 
@@ -928,11 +954,9 @@ class _Series:
         self.x, self.y, self.exposure = x, y, exposure
         self.grid, self.variance, self.k_max = grid, variance, k_max
         self.logexp = np.log(exposure)
-        self.fits: list[_Fit] = []
         self._screened: dict[tuple, tuple[float, float]] = {}  # set -> (deviance, last change)
         self._converged: dict[tuple, float] = {}  # set -> converged deviance
-        for k in range(k_max + 1):
-            self.fits.append(self._fit_k(k))
+        self.fits = _Fits(self)
 
     def _fit_k(self, k: int) -> _Fit:
         """Best fit with k joinpoints on the grid.
