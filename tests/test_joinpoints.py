@@ -409,7 +409,7 @@ def _coverage_both(rng, reps, n, level, slope, change, n_boot):
         fit = jp._Series(t, rng.poisson(mu).astype(float), expo, grid, "poisson", 1).fits[1]
         parametric = np.array(jp._segment_apcs(fit, 12, 0.95))
         draws, _ = jp._resample_slopes(grid, fit, "poisson", n_boot, rng)
-        slopes, _ = jp._segment_slopes(fit)
+        slopes, _, _ = jp._segment_slopes(fit)
         empirical = np.array(
             [jp._empirical_apc(draws[j], slopes[j], 12, 0.95, fit.df) for j in (0, 1)]
         )
