@@ -1275,12 +1275,7 @@ def coverage(
     effective = safe / phi
     with np.errstate(divide="ignore"):
         rse = np.where(effective > 0, np.sqrt(1.0 / np.where(effective > 0, effective, 1)), np.inf)
-    alpha = 1 - r.level
-    low = np.where(effective > 0, stats.gamma.ppf(alpha / 2, np.maximum(effective, 1e-300)), 0.0)
-    high = stats.gamma.ppf(1 - alpha / 2, effective + 1)
-    rel_width = np.where(
-        effective > 0, (high - low) / np.where(effective > 0, effective, 1), np.inf
-    )
+    rel_width = _relative_widths(effective, r.level)
 
     # sources
     mixes = source_counts(cells)
