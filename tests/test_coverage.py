@@ -510,3 +510,11 @@ def test_two_rate_test_holds_its_level_by_simulation():
     z1 = rng.negative_binomial(n, n / (n + 90), 2000)
     score = np.array([_two_rate_test(a, b, 1.0, 1.0, 3.0)[1] for a, b in zip(z0, z1, strict=True)])
     assert abs((score < 0.05).mean() - 0.05) < 0.02
+
+
+def test_worse_takes_the_worst_status():
+    from trends.coverage_model import worse
+
+    assert worse("adequate", "thin") == "thin"
+    assert worse("uncovered", "insufficient", "adequate") == "uncovered"
+    assert worse("adequate") == "adequate"

@@ -64,7 +64,6 @@ SERIES_BLOCK = 3
 #: Numerical floor on the dispersion where it divides (a Pearson estimate can be 0
 #: when every count equals its fitted value).
 _PHI_FLOOR = 1e-6
-_STATUS_RANK = {"adequate": 0, "thin": 1, "insufficient": 2, "uncovered": 3}
 
 
 def compare(
@@ -831,7 +830,7 @@ def _sources_and_coverage(
     rules on the window's total, the after window against the before window as
     baseline), every region at once by :func:`trends.coverage_model.assess_windows`.
     """
-    from .coverage_model import assess_windows, gate, source_activity
+    from .coverage_model import assess_windows, gate, source_activity, worse
 
     n = len(out)
     activity: list[dict[str, Any] | None] = [None] * n
@@ -876,7 +875,7 @@ def _sources_and_coverage(
             if st == "adequate" and n_out:
                 st = "thin"  # the reasons already name the uncovered periods
                 rs = [*rs, "rates describe only the covered part of the window"]
-            status = st if _STATUS_RANK[st] > _STATUS_RANK[status] else status
+            status = worse(status, st)
             reasons += [f"{w}: {r}" for r in rs]
         coverage[i], reasons_col[i] = status, reasons
 
@@ -886,9 +885,9 @@ def _sources_and_coverage(
     out["reporting_change_suspected"] = pd.array(suspected, dtype="boolean")
     pvalue = out["pvalue"].to_numpy()
     for i in range(n):
-        if suspected[i] is True and _STATUS_RANK[coverage[i]] < _STATUS_RANK["thin"]:
-            coverage[i] = "thin"
-        if np.isnan(pvalue[i]) and _STATUS_RANK[coverage[i]] < _STATUS_RANK["insufficient"]:
+        if suspected[i] is True:
+            coverage[i] = worse(coverage[i], "thin")
+        if np.isnan(pvalue[i]) and worse(coverage[i], "insufficient") != coverage[i]:
             coverage[i] = "insufficient"
             reasons_col[i].append("nothing to test (see notes)")
     out["coverage"] = coverage

@@ -78,6 +78,7 @@ __all__ = [
     "assess_window",
     "assess_windows",
     "gate",
+    "worse",
     "warn_withheld",
     "resolve_rules",
     "mix_rules",
@@ -981,6 +982,11 @@ def _check_dispersion(dispersion: Any) -> float:
     if not (phi > 0 and math.isfinite(phi)):
         raise TrendsError(f"dispersion={dispersion!r} must be a positive finite number")
     return phi
+
+
+def worse(*statuses: str) -> str:
+    """The worst of coverage ``statuses`` (order of :data:`STATUSES`)."""
+    return max(statuses, key=_RANK.__getitem__)
 
 
 def gate(verdict: str, status: str) -> str:

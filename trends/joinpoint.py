@@ -1674,7 +1674,7 @@ def _mix_gate(
     judged the segment already). A change beyond the threshold makes the segment at
     least ``thin``. Cells without ``source_counts`` leave the status as it is.
     """
-    from .coverage_model import STATUSES, assess_window, mix_rules
+    from .coverage_model import assess_window, mix_rules, worse
 
     mix = mix_rules(rules)
     if (
@@ -1692,7 +1692,7 @@ def _mix_gate(
     for label, cells, baseline in checks:
         mix_status, mix_reasons = assess_window(cells, baseline=baseline, rules=mix)
         if mix_status != "adequate":
-            status = max(status, mix_status, key=STATUSES.index)
+            status = worse(status, mix_status)
             reasons = [*reasons, *(f"{label}: {r}" for r in mix_reasons)]
     return status, reasons
 

@@ -182,7 +182,7 @@ def _halves_mix(table: pd.DataFrame, assessed: pd.DataFrame, rules: Any) -> pd.D
     ``assessed``: :func:`~trends.coverage_model.assess_windows` of ``table`` indexed by
     region; returns it with ``status`` and ``reasons`` updated.
     """
-    from .coverage_model import STATUSES, assess_windows, mix_rules, resolve_rules
+    from .coverage_model import assess_windows, mix_rules, resolve_rules, worse
 
     base = resolve_rules(rules)
     if base.max_mix_change is None or "source_counts" not in table.columns:
@@ -208,7 +208,7 @@ def _halves_mix(table: pd.DataFrame, assessed: pd.DataFrame, rules: Any) -> pd.D
         changed.index, changed["status"], changed["reasons"], strict=True
     ):
         i = position[region]
-        status[i] = max(status[i], mix_status, key=STATUSES.index)
+        status[i] = worse(status[i], mix_status)
         reasons[i] = [*reasons[i], *(f"second half against the first: {r}" for r in mix_reasons)]
     assessed = assessed.copy()
     assessed["status"] = pd.array(status, dtype="string")
