@@ -85,3 +85,15 @@ def test_missing_file_exits_2(tmp_path, capsys):
 def test_console_script_is_declared():
     text = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text(encoding="utf-8")
     assert 'trends = "trends.cli:main"' in text
+
+
+def test_joinpoint_options_the_user_gave_are_kept_even_at_the_default():
+    """--max-joinpoints 3 is a request (the report then fails a too-short series rather
+    than fitting fewer), so it is passed on; options not given are left out."""
+    import argparse
+
+    from trends.cli import _joinpoint_options
+
+    given = argparse.Namespace(max_joinpoints=3, permutations=None)
+    assert _joinpoint_options(given) == {"max_joinpoints": 3}
+    assert _joinpoint_options(argparse.Namespace(max_joinpoints=None, permutations=None)) == {}

@@ -124,13 +124,15 @@ def _parser() -> argparse.ArgumentParser:
             choices=TREND_METHODS,
         )
         p.add_argument(
-            "--max-joinpoints", type=int, default=3, help="0 leaves joinpoints out (default: 3)"
+            "--max-joinpoints",
+            type=int,
+            help="most joinpoints per region (default: trends.joinpoints' own, 3; "
+            "0 fits one straight segment)",
         )
         p.add_argument(
             "--permutations",
             type=int,
-            default=4499,
-            help="permutations of the joinpoint test (default: 4499)",
+            help="permutations of the joinpoint test (default: trends.joinpoints' own, 4499)",
         )
         p.add_argument(
             "--timestamp",
@@ -191,13 +193,10 @@ def _demo(seed: int, before, after):
 
 
 def _joinpoint_options(args: argparse.Namespace) -> dict[str, int]:
-    """Only the joinpoint options the user set (the report adapts its defaults to short series)."""
-    options = {}
-    if args.max_joinpoints != 3:
-        options["max_joinpoints"] = args.max_joinpoints
-    if args.permutations != 4499:
-        options["n_permutations"] = args.permutations
-    return options
+    """Only the joinpoint options the user gave (the report adapts its defaults to short
+    series, but holds a number the user asked for)."""
+    given = {"max_joinpoints": args.max_joinpoints, "n_permutations": args.permutations}
+    return {name: value for name, value in given.items() if value is not None}
 
 
 def _write_csv(table, path: str) -> None:
