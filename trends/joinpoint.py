@@ -1351,7 +1351,7 @@ def joinpoints(
         )
 
     groups = {r: by_region.get(r, covered.iloc[:0]).reset_index(drop=True) for r in regions}
-    fittable = [r for r in regions if not _series_problem(groups[r], min_end)]
+    fittable = [r for r in regions if not _series_problem(groups[r])]
     settings = {
         "max_joinpoints": max_joinpoints,
         "min_end": min_end,
@@ -1398,8 +1398,8 @@ def joinpoints(
             "selection": selection,
             "interval": interval,
         }
-        problem = _series_problem(g, min_end)
-        if problem:
+        if region not in selected:
+            problem = _series_problem(g)
             status, reasons = (
                 assess_window(g, rules=rules) if len(g) else ("uncovered", ["no covered cells"])
             )
@@ -1408,20 +1408,20 @@ def joinpoints(
                 verdict = "inconclusive (thin coverage)"
             rows.append(_empty_row(base, g, status, reasons, verdict, problem[1]))
             continue
-        k_allowed = min(max_joinpoints, _k_allowed(len(g), min_end, min_between))
+        grid, series, k, detail, empirical = selected[region]
         note = ""
-        if k_allowed < max_joinpoints:
+        if series.k_max < max_joinpoints:
             note = (
-                f"{len(g)} covered periods allow at most {k_allowed} joinpoints "
+                f"{len(g)} covered periods allow at most {series.k_max} joinpoints "
                 f"(asked for {max_joinpoints})"
             )
-        grid, series, k, detail, empirical = selected[region]
         fit = series.fits[k]
         fits[str(region)] = _fit_record(fit, grid.x, ppy, g, kind)
         whole = _aapc_from(fits[str(region)], grid.x[0], grid.x[-1], level)
         edges = [0, *fit.knots.tolist(), len(g) - 1]
-        apcs = _segment_apcs(fit, ppy, level)
-        if empirical is not None:
+        if empirical is None:
+            apcs = _segment_apcs(fit, ppy, level)
+        else:
             apcs, low, high = empirical
             whole = {**whole, "aapc_low": low, "aapc_high": high}
         for j in range(k + 1):
@@ -1639,7 +1639,7 @@ def _k_allowed(n: int, min_end: int, min_between: int) -> int:
     return k
 
 
-def _series_problem(g: pd.DataFrame, min_end: int) -> tuple[str, str] | None:
+def _series_problem(g: pd.DataFrame) -> tuple[str, str] | None:
     """Why a region's series cannot be fitted at all, or None."""
     if len(g) == 0:
         return "not covered", "no covered cells (every count is missing)"
