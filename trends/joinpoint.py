@@ -1234,8 +1234,10 @@ def joinpoints(
     max_joinpoints : int
         Most joinpoints to consider (capped per region by what its length allows;
         the ``note`` column says so). Up to 3 is fast (see the module docstring);
-        beyond, the permutation tests run the O(n^k) grid search: with 120 monthly
-        periods about 5 s a region for 4 joinpoints, about a minute for 5.
+        beyond, the permutation tests run the O(n^k) grid search. On 6 simulated
+        break-free regions of 120 months (``benchmarks/joinpoints_null.py --regions 6
+        --max-joinpoints 4``): 4 to 14 s a region for 4 joinpoints; for 5, about a
+        minute a region with only 199 permutations.
     n_permutations : int
         Permutation data sets per test (``selection="permutation"``).
     selection : {"permutation", "bic", "wbic"}
