@@ -17,6 +17,7 @@ __all__ = [
     "EmptyInputError",
     "FormatError",
     "CellsError",
+    "OptionError",
     "TrendsWarning",
     "ThinCoverageWarning",
     "DispersionWarning",
@@ -88,6 +89,10 @@ class FormatError(InputError):
 
 class CellsError(TrendsError):
     """A cell table (region x period) lacks a needed column or holds bad values."""
+
+
+class OptionError(TrendsError):
+    """A keyword option has a bad value; the message repeats it and says what is valid."""
 
 
 class TrendsWarning(UserWarning):
