@@ -11,7 +11,7 @@ import pytest
 
 from trends.comparison import _minlike_pvalue, compare, two_sample_rates
 from trends.errors import CellsError, DispersionWarning, ThinCoverageWarning, TrendsError
-from trends.trend_tests import benjamini_hochberg
+from trends.stats.multiplicity import benjamini_hochberg
 
 MONTHS = [f"2016-{m:02d}" for m in range(1, 13)]
 H1, H2 = ("2016-01", "2016-06"), ("2016-07", "2016-12")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -17,12 +16,10 @@ from trends.coverage_model import (
     coverage,
     estimate_dispersion,
     exact_relative_width,
-    gate,
     resolve_rules,
     source_activity,
-    warn_withheld,
 )
-from trends.errors import CellsError, ThinCoverageWarning, TrendsError
+from trends.errors import CellsError, TrendsError
 
 
 def cell(count, *, region="A", period="2016-01", mix=None, **extra) -> dict:
@@ -377,23 +374,6 @@ def test_assess_window_uncovered():
     assert "1 of 2 periods outside the data set's coverage" in reasons
     empty = pd.DataFrame({"region": [], "period": [], "count": []})
     assert assess_window(empty) == ("uncovered", ["no cells in the window"])
-
-
-def test_gate():
-    assert gate("decrease", "adequate") == "decrease"
-    assert gate("decrease", "thin") == "inconclusive (thin coverage)"
-    assert gate("increase", "insufficient") == "inconclusive (thin coverage)"
-    assert gate("rising", "uncovered") == "not covered"
-    with pytest.raises(TrendsError, match="'poor'.*'adequate'"):
-        gate("decrease", "poor")
-
-
-def test_warn_withheld():
-    with pytest.warns(ThinCoverageWarning, match="3 of 10 comparison verdicts withheld"):
-        warn_withheld(3, 10, "comparison")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        warn_withheld(0, 10, "comparison")
 
 
 # --------------------------------------------------------------------- source_activity

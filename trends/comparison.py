@@ -38,7 +38,8 @@ from .cells import as_cells, cells_period
 from .errors import CellsError, DispersionWarning, TrendsError
 from .estimation import poisson_interval
 from .periods import period_bounds, period_range, to_period_end_label, to_period_label
-from .trend_tests import benjamini_hochberg
+from .stats.multiplicity import benjamini_hochberg
+from .verdicts import gate, warn_withheld
 
 if TYPE_CHECKING:
     from .coverage_model import CoverageRules
@@ -316,11 +317,9 @@ def compare(
         method_used,
         dict(zip(*np.unique(phi_source.astype(str), return_counts=True), strict=True)),
     )
-    withheld = _sources_and_coverage(out, grid, agg, phi, rules, notes)
+    _sources_and_coverage(out, grid, agg, phi, rules, notes)
     out["notes"] = ["; ".join(n) for n in notes]
-    from .coverage_model import warn_withheld
-
-    warn_withheld(withheld, len(out), "compare")  # points at the caller of compare()
+    warn_withheld(out["verdict"].tolist(), "compare")  # points at the caller of compare()
     return out
 
 
@@ -822,15 +821,14 @@ def _sources_and_coverage(
     phi: np.ndarray,
     rules: Any,
     notes: list[list[str]],
-) -> int:
+) -> None:
     """Source activity, reporting-change check, coverage and verdict, row by row.
-    Returns the number of verdicts withheld by coverage.
 
     Each window is assessed as :func:`trends.coverage_model.assess_window` would (count
     rules on the window's total, the after window against the before window as
     baseline), every region at once by :func:`trends.coverage_model.assess_windows`.
     """
-    from .coverage_model import assess_windows, gate, source_activity, worse
+    from .coverage_model import assess_windows, source_activity, worse
 
     n = len(out)
     activity: list[dict[str, Any] | None] = [None] * n
@@ -899,7 +897,6 @@ def _sources_and_coverage(
         "no significant change",
     )
     out["verdict"] = [gate(v, s) for v, s in zip(verdict, coverage, strict=True)]
-    return int(np.sum(out["verdict"].to_numpy() != verdict))
 
 
 #: Columns copied from :func:`trends.coverage_model.source_activity` into each row.

@@ -48,7 +48,8 @@ The exact interval is Garwood's (1936, *Biometrika* 28:437): for ``x`` events,
 ``[gamma.ppf(a/2, x), gamma.ppf(1 - a/2, x + 1)]``.
 
 Interface for the other statistics (compare, trend, joinpoints):
-:func:`assess_window`, :func:`gate`, :func:`warn_withheld`, :func:`source_activity`.
+:func:`assess_window`, :func:`assess_windows`, :func:`source_activity`; the verdict
+words and the gate are :mod:`trends.verdicts`'.
 """
 
 from __future__ import annotations
@@ -58,7 +59,6 @@ import functools
 import json
 import logging
 import math
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -68,7 +68,7 @@ import pandas as pd
 from scipy import special, stats
 
 from .cells import as_cells, source_counts
-from .errors import CellsError, ThinCoverageWarning, TrendsError
+from .errors import CellsError, TrendsError
 from .periods import PERIODS, infer_period
 
 __all__ = [
@@ -77,9 +77,7 @@ __all__ = [
     "CoverageRules",
     "assess_window",
     "assess_windows",
-    "gate",
     "worse",
-    "warn_withheld",
     "resolve_rules",
     "mix_rules",
     "coverage",
@@ -96,8 +94,6 @@ logger = logging.getLogger(__name__)
 STATUSES = ("adequate", "thin", "insufficient", "uncovered")
 _RANK = {s: i for i, s in enumerate(STATUSES)}
 
-INCONCLUSIVE = "inconclusive (thin coverage)"
-NOT_COVERED = "not covered"
 
 
 @dataclass(frozen=True)
@@ -987,41 +983,6 @@ def _check_dispersion(dispersion: Any) -> float:
 def worse(*statuses: str) -> str:
     """The worst of coverage ``statuses`` (order of :data:`STATUSES`)."""
     return max(statuses, key=_RANK.__getitem__)
-
-
-def gate(verdict: str, status: str) -> str:
-    """The verdict after coverage.
-
-    ``uncovered`` -> ``"not covered"``; ``thin`` or ``insufficient`` ->
-    ``"inconclusive (thin coverage)"``; ``adequate`` -> ``verdict`` unchanged.
-
-    Every thin status withholds the verdict, "no significant change" included:
-    each thin rule names a way the reporting could produce the result (few events
-    cannot show a change; one outlet or a changed source mix can fake one or hide
-    one), and :func:`assess_window` only lets through the rules that apply to what
-    was tested.
-    """
-    if status not in _RANK:
-        raise TrendsError(f"status={status!r} is not one of {', '.join(map(repr, STATUSES))}")
-    if status == "uncovered":
-        return NOT_COVERED
-    if status in ("thin", "insufficient"):
-        return INCONCLUSIVE
-    return verdict
-
-
-def warn_withheld(n_withheld: int, n_total: int, what: str) -> None:
-    """Issue one :class:`~trends.errors.ThinCoverageWarning` saying how many of
-    ``n_total`` ``what`` verdicts were withheld (nothing when none was)."""
-    if n_withheld <= 0:
-        return
-    warnings.warn(
-        f"{n_withheld} of {n_total} {what} verdicts withheld: coverage is thin, "
-        "insufficient or missing (see the coverage and coverage_reasons columns); "
-        "estimates and p-values are still shown",
-        ThinCoverageWarning,
-        stacklevel=3,
-    )
 
 
 # --------------------------------------------------------------------------- reporting change

@@ -1303,7 +1303,8 @@ def joinpoints(
     """
     from tqdm.auto import tqdm
 
-    from .coverage_model import assess_window, gate, resolve_rules, warn_withheld
+    from .coverage_model import assess_window, resolve_rules
+    from .verdicts import gate, warn_withheld
 
     resolve_rules(rules)  # a bad preset name or threshold fails here, before any fitting
 
@@ -1454,9 +1455,7 @@ def joinpoints(
     out = pd.DataFrame(rows, columns=_COLUMNS)
     for col in ("segment", "n_joinpoints"):
         out[col] = out[col].astype("Int64")
-    withheld = out["verdict"].isin(["inconclusive (thin coverage)", "not covered"])
-    if withheld.any():
-        warn_withheld(int(withheld.sum()), len(out), "joinpoint segment")
+    warn_withheld(out["verdict"].tolist(), "joinpoint segment")
     out.attrs["fits"] = fits
     out.attrs["level"] = level
     return out

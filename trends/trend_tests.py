@@ -58,8 +58,10 @@ from scipy import special, stats
 from .cells import as_cells, cells_period
 from .errors import TrendsError
 from .periods import PERIODS_PER_YEAR, period_bounds, to_period_end_label, to_period_label
+from .stats.multiplicity import benjamini_hochberg
+from .verdicts import NOT_COVERED
 
-__all__ = ["METHODS", "trend", "fit_trends", "benjamini_hochberg", "fit_loglinear", "mann_kendall"]
+__all__ = ["METHODS", "trend", "fit_trends", "fit_loglinear", "mann_kendall"]
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +69,6 @@ METHODS = ("quasipoisson", "poisson", "negbin", "mann-kendall", "mann-kendall-hr
 MIN_PERIODS = 3
 
 # Verdicts of rows without an estimate: they say why.
-NOT_COVERED = "not covered"
 NO_EXPOSURE = "no exposure"
 TOO_FEW = f"too few periods (fewer than {MIN_PERIODS})"
 NO_EVENTS = "no events"
@@ -145,7 +146,8 @@ def trend(
     ThinCoverageWarning
         When some verdicts are withheld for thin coverage.
     """
-    from .coverage_model import assess_windows, gate, warn_withheld
+    from .coverage_model import assess_windows
+    from .verdicts import gate, warn_withheld
 
     out, table = _fit(cells, method=method, level=level, alpha=alpha, start=start, end=end)
     # Underdispersion estimates are mostly noise: never let them inflate the
@@ -164,8 +166,7 @@ def trend(
         ["; ".join(why) for why in assessed["reasons"]], dtype="string"
     )
     out["verdict"] = pd.array(verdicts, dtype="string")
-    withheld = sum(v in ("inconclusive (thin coverage)", NOT_COVERED) for v in verdicts)
-    warn_withheld(withheld, len(out), "trend")
+    warn_withheld(verdicts, "trend")
     return out
 
 
@@ -301,24 +302,6 @@ def _fit(
     for col in ("method", "parameters", "first_period", "last_period"):
         out[col] = out[col].astype("string")
     return out, table.drop(columns=["t", "fit", "_uncov", "_noexp"])
-
-
-def benjamini_hochberg(pvalues: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (q-values); missing p-values stay missing.
-
-    Benjamini & Hochberg (1995) JRSS B 57:289; the same numbers as R's
-    ``p.adjust(p, "BH")`` over the non-missing p-values.
-    """
-    p = np.asarray(pvalues, dtype=float)
-    q = np.full(p.shape, np.nan)
-    ok = np.flatnonzero(np.isfinite(p))
-    if ok.size == 0:
-        return q
-    order = ok[np.argsort(p[ok], kind="stable")]
-    m = order.size
-    scaled = p[order] * m / np.arange(1, m + 1)
-    q[order] = np.minimum(1.0, np.minimum.accumulate(scaled[::-1])[::-1])
-    return q
 
 
 # --------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import __version__, plot
+from .. import __version__, plot, verdicts
 from .analysis import Results
 from .html import Column, Page, esc, fmt_num, fmt_p, slug, status_span, table, verdict_chip
 
@@ -32,10 +32,10 @@ __all__ = [
 ]
 
 PERIOD_WORD = {"week": "week", "month": "month", "quarter": "quarter", "year": "year"}
-RISE = {"increase", "rising"}
-FALL = {"decrease", "falling"}
-WITHHELD = "inconclusive (thin coverage)"
-NOT_COVERED = "not covered"
+RISE = {verdicts.INCREASE, verdicts.RISING}
+FALL = {verdicts.DECREASE, verdicts.FALLING}
+WITHHELD = verdicts.INCONCLUSIVE
+NOT_COVERED = verdicts.NOT_COVERED
 MAX_NAMES = 8  # regions named in one sentence before "and N more"
 
 
@@ -201,15 +201,15 @@ def _tiles(res: Results) -> str:
         "Trend": f"{esc(periods.iloc[0])} to {esc(periods.iloc[-1])}",
     }
     for what, frame, words in (
-        ("Comparison", res.comparison, ("increase", "decrease", "no significant change")),
-        ("Trend", res.trend, ("rising", "falling", "stable")),
+        ("Comparison", res.comparison, verdicts.words("change")),
+        ("Trend", res.trend, verdicts.words("trend")),
     ):
         if frame is None:
             continue
-        verdicts = frame["verdict"].astype(str)
+        said = frame["verdict"].astype(str)
         tiles = []
         for word in (*words, WITHHELD, NOT_COVERED):
-            n = int((verdicts == word).sum())
+            n = int((said == word).sum())
             if n or word in words[:2]:
                 label = "withheld (thin coverage)" if word == WITHHELD else word
                 tiles.append(

@@ -1,0 +1,200 @@
+"""The words: one vocabulary, one coverage gate, one multiplicity adjustment, one rule.
+
+Every statistic (:func:`~trends.compare`, :func:`~trends.trend`,
+:func:`~trends.joinpoints`, :func:`~trends.alarms`) turns its estimates into words
+here and nowhere else.
+
+The rule (:func:`decide`), in order, for each unit tested (a region, a segment, a
+region x period):
+
+1. ``not covered`` when the cells lie outside the source's coverage;
+2. ``not estimable`` when the data cannot support the number (no events, an estimate
+   rising from zero counts, an interval beyond what the data can say), the reason in
+   ``notes``;
+3. ``too short to call`` when the stretch tested is shorter than the method's
+   documented minimum;
+4. ``inconclusive (thin coverage)`` when the *reporting* behind it is thin or
+   insufficient (outlets, single-source share, precision of place and date,
+   source-mix change, a minimum absolute number of events): the numbers are shown,
+   the word is withheld;
+5. a directional word (``increase``/``decrease``, ``rising``/``falling``,
+   ``unusually high``/``unusually low``) when the Benjamini-Hochberg q-value across
+   the family the call tested is below ``alpha``, in the direction of the estimate;
+6. else the neutral word (``no significant change``, ``stable``, ``not unusual``).
+
+``alpha`` is the false-discovery rate of the directional words; ``level`` is the
+confidence of the intervals printed beside them. Both have that one meaning across the
+API. The imprecision of an estimate is its test's business (a wide interval, a large
+p-value); it is shown as a reliability flag beside the verdict, never used to withhold
+it. Reasons go to ``coverage_reasons`` (the reporting) and ``notes`` (the estimate),
+never into the verdict itself.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .checks import check_choice, check_fraction
+from .errors import ThinCoverageWarning
+from .stats.multiplicity import benjamini_hochberg
+
+__all__ = [
+    "INCREASE",
+    "DECREASE",
+    "NO_CHANGE",
+    "RISING",
+    "FALLING",
+    "STABLE",
+    "UNUSUALLY_HIGH",
+    "UNUSUALLY_LOW",
+    "NOT_UNUSUAL",
+    "INCONCLUSIVE",
+    "NOT_COVERED",
+    "NOT_ESTIMABLE",
+    "TOO_SHORT",
+    "KINDS",
+    "DIRECTIONAL",
+    "WITHHELD",
+    "RULE",
+    "words",
+    "adjust",
+    "gate",
+    "decide",
+    "warn_withheld",
+]
+
+INCREASE, DECREASE, NO_CHANGE = "increase", "decrease", "no significant change"
+RISING, FALLING, STABLE = "rising", "falling", "stable"
+UNUSUALLY_HIGH, UNUSUALLY_LOW, NOT_UNUSUAL = "unusually high", "unusually low", "not unusual"
+INCONCLUSIVE = "inconclusive (thin coverage)"
+NOT_COVERED = "not covered"
+NOT_ESTIMABLE = "not estimable"
+TOO_SHORT = "too short to call"
+
+#: For each kind of result: (word for up, word for down, neutral word).
+KINDS: dict[str, tuple[str, str, str]] = {
+    "change": (INCREASE, DECREASE, NO_CHANGE),
+    "trend": (RISING, FALLING, STABLE),
+    "alarm": (UNUSUALLY_HIGH, UNUSUALLY_LOW, NOT_UNUSUAL),
+}
+#: Words that claim a direction.
+DIRECTIONAL = frozenset(w for up, down, _ in KINDS.values() for w in (up, down))
+#: Words that withhold a verdict (the numbers are still shown).
+WITHHELD = frozenset({INCONCLUSIVE, NOT_COVERED, NOT_ESTIMABLE, TOO_SHORT})
+
+#: The rule in one paragraph, as the report's methods section prints it.
+RULE = (
+    "A region (or segment, or period) is called increase/decrease, rising/falling or "
+    "unusually high/low only when its Benjamini-Hochberg q-value across everything the "
+    "call tested is below alpha and the reporting behind it is adequate. Where the "
+    "reporting is thin or insufficient the verdict is inconclusive (thin coverage) and "
+    "the numbers are still shown; where the cells lie outside the source's coverage it "
+    "is not covered; where the data cannot support an estimate it is not estimable, and "
+    "a stretch shorter than the method's minimum is too short to call, the reason in "
+    "the notes. Otherwise the verdict is the neutral word (no significant change, "
+    "stable, not unusual). The width of an interval never withholds a verdict: it is "
+    "the test's business, shown as a reliability flag."
+)
+
+
+def words(kind: str) -> tuple[str, str, str]:
+    """(up, down, neutral) words of a kind of result: ``change``, ``trend``, ``alarm``."""
+    return KINDS[check_choice("kind", kind, KINDS)]
+
+
+def adjust(pvalues: Any) -> np.ndarray:
+    """q-values of a family of p-values (Benjamini-Hochberg 1995; R's
+    ``p.adjust(p, "BH")``); missing p-values stay missing and are not counted."""
+    return benjamini_hochberg(np.asarray(pvalues, dtype=float))
+
+
+def gate(verdict: str, status: str) -> str:
+    """The verdict after the coverage gate: ``uncovered`` -> ``not covered``;
+    ``thin`` or ``insufficient`` -> ``inconclusive (thin coverage)``; ``adequate``
+    -> ``verdict`` unchanged."""
+    from .coverage_model import STATUSES
+
+    check_choice("status", status, STATUSES)
+    if status == "uncovered":
+        return NOT_COVERED
+    if status in ("thin", "insufficient"):
+        return INCONCLUSIVE
+    return verdict
+
+
+def decide(
+    kind: str,
+    *,
+    direction: Any,
+    qvalue: Any,
+    alpha: float,
+    status: Sequence[str],
+    estimable: Any = None,
+    too_short: Any = None,
+) -> np.ndarray:
+    """The verdict of each unit tested, by the rule of this module.
+
+    Parameters
+    ----------
+    kind : {"change", "trend", "alarm"}
+        Which words (see :data:`KINDS`).
+    direction : array of float
+        Sign of the estimate (a log ratio, a slope, observed minus expected): the
+        directional word follows it; 0 or NaN gives the neutral word.
+    qvalue : array of float
+        q-values across the family tested (see :func:`adjust`); NaN never calls.
+    alpha : float
+        False-discovery rate of the directional words.
+    status : sequence of str
+        Coverage status of each unit (``adequate``, ``thin``, ``insufficient``,
+        ``uncovered``).
+    estimable, too_short : array of bool, optional
+        False / True where the estimate is not estimable / the stretch too short.
+
+    Returns
+    -------
+    ndarray of str (object)
+        One word per unit.
+    """
+    from .coverage_model import STATUSES
+
+    up, down, neutral = words(kind)
+    alpha = check_fraction("alpha", alpha)
+    sign = np.sign(np.asarray(direction, dtype=float))
+    q = np.asarray(qvalue, dtype=float)
+    n = len(sign)
+    status = [check_choice("status", s, STATUSES) for s in status]
+    ok = np.ones(n, dtype=bool) if estimable is None else np.asarray(estimable, dtype=bool)
+    short = np.zeros(n, dtype=bool) if too_short is None else np.asarray(too_short, dtype=bool)
+    called = q < alpha
+    out = np.where(called & (sign > 0), up, np.where(called & (sign < 0), down, neutral))
+    out = out.astype(object)
+    for i, st in enumerate(status):
+        if st == "uncovered":
+            out[i] = NOT_COVERED
+        elif not ok[i]:
+            out[i] = NOT_ESTIMABLE
+        elif short[i]:
+            out[i] = TOO_SHORT
+        elif st != "adequate":
+            out[i] = INCONCLUSIVE
+    return out
+
+
+def warn_withheld(verdicts: Sequence[str], what: str) -> None:
+    """One :class:`~trends.errors.ThinCoverageWarning` saying how many of the
+    ``what`` verdicts coverage withheld (nothing when none was)."""
+    n_withheld = sum(v in (INCONCLUSIVE, NOT_COVERED) for v in verdicts)
+    if n_withheld <= 0:
+        return
+    warnings.warn(
+        f"{n_withheld} of {len(verdicts)} {what} verdicts withheld: coverage is thin, "
+        "insufficient or missing (see the coverage and coverage_reasons columns); "
+        "estimates and p-values are still shown",
+        ThinCoverageWarning,
+        stacklevel=3,
+    )
