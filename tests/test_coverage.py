@@ -380,7 +380,7 @@ def test_assess_window_uncovered():
 
 
 def test_two_rate_test_matches_r():
-    from trends.coverage_model import _two_rate_test
+    from trends.coverage_model.activity import two_rate_test as _two_rate_test
 
     # R: poisson.test(c(30, 60), c(2, 3))$p.value -> 0.23641928258
     ratio, p = _two_rate_test(60, 30, 3, 2, 1.0)
@@ -477,7 +477,7 @@ def test_iraq_unknown_number_of_sources_is_unknown_not_single(iraq):
 
 
 def test_two_rate_test_holds_its_level_by_simulation():
-    from trends.coverage_model import _two_rate_test
+    from trends.coverage_model.activity import two_rate_test as _two_rate_test
 
     rng = np.random.default_rng(11)
     y0 = rng.poisson(30 * 3, 2000)  # 3 sources x 30 events each, before
