@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trends.comparison import _minlike_pvalue, compare, two_sample_rates
+from trends.comparison import compare
 from trends.errors import CellsError, DispersionWarning, ThinCoverageWarning, TrendsError
 from trends.stats.multiplicity import benjamini_hochberg
+from trends.stats.two_rates import _minlike_pvalue, two_sample_rates
 
 MONTHS = [f"2016-{m:02d}" for m in range(1, 13)]
 H1, H2 = ("2016-01", "2016-06"), ("2016-07", "2016-12")

@@ -10,7 +10,8 @@ import pytest
 
 import trends
 from trends.errors import CellsError, TrendsError
-from trends.estimation import DAYS_PER, poisson_interval
+from trends.estimation import DAYS_PER
+from trends.stats.poisson import poisson_interval
 
 HERE = Path(__file__).resolve().parent
 

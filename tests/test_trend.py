@@ -13,8 +13,8 @@ from scipy import stats
 
 import trends
 from trends.errors import ThinCoverageWarning, TrendsError
+from trends.stats.mann_kendall import mann_kendall
 from trends.stats.multiplicity import benjamini_hochberg
-from trends.trend_tests import mann_kendall
 
 
 def monthly(counts: dict[str, list[float]], first: str = "2015-01") -> pd.DataFrame:

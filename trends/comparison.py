@@ -32,13 +32,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
 
 from .cells import as_cells, cells_period
 from .errors import CellsError, DispersionWarning, TrendsError
-from .estimation import poisson_interval
 from .periods import period_bounds, period_range, to_period_end_label, to_period_label
 from .stats.multiplicity import benjamini_hochberg
+from .stats.two_rates import PHI_FLOOR, TESTS, two_sample_rates
 from .verdicts import gate, warn_withheld
 
 if TYPE_CHECKING:
@@ -49,7 +48,7 @@ __all__ = ["compare", "METHODS", "VERDICTS"]
 logger = logging.getLogger(__name__)
 
 #: Methods of :func:`compare`; ``auto`` is ``score`` (the overdispersion-robust default).
-METHODS = ("auto", "score", "exact-cond", "mid-p", "etest")
+METHODS = ("auto", *TESTS)
 VERDICTS = (
     "increase",
     "decrease",
@@ -62,9 +61,6 @@ VERDICTS = (
 MIN_DISPERSION_DF = 4
 #: Consecutive periods per block in the whole-series dispersion estimate.
 SERIES_BLOCK = 3
-#: Numerical floor on the dispersion where it divides (a Pearson estimate can be 0
-#: when every count equals its fitted value).
-_PHI_FLOOR = 1e-6
 
 
 def compare(
@@ -540,242 +536,6 @@ def _test(
     return two_sample_rates(xa, ea, xb, eb, phi=phi, df=phi_df, method=method, level=level)
 
 
-def two_sample_rates(
-    x1: np.ndarray,
-    e1: np.ndarray,
-    x2: np.ndarray,
-    e2: np.ndarray,
-    *,
-    phi: np.ndarray | float = 1.0,
-    df: np.ndarray | float = np.inf,
-    method: str = "score",
-    level: float = 0.95,
-) -> dict[str, np.ndarray]:
-    """Compare rate 1 (``x1 / e1``) with rate 2, elementwise over arrays.
-
-    ``df`` is the residual df of an estimated dispersion (``inf``: fixed). Returns
-    arrays ``rate_ratio`` (rate1 / rate2), ``rr_low``, ``rr_high``, ``rate_diff``
-    (rate1 - rate2 per unit exposure), ``rd_low``, ``rd_high``, ``statistic``,
-    ``pvalue`` and ``reference``. Undefined entries (no exposure, no events) are NaN;
-    the caller explains them.
-    """
-    x1, e1, x2, e2 = (np.asarray(v, dtype=float) for v in (x1, e1, x2, e2))
-    shape = x1.shape
-    phi = np.broadcast_to(np.asarray(phi, dtype=float), shape)
-    df = np.broadcast_to(np.asarray(df, dtype=float), shape)
-    phi_eff = np.maximum(phi, _PHI_FLOOR)
-    a = 1.0 - level
-    n = x1 + x2
-    ok = (e1 > 0) & (e2 > 0)
-    test_ok = ok & (n > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p0 = np.where(ok, e1 / (e1 + e2), np.nan)
-        ratio = np.where(test_ok, (x1 / e1) / (x2 / e2), np.nan)
-        ratio = np.where(test_ok & (x2 == 0), np.inf, ratio)
-        ratio = np.where(test_ok & (x1 == 0), 0.0, ratio)
-    estimated = np.isfinite(df)
-    crit = np.where(
-        estimated, stats.f.ppf(level, 1, np.where(estimated, df, 1.0)), stats.chi2.ppf(level, 1)
-    )
-    statistic = np.full(shape, np.nan)
-    reference = np.full(shape, "", dtype=object)
-    # effective counts: x / phi events of a Poisson process (quasi-Poisson scaling)
-    k, m = x1 / phi_eff, n / phi_eff
-    integral = (phi == 1.0) & (x1 == np.round(x1)) & (x2 == np.round(x2))
-
-    if method in ("score", "etest"):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z = (x1 - n * p0) / np.sqrt(phi * n * p0 * (1 - p0))
-        statistic = np.where(test_ok, z, np.nan)
-        p_lo, p_hi = _wilson(k, m, crit)
-        if method == "score":
-            pvalue = np.where(
-                estimated,
-                stats.f.sf(statistic**2, 1, np.where(estimated, df, 1.0)),
-                2 * stats.norm.sf(np.abs(statistic)),
-            )
-            reference = np.where(
-                estimated, [f"F(1, {d:g})" for d in np.where(estimated, df, 0)], "normal"
-            ).astype(object)
-        else:
-            pvalue = _etest(k, e1 / phi_eff, x2 / phi_eff, e2 / phi_eff, test_ok)
-            reference = np.full(shape, "poisson (E-test)", dtype=object)
-    elif method == "exact-cond":
-        pvalue = np.full(shape, np.nan)
-        whole = test_ok & integral
-        pvalue[whole] = _minlike_pvalue(x1[whole], n[whole], p0[whole])
-        rest = test_ok & ~integral
-        lower_tail = _binom_cdf(k, m, p0)
-        upper_tail = 1.0 - _binom_cdf(k - 1, m, p0)
-        central = np.minimum(1.0, 2 * np.minimum(lower_tail, upper_tail))
-        pvalue = np.where(rest, central, pvalue)
-        p_lo, p_hi = _clopper_pearson(k, m, a)
-        reference = np.full(shape, "binomial", dtype=object)
-    elif method == "mid-p":
-        pvalue = np.full(shape, np.nan)
-        whole = test_ok & integral
-        xw, nw, pw = x1[whole], n[whole], p0[whole]
-        pvalue[whole] = _minlike_pvalue(xw, nw, pw) - 0.5 * stats.binom.pmf(xw, nw, pw)
-        rest = test_ok & ~integral
-        mid_lower = _mid_cdf(k, m, p0)
-        central = np.minimum(1.0, 2 * np.minimum(mid_lower, 1.0 - mid_lower))
-        pvalue = np.where(rest, central, pvalue)
-        p_lo, p_hi = _midp_limits(k, m, a)
-        reference = np.full(shape, "binomial (mid-p)", dtype=object)
-    else:  # pragma: no cover - checked by _check_method
-        raise TrendsError(f"method={method!r} is not one of {', '.join(map(repr, METHODS))}")
-
-    pvalue = np.where(test_ok, np.clip(pvalue, 0.0, 1.0), np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale = e2 / e1
-        rr_low = np.where(test_ok, p_lo / (1 - p_lo) * scale, np.nan)
-        rr_high = np.where(test_ok, np.where(p_hi >= 1, np.inf, p_hi / (1 - p_hi) * scale), np.nan)
-    # t instead of z for an estimated dispersion: phi times (t / z) ** 2
-    phi_mover = phi_eff * crit / stats.chi2.ppf(level, 1)
-    rd, rd_low, rd_high = _mover_difference(x1, e1, x2, e2, phi_mover, a)
-    return {
-        "rate_ratio": ratio,
-        "rr_low": rr_low,
-        "rr_high": rr_high,
-        "rate_diff": np.where(ok, rd, np.nan),
-        "rd_low": np.where(ok, rd_low, np.nan),
-        "rd_high": np.where(ok, rd_high, np.nan),
-        "statistic": statistic,
-        "pvalue": pvalue,
-        "reference": np.where(test_ok, reference, ""),
-    }
-
-
-def _minlike_pvalue(x: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Two-sided binomial p-value by the minimum-likelihood rule, vectorised.
-
-    The rule of R's ``binom.test`` (and scipy's ``binomtest``): the probability of
-    every outcome no more likely than ``x`` (relative tolerance 1e-7). The outcomes
-    on the far side of the mean form a run from the tail (the pmf is monotone there),
-    whose end is found by bisection for all rows at once.
-    """
-    x, n, p = (np.asarray(v, dtype=float) for v in (x, n, p))
-    if x.size == 0:
-        return np.empty(0)
-    d = stats.binom.pmf(x, n, p) * (1 + 1e-7)
-    mean = n * p
-    below = x < mean
-    # far side: [ceil(mean), n] (pmf non-increasing) when x is below the mean,
-    # [0, floor(mean)] (pmf non-decreasing) when above
-    lo = np.where(below, np.ceil(mean), 0.0)
-    hi = np.where(below, n, np.floor(mean))
-    # first i in the run with pmf(i) <= d (below), last i with pmf(i) <= d (above)
-    a, b = lo.copy(), hi.copy()
-    a = np.where(below, a, a - 1)  # search state: below -> smallest ok in [a, b+1]
-    b = np.where(below, b + 1, b)  #               above -> largest ok in [a-1, b]
-    for _ in range(64):
-        active = b - a > 1
-        if not active.any():
-            break
-        mid = np.floor((a + b) / 2)
-        ok = stats.binom.pmf(mid, n, p) <= d
-        # below: ok at mid -> answer <= mid; above: ok at mid -> answer >= mid
-        b = np.where(active & below & ok, mid, b)
-        a = np.where(active & below & ~ok, mid, a)
-        a = np.where(active & ~below & ok, mid, a)
-        b = np.where(active & ~below & ~ok, mid, b)
-    # finish the one-element bracket
-    first_ok = np.where(stats.binom.pmf(a, n, p) <= d, a, b)  # below
-    first_ok = np.where(a < lo, b, first_ok)
-    last_ok = np.where(stats.binom.pmf(b, n, p) <= d, b, a)  # above
-    last_ok = np.where(b > hi, a, last_ok)
-    y_below = np.maximum(hi - first_ok + 1, 0)  # outcomes in the run at least as unlikely
-    y_above = np.maximum(last_ok - lo + 1, 0)
-    p_below = stats.binom.cdf(x, n, p) + stats.binom.sf(n - y_below, n, p)
-    p_above = stats.binom.cdf(y_above - 1, n, p) + stats.binom.sf(x - 1, n, p)
-    out = np.where(below, p_below, p_above)
-    return np.where(x == mean, 1.0, np.minimum(out, 1.0))
-
-
-def _wilson(k: np.ndarray, m: np.ndarray, crit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Score (Wilson 1927) limits for a binomial proportion, ``k`` of ``m`` (may be
-    fractional), critical value ``crit`` on the chi-square scale."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        centre = (k + crit / 2) / (m + crit)
-        half = np.sqrt(crit) / (m + crit) * np.sqrt(k * (m - k) / m + crit / 4)
-    low = np.where(k <= 0, 0.0, np.clip(centre - half, 0.0, 1.0))
-    high = np.where(k >= m, 1.0, np.clip(centre + half, 0.0, 1.0))
-    return low, high
-
-
-def _binom_cdf(k: np.ndarray, m: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """P(X <= k) for X binomial(m, p), continued to real k and m by the incomplete
-    beta function (equal to the binomial CDF at whole numbers)."""
-    k, m, p = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (k, m, p)))
-    out = np.where(k < 0, 0.0, 1.0)
-    inner = (k >= 0) & (k < m)
-    with np.errstate(invalid="ignore"):
-        val = special.betainc(np.where(inner, m - k, 1.0), np.where(inner, k + 1, 1.0), 1 - p)
-    return np.where(inner, val, out)
-
-
-def _mid_cdf(k: np.ndarray, m: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Mid-p lower tail: P(X < k) + P(X = k) / 2 at whole k, continued to real k."""
-    return 0.5 * (_binom_cdf(k, m, p) + _binom_cdf(k - 1, m, p))
-
-
-def _clopper_pearson(k: np.ndarray, m: np.ndarray, a: float) -> tuple[np.ndarray, np.ndarray]:
-    """Clopper-Pearson limits (as R's ``binom.test``), valid for real ``k`` and ``m``."""
-    with np.errstate(invalid="ignore"):
-        low = np.where(k > 0, stats.beta.ppf(a / 2, np.maximum(k, 1e-300), m - k + 1), 0.0)
-        high = np.where(k < m, stats.beta.ppf(1 - a / 2, k + 1, np.maximum(m - k, 1e-300)), 1.0)
-    return low, high
-
-
-def _midp_limits(k: np.ndarray, m: np.ndarray, a: float) -> tuple[np.ndarray, np.ndarray]:
-    """Central mid-p limits for a binomial proportion by vectorised bisection."""
-
-    def solve(target_upper: bool) -> np.ndarray:
-        lo, hi = np.zeros_like(k), np.ones_like(k)
-        for _ in range(60):
-            mid = (lo + hi) / 2
-            tail = _mid_cdf(k, m, mid)
-            # lower limit: upper tail 1 - tail = a/2 (rises with p);
-            # upper limit: lower tail = a/2 (falls with p)
-            too_low = (1 - tail < a / 2) if not target_upper else (tail > a / 2)
-            lo = np.where(too_low, mid, lo)
-            hi = np.where(too_low, hi, mid)
-        return (lo + hi) / 2
-
-    with np.errstate(invalid="ignore"):
-        low = np.where(k > 0, solve(False), 0.0)
-        high = np.where(k < m, solve(True), 1.0)
-    return low, high
-
-
-def _etest(
-    k1: np.ndarray, e1: np.ndarray, k2: np.ndarray, e2: np.ndarray, ok: np.ndarray
-) -> np.ndarray:
-    """E-test p-values (statsmodels' ``etest_poisson_2indep``, score statistic)."""
-    from statsmodels.stats.rates import etest_poisson_2indep
-
-    out = np.full(k1.shape, np.nan)
-    for i in np.flatnonzero(ok):
-        out[i] = etest_poisson_2indep(k1[i], e1[i], k2[i], e2[i], method="score")[1]
-    return out
-
-
-def _mover_difference(x1, e1, x2, e2, phi, a):
-    """Rate difference (per unit exposure) and its MOVER interval from Jeffreys
-    intervals on the effective counts ``x / phi`` over ``e / phi``."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r1, r2 = x1 / e1, x2 / e2
-        lims = []
-        for x, e in ((x1, e1), (x2, e2)):
-            low, high = poisson_interval(x / phi, method="jeffreys", level=1 - a)
-            lims.append((low * phi / e, high * phi / e))
-        (l1, u1), (l2, u2) = lims
-        d = r1 - r2
-        low = d - np.sqrt((r1 - l1) ** 2 + (u2 - r2) ** 2)
-        high = d + np.sqrt((u1 - r1) ** 2 + (r2 - l2) ** 2)
-    return d, low, high
-
-
 # --------------------------------------------------------------------------- rows
 
 
@@ -862,7 +622,7 @@ def _sources_and_coverage(
             activity[i] = source_activity(
                 windows["before"][windows["before"]["usable"]],
                 windows["after"][windows["after"]["usable"]],
-                dispersion=float(max(phi[i], _PHI_FLOOR)),
+                dispersion=float(max(phi[i], PHI_FLOOR)),
                 level=1.0 - float(out["alpha"].iloc[i]),
             )
         for w in ("before", "after"):
