@@ -170,8 +170,9 @@ def mixed_layout(sims: list[dict[str, np.ndarray]]) -> tuple[np.ndarray, np.ndar
 
 def run_scenario(
     n_regions: int, null: str, layout: str, seed: int, alpha: float
-) -> tuple[dict[str, dict[str, float]], pd.DataFrame]:  # fmt: skip
-    """Rejection rates by estimator, for the whole null and by rate band."""
+) -> tuple[dict[str, dict[str, float]], pd.DataFrame, np.ndarray, np.ndarray]:  # fmt: skip
+    """Rejection rates by estimator, for the whole null and by rate band; the
+    moderation result, the regions' rates and true dispersions."""
     if layout == "6+6":
         sim = simulate(n_regions, null, cells=6, seed=seed)
         counts, groups = sim["counts"], np.broadcast_to(sim["groups"], sim["counts"].shape)
@@ -195,7 +196,7 @@ def run_scenario(
                 band = ok & (rate >= lo) & (rate < hi)
                 row[f"{lo}-{hi}"] = float(np.mean(pv[band] < alpha)) if band.any() else np.nan
             table[f"{name}|{est}"] = row
-    return table, mod
+    return table, mod, rate, phi
 
 
 def power(
@@ -305,7 +306,7 @@ def main(argv: list[str] | None = None, printer: Callable[[str], None] = print) 
     printer(head)
     for i, null in enumerate(NULLS):
         for j, layout in enumerate(("6+6", "mixed")):
-            table, mod = run_scenario(
+            table, mod, rate, truth = run_scenario(
                 args.regions, null, layout, args.seed + 10 * i + j, args.alpha
             )
             for key, row in table.items():
@@ -314,6 +315,13 @@ def main(argv: list[str] | None = None, printer: Callable[[str], None] = print) 
                     f"{null:12s} {layout:7s} {sub:10s} {est:10s} {_fmt(row['all'])} "
                     + " ".join(_fmt(row[f"{lo}-{hi}"]) for lo, hi in BANDS)
                 )
+            ratio = mod["dispersion"].to_numpy() / truth
+            printer(
+                f"{'':12s} {'':7s} moderated / true dispersion, median by band: "
+                + " ".join(
+                    f"{np.median(ratio[(rate >= lo) & (rate < hi)]):.3f}" for lo, hi in BANDS
+                )
+            )
             printer(
                 f"{'':12s} {'':7s} prior: trend={mod.attrs['trend']} "
                 f"(trend p={mod.attrs['trend_pvalue']:.2g}), d0 median "

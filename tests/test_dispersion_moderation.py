@@ -368,12 +368,12 @@ def test_moderated_f_test_holds_its_level_and_keeps_its_power():
     dispersion), since the score test itself is conservative for so few events."""
     bench = _benchmark()
     for i, null in enumerate(bench.NULLS):
-        table, mod = bench.run_scenario(2000, null, "6+6", 1000 + i, 0.05)
+        table, *_ = bench.run_scenario(2000, null, "6+6", 1000 + i, 0.05)
         level = table["all|moderated"]["all"]
         assert 0.038 <= level <= 0.062, (null, level)
         if null == "Poisson":
             assert table["all|poisson"]["all"] == pytest.approx(level, abs=0.01)
-        mixed, _ = bench.run_scenario(2000, null, "mixed", 2000 + i, 0.05)
+        mixed, *_ = bench.run_scenario(2000, null, "mixed", 2000 + i, 0.05)
         one = mixed["1+1 cells|moderated"]["all"]
         oracle = mixed["1+1 cells|oracle"]["all"]
         assert one <= oracle + 0.015, (null, one, oracle)

@@ -1085,6 +1085,16 @@ def moderated_dispersion(
     spline df against thousands of regions), so the rule mainly keeps a handful of
     regions from spending their df on a trend they cannot show.
 
+    *Sparse windows*: the Pearson dispersion of a window with few events
+    underestimates an overdispersed (gamma-Poisson) count's dispersion: its
+    expectation is about ``phi T / (T + phi - 1)`` for a window of ``T`` events
+    (0.75 ``phi`` at 1 event a cell, 6 cells and ``phi = 3``). The trend then
+    follows the biased estimates, and at 1-3 events a cell with variance 3 times
+    the mean the moderated score F test rejects at 0.06-0.07 instead of 0.05
+    (``benchmarks/dispersion_null.py``; 0.046-0.053 from 3 events a cell up, and
+    over all rates 1-50). Such windows (under 20 events) are thin by the coverage
+    rules anyway.
+
     *Underdispersion*: the posterior can be below 1. edgeR (``glmQLFTest``,
     ``poisson.bound = TRUE``) then never reports a p-value smaller than the
     Poisson test's; callers should do the same (``max(p_F, p_Poisson)`` where
