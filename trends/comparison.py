@@ -24,6 +24,7 @@ dispersion, variance / mean of the period counts; ``phi = 1`` is Poisson):
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import warnings
@@ -33,12 +34,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from . import verdicts
 from .cells import as_cells, cells_period
 from .errors import CellsError, DispersionWarning, TrendsError
 from .periods import period_bounds, period_range, to_period_end_label, to_period_label
-from .stats.multiplicity import benjamini_hochberg
-from .stats.two_rates import PHI_FLOOR, TESTS, two_sample_rates
-from .verdicts import gate, warn_withheld
+from .stats.dispersion import moderated_dispersion
+from .stats.two_rates import TESTS, two_sample_rates
 
 if TYPE_CHECKING:
     from .coverage_model import CoverageRules
@@ -256,7 +257,9 @@ def compare(
     grid.attrs["period"] = kind  # its labels are checked: windows of it skip re-validation
 
     agg = _window_totals(grid)
-    phi, phi_df, phi_source = _dispersion(agg, table, phi_fixed, labels_b, labels_a)
+    disp = _dispersion(agg, table, phi_fixed, labels_b, labels_a)
+    phi = disp["dispersion"].to_numpy(dtype=float)
+    phi_df = disp["dispersion_df"].to_numpy(dtype=float)
     res = _test(agg, phi, phi_df, method_used, level)
 
     out = pd.DataFrame({"region": agg.index.astype("string")})
@@ -273,50 +276,55 @@ def compare(
         out[col] = per * res[col]
     out["statistic"] = res["statistic"]
     out["pvalue"] = res["pvalue"]
-    out["qvalue"] = benjamini_hochberg(res["pvalue"])
+    out["qvalue"] = verdicts.adjust(res["pvalue"])
     out["qvalue_method"] = "fdr_bh"
     out["method"] = method_used
-    out["dispersion"] = phi
-    out["dispersion_source"] = phi_source
-    out["dispersion_df"] = phi_df
+    for col in disp.columns:
+        out[col] = disp[col].to_numpy()
     out["reference"] = res["reference"]
     out["alpha"] = alpha
     out["level"] = level
 
     notes: list[list[str]] = [[] for _ in range(len(out))]
     _undefined_notes(out, agg, notes)
-    if method_used != "score":
-        for i in np.flatnonzero(np.isin(phi_source, ["windows", "series"])):
-            notes[i].append(
-                f"{method_used} treats the estimated dispersion as known "
-                f"({phi_df[i]:g} df): its p-value and interval are somewhat too narrow; "
-                "method='score' accounts for the estimate"
-            )
-    n_fallback = int((phi_source == "none (1 used)").sum())
-    for i in np.flatnonzero(phi_source == "none (1 used)"):
-        notes[i].append(
-            "dispersion could not be estimated (too few covered cells in the windows "
-            "and in the series, or counts exactly proportional to exposure); 1 (Poisson) "
-            "used, so the p-value may be too small if the counts are overdispersed"
-        )
-    if n_fallback:
-        warnings.warn(
-            f"dispersion could not be estimated for {n_fallback} of {len(out)} regions; "
-            "1 (Poisson) used there (see the notes column)",
-            DispersionWarning,
-            stacklevel=2,
-        )
-
+    _dispersion_notes(out, method_used, notes)
     logger.debug(
         "compare: %d regions, method %s, dispersion from %s",
         len(out),
         method_used,
-        dict(zip(*np.unique(phi_source.astype(str), return_counts=True), strict=True)),
+        out["dispersion_source"].value_counts().to_dict(),
     )
-    _sources_and_coverage(out, grid, agg, phi, rules, notes)
+    _sources_and_coverage(out, grid, agg, rules, notes)
     out["notes"] = ["; ".join(n) for n in notes]
-    warn_withheld(out["verdict"].tolist(), "compare")  # points at the caller of compare()
+    verdicts.warn_withheld(out["verdict"].tolist(), "compare")  # points at compare()'s caller
     return out
+
+
+def _dispersion_notes(out: pd.DataFrame, method: str, notes: list[list[str]]) -> None:
+    """Say where a dispersion is less than an estimate the test accounts for."""
+    source = out["dispersion_source"].to_numpy(dtype=object)
+    estimated = np.isfinite(out["dispersion_df"].to_numpy(dtype=float))
+    if method != "score":
+        for i in np.flatnonzero(estimated):
+            notes[i].append(
+                f"{method} treats the estimated dispersion as known "
+                f"({out['dispersion_df'].iloc[i]:g} df): its p-value and interval are "
+                "somewhat too narrow; method='score' accounts for the estimate"
+            )
+    fallback = np.flatnonzero(source == "none (1 used)")
+    for i in fallback:
+        notes[i].append(
+            "dispersion could not be estimated (no residual degrees of freedom in this "
+            "region and too few regions for a prior); 1 (Poisson) used, so the p-value "
+            "may be too small if the counts are overdispersed"
+        )
+    if fallback.size:
+        warnings.warn(
+            f"dispersion could not be estimated for {fallback.size} of {len(out)} regions; "
+            "1 (Poisson) used there (see the notes column)",
+            DispersionWarning,
+            stacklevel=3,
+        )
 
 
 # --------------------------------------------------------------------------- checks
@@ -463,27 +471,59 @@ def _dispersion(
     phi_fixed: float | None,
     labels_b: list[str],
     labels_a: list[str],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Dispersion, its residual df and where it came from, per region."""
+) -> pd.DataFrame:
+    """Dispersion per region and where it came from (see :func:`compare`).
+
+    Returns a frame indexed like ``agg``: ``dispersion`` (as used by the test),
+    ``dispersion_df`` (``inf``: known), ``dispersion_source`` and
+    ``residual_dispersion`` (the region's own estimate, NaN where it has none).
+    """
     n = len(agg)
     if phi_fixed is not None:
-        return np.full(n, phi_fixed), np.full(n, np.inf), np.full(n, "fixed", dtype=object)
-    df_w = (agg["cells_before"] + agg["cells_after"] - 2).to_numpy(dtype=float)
-    phi_w = np.divide(
-        (agg["pearson_before"] + agg["pearson_after"]).to_numpy(),
-        df_w,
-        out=np.full(n, np.nan),
-        where=df_w > 0,
+        return pd.DataFrame(
+            {
+                "dispersion": np.full(n, phi_fixed),
+                "dispersion_df": np.full(n, np.inf),
+                "dispersion_source": np.full(n, "fixed", dtype=object),
+                "residual_dispersion": np.full(n, np.nan),
+            },
+            index=agg.index,
+        )
+    # a window without events has no residuals to estimate anything from
+    df_w = sum(
+        np.where(agg[f"count_{w}"] > 0, agg[f"cells_{w}"] - 1, 0) for w in ("before", "after")
+    ).astype(float)
+    chi2_w = (agg["pearson_before"] + agg["pearson_after"]).to_numpy(dtype=float)
+    chi2_s, df_s = _series_pearson(table, agg.index, labels_b, labels_a)
+    use_w = df_w >= MIN_DISPERSION_DF
+    chi2 = np.where(use_w, chi2_w, chi2_s)
+    df = np.where(use_w, df_w, df_s)
+    cells = (agg["cells_before"] + agg["cells_after"]).to_numpy(dtype=float)
+    total = (agg["count_before"] + agg["count_after"]).to_numpy(dtype=float)
+    mean_rate = np.divide(total, cells, out=np.zeros(n), where=cells > 0)
+    mod = moderated_dispersion(chi2, df, mean_rate=mean_rate)
+    phi = mod["dispersion"].to_numpy(dtype=float)
+    phi_df = mod["dispersion_df"].to_numpy(dtype=float)
+    own = np.where(use_w, "windows", np.where(df > 0, "series", "")).astype(object)
+    source = np.where(
+        mod["source"].to_numpy(dtype=object) == "moderated",
+        own + " (moderated across regions)",
+        np.where(np.isnan(phi), "none (1 used)", "prior across regions"),
+    ).astype(object)
+    # as edgeR's poisson.bound: never more confident than a Poisson count
+    bound = phi < 1
+    source = np.where(bound, source + ", Poisson bound", source)
+    phi_df = np.where(bound | np.isnan(phi), np.inf, phi_df)
+    phi = np.where(bound | np.isnan(phi), 1.0, phi)
+    return pd.DataFrame(
+        {
+            "dispersion": phi,
+            "dispersion_df": phi_df,
+            "dispersion_source": source,
+            "residual_dispersion": mod["residual_dispersion"].to_numpy(dtype=float),
+        },
+        index=agg.index,
     )
-    series_chi2, series_df = _series_pearson(table, agg.index, labels_b, labels_a)
-    phi_s = np.divide(series_chi2, series_df, out=np.full(n, np.nan), where=series_df > 0)
-    # an estimate of 0 (every count exactly proportional to its exposure) is unusable
-    use_w = (df_w >= MIN_DISPERSION_DF) & (phi_w > 0)
-    use_s = ~use_w & (series_df >= MIN_DISPERSION_DF) & (phi_s > 0)
-    phi = np.where(use_w, phi_w, np.where(use_s, phi_s, 1.0))
-    df = np.where(use_w, df_w, np.where(use_s, series_df, np.inf))
-    source = np.where(use_w, "windows", np.where(use_s, "series", "none (1 used)")).astype(object)
-    return phi, df, source
 
 
 def _series_pearson(
@@ -509,15 +549,15 @@ def _series_pearson(
     within = s.groupby("stretch", sort=False).cumcount().to_numpy() // SERIES_BLOCK
     s["block"] = s["stretch"].to_numpy() * 1_000_000 + np.where(window > 0, 0, within)
     key = [s["region"], s["block"]]
-    fitted = s["exposure"] * (
-        s.groupby(key, sort=False)["count"].transform("sum")
-        / s.groupby(key, sort=False)["exposure"].transform("sum")
-    )
+    block_total = s.groupby(key, sort=False)["count"].transform("sum")
+    fitted = s["exposure"] * (block_total / s.groupby(key, sort=False)["exposure"].transform("sum"))
     with np.errstate(divide="ignore", invalid="ignore"):
         s["pearson"] = np.where(fitted > 0, (s["count"] - fitted) ** 2 / fitted, 0.0)
     chi2 = s.groupby("region", sort=False)["pearson"].sum()
-    n_cells = s.groupby("region", sort=False).size()
-    n_blocks = s.groupby("region", sort=False)["block"].nunique()
+    # a block without events has no residuals: it adds no degrees of freedom
+    with_events = s[block_total.to_numpy() > 0]
+    n_cells = with_events.groupby("region", sort=False).size()
+    n_blocks = with_events.groupby("region", sort=False)["block"].nunique()
     df = (n_cells - n_blocks).reindex(regions).fillna(0).to_numpy(dtype=float)
     return chi2.reindex(regions).fillna(0).to_numpy(dtype=float), df
 
@@ -574,144 +614,149 @@ _SOURCE_COLUMNS = (
 )
 
 
+def _assess(grid: pd.DataFrame, agg: pd.DataFrame, rules: CoverageRules) -> dict[str, pd.DataFrame]:
+    """Coverage of each window on its own (precision of place and date), of the after
+    window against the before window (source mix), and of both together (events,
+    outlets): :func:`trends.coverage_model.assess_windows` of every region at once."""
+    from .coverage_model import assess_windows
+    from .coverage_model.rules import without_mix
+
+    own = dataclasses.replace(without_mix(rules), min_events=None, min_sources=None)
+    pooled = dataclasses.replace(
+        without_mix(rules), max_coarse_share=None, max_single_source_share=None
+    )
+    cells = {w: grid[(grid["window"] == w).to_numpy()] for w in ("before", "after")}
+    both = grid[grid["window"].isin(["before", "after"]).to_numpy()]
+    total = pd.Series((agg["count_before"] + agg["count_after"]).to_numpy(), index=agg.index)
+    runs = {
+        "before": assess_windows(cells["before"], rules=own),
+        "after": assess_windows(
+            cells["after"],
+            baseline=cells["before"],
+            rules=dataclasses.replace(own, max_mix_change=rules.max_mix_change),
+        ),
+        "both": assess_windows(both, tested_count=total, rules=pooled),
+    }
+    return {k: v.set_index("region").reindex(agg.index) for k, v in runs.items()}
+
+
 def _sources_and_coverage(
     out: pd.DataFrame,
     grid: pd.DataFrame,
     agg: pd.DataFrame,
-    phi: np.ndarray,
     rules: Any,
     notes: list[list[str]],
 ) -> None:
-    """Source activity, reporting-change check, coverage and verdict, row by row.
+    """Coverage, the outlets behind each window, the reporting check, reliability and
+    the verdict, for every region.
 
-    Each window is assessed as :func:`trends.coverage_model.assess_window` would (count
-    rules on the window's total, the after window against the before window as
-    baseline), every region at once by :func:`trends.coverage_model.assess_windows`.
+    The status is the worst of: each window on its own (precision of place and
+    date), the after window against the before one (outlets silent or new beyond
+    chance, above ``max_mix_change``: not comparable), both windows together (too
+    few events, a single outlet), a window partly outside coverage, and the
+    re-test among the outlets filing in both windows where the mix changed
+    materially (:func:`trends.coverage_model.activity.reporting_check`).
     """
-    from .coverage_model import assess_windows, source_activity, worse
+    from .coverage_model import resolve_rules, source_activity, worse
+    from .coverage_model.activity import ACTIVITY_KEYS, reporting_check
 
+    r = resolve_rules(rules)
     n = len(out)
-    activity: list[dict[str, Any] | None] = [None] * n
-    coverage = np.empty(n, dtype=object)
-    reasons_col = np.empty(n, dtype=object)
+    assessed = _assess(grid, agg, r)
+    col = {c: agg[c].to_numpy() for c in agg.columns}
     has_sources = any(c in grid.columns for c in _SOURCE_COLUMNS)
     positions = grid.groupby("region", sort=False).indices
-    col = {c: agg[c].to_numpy() for c in agg.columns}
-    # (assess_windows takes a dispersion below 1 as 1: no credit for underdispersion)
-    phi_by_region = pd.Series(phi, index=agg.index)
-    cells = {w: grid[(grid["window"] == w).to_numpy()] for w in ("before", "after")}
-    assessed = {
-        w: assess_windows(
-            cells[w],
-            tested_count=pd.Series(col[f"count_{w}"], index=agg.index),
-            dispersion=phi_by_region,
-            baseline=cells["before"] if w == "after" else None,
-            rules=rules,
-        )
-        .set_index("region")
-        .reindex(agg.index)
-        for w in ("before", "after")
-    }
-    window_status = {w: assessed[w]["status"].tolist() for w in assessed}
-    window_reasons = {w: assessed[w]["reasons"].tolist() for w in assessed}
+    alpha = float(out["alpha"].iloc[0])
+    direction = np.log(out["rate_ratio"].to_numpy(dtype=float))
+    called = out["qvalue"].to_numpy(dtype=float) < alpha
+    coverage = np.empty(n, dtype=object)
+    reasons_col = np.empty(n, dtype=object)
+    activity: list[dict[str, Any]] = []
+    suspected = np.full(n, None, dtype=object)
     for i, region in enumerate(agg.index):
         status, reasons = "adequate", []
-        if has_sources:
-            sub = grid.iloc[positions[region]]
-            windows = {w: sub[sub["window"] == w] for w in ("before", "after")}
-            activity[i] = source_activity(
-                windows["before"][windows["before"]["usable"]],
-                windows["after"][windows["after"]["usable"]],
-                dispersion=float(max(phi[i], PHI_FLOOR)),
-                level=1.0 - float(out["alpha"].iloc[i]),
-            )
-        for w in ("before", "after"):
-            st, rs = window_status[w][i], list(window_reasons[w][i])
-            n_out = int(col[f"periods_{w}"][i]) - int(col[f"covered_{w}"][i])
-            if st != "uncovered" and col[f"exposure_{w}"][i] <= 0:
-                st, rs = "uncovered", [*rs, "no exposure in the window"]
-            if st == "adequate" and n_out:
-                st = "thin"  # the reasons already name the uncovered periods
-                rs = [*rs, "rates describe only the covered part of the window"]
+        for w in ("before", "after", "both"):
+            row = assessed[w].iloc[i]
+            st, rs = row["status"], list(row["reasons"])
+            if w != "both":
+                n_out = int(col[f"periods_{w}"][i]) - int(col[f"covered_{w}"][i])
+                if st != "uncovered" and col[f"exposure_{w}"][i] <= 0:
+                    st, rs = "uncovered", [*rs, "no exposure in the window"]
+                if st == "adequate" and n_out:
+                    st = "thin"  # the reasons already name the uncovered periods
+                    rs = [*rs, "rates describe only the covered part of the window"]
+            elif st == "uncovered":
+                continue  # said by the windows
             status = worse(status, st)
-            reasons += [f"{w}: {r}" for r in rs]
+            reasons += [f"{w}: {x}" if w != "both" else x for x in rs]
+        act = dict.fromkeys(ACTIVITY_KEYS, np.nan)
+        if has_sources and status != "uncovered":
+            sub = grid.iloc[positions[region]]
+            act = source_activity(
+                sub[(sub["window"] == "before").to_numpy() & sub["usable"].to_numpy()],
+                sub[(sub["window"] == "after").to_numpy() & sub["usable"].to_numpy()],
+                dispersion=float(out["dispersion"].iloc[i]),
+                dispersion_df=float(out["dispersion_df"].iloc[i]),
+                level=1.0 - alpha,
+                mix_alpha=r.mix_alpha,
+            )
+            st, rs, suspected[i] = reporting_check(
+                act, direction=direction[i], called=bool(called[i]), alpha=alpha, rules=r
+            )
+            status = worse(status, st)
+            reasons += rs
+        if called[i] and np.isnan(act["n_sources_expected"]):
+            notes[i].append("source names unknown: a reporting change could not be checked")
+        activity.append(act)
         coverage[i], reasons_col[i] = status, reasons
 
-    for key in _ACTIVITY_COLUMNS:
-        out[key] = [np.nan if a is None else a[key] for a in activity]
-    suspected = _reporting_change(out, activity, reasons_col, notes)
+    for key in (
+        "n_sources_before",
+        "n_sources_after",
+        "n_sources_expected",
+        "silent_sources",
+        "new_sources",
+        "n_continuing_sources",
+        "continuing_ratio",
+        "continuing_pvalue",
+    ):
+        out[key] = [a[key] for a in activity]
+    for key in ("silent_sources", "new_sources"):
+        out[key] = out[key].astype("string").replace("", pd.NA)
     out["reporting_change_suspected"] = pd.array(suspected, dtype="boolean")
-    pvalue = out["pvalue"].to_numpy()
-    for i in range(n):
-        if suspected[i] is True:
-            coverage[i] = worse(coverage[i], "thin")
-        if np.isnan(pvalue[i]) and worse(coverage[i], "insufficient") != coverage[i]:
-            coverage[i] = "insufficient"
-            reasons_col[i].append("nothing to test (see notes)")
     out["coverage"] = coverage
-    out["coverage_reasons"] = ["; ".join(r) for r in reasons_col]
-
-    verdict = np.where(
-        out["qvalue"].to_numpy() < out["alpha"].to_numpy(),
-        np.where(out["rate_ratio"].to_numpy() > 1, "increase", "decrease"),
-        "no significant change",
+    out["coverage_reasons"] = ["; ".join(x) for x in reasons_col]
+    _reliability(out, assessed, r, notes)
+    out["verdict"] = verdicts.decide(
+        "change",
+        direction=direction,
+        qvalue=out["qvalue"].to_numpy(dtype=float),
+        alpha=alpha,
+        status=coverage.tolist(),
+        estimable=out["pvalue"].notna().to_numpy(),
     )
-    out["verdict"] = [gate(v, s) for v, s in zip(verdict, coverage, strict=True)]
 
 
-#: Columns copied from :func:`trends.coverage_model.source_activity` into each row.
-_ACTIVITY_COLUMNS = (
-    "n_sources_before",
-    "n_sources_after",
-    "events_per_source_before",
-    "events_per_source_after",
-)
-
-
-def _reporting_change(
+def _reliability(
     out: pd.DataFrame,
-    activity: list[dict[str, Any] | None],
-    reasons_col: np.ndarray,
+    assessed: dict[str, pd.DataFrame],
+    rules: CoverageRules,
     notes: list[list[str]],
-) -> np.ndarray:
-    """``reporting_change_suspected`` per row, with the reason where it is True.
+) -> None:
+    """``reliable``: both windows' rates rest on enough events (NCHS-style flag)."""
+    from .coverage_model.judge import reliability
 
-    The flag of :func:`trends.coverage_model.source_activity` (sources moved with the
-    rate; the outlets filing in both windows, else the events per active source, show
-    no significant change), counted only where the change itself is significant
-    (``pvalue < alpha``): an unchanged count needs no reporting explanation. Missing
-    where the change is significant and the sources are unknown.
-    """
-    suspected = np.full(len(out), False, dtype=object)
-    significant = out["pvalue"].to_numpy() < out["alpha"].to_numpy()
-    for i in np.flatnonzero(significant):
-        act = activity[i]
-        flag = None if act is None else act["reporting_change_suspected"]
-        if flag is None:
-            suspected[i] = pd.NA
-            notes[i].append("sources unknown: a reporting change could not be checked")
-            continue
-        if not flag:
-            continue
-        suspected[i] = True
-        sb, sa = act["n_sources_before"], act["n_sources_after"]
-        detail = (
-            f"active sources went from {sb:g} to {sa:g} "
-            f"({act['events_per_source_before']:.1f} to "
-            f"{act['events_per_source_after']:.1f} events per source)"
-        )
-        n_both = act["n_continuing_sources"]
-        if n_both == 0:
-            tail = "no outlet files in both windows, so no like-for-like comparison is possible"
-        elif not math.isnan(act["continuing_pvalue"]):
-            tail = (
-                f"the {n_both:g} outlet(s) filing in both windows show no significant "
-                f"change (ratio {act['continuing_ratio']:.2f}, p = {act['continuing_pvalue']:.2g})"
-            )
-        else:
-            tail = (
-                f"events per active source show no significant change "
-                f"(ratio {act['per_source_ratio']:.2f}, p = {act['per_source_pvalue']:.2g})"
-            )
-        reasons_col[i].append(f"reporting change suspected: {detail}; {tail}")
-    return suspected
+    flags = []
+    for i in range(len(out)):
+        ok, why = True, []
+        for w in ("before", "after"):
+            count = float(out[f"count_{w}"].iloc[i])
+            phi = max(float(out["dispersion"].iloc[i]), 1.0)
+            rse = math.sqrt(phi / count) if count > 0 else math.inf
+            good, text = reliability({"count": count, "rse": rse}, rules)
+            if not good:
+                ok = False
+                why.append(f"{w}: {text}")
+        flags.append(ok)
+        notes[i].extend(why)
+    out["reliable"] = pd.array(flags, dtype="boolean")

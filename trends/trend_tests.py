@@ -1,19 +1,25 @@
 """Is there a trend? One row per region: annual percent change, interval, p and q value.
 
 ``trend(cells, method=...)`` fits each region's series of counts over its periods and
-says whether it is ``rising``, ``falling`` or ``stable`` (the interval of the annual
-percent change lies above, below or across 0, as the US State Cancer Profiles label
-trends), after the coverage gate of :mod:`trends.coverage_model`.
+says whether it is ``rising``, ``falling`` or ``stable`` by the rule of
+:mod:`trends.verdicts`: a direction needs a Benjamini-Hochberg q-value below ``alpha``
+across the regions tested and adequate reporting (:mod:`trends.coverage_model`).
 
 Methods
 -------
 ``quasipoisson`` (default)
     Log-linear model ``log E[count] = log(exposure) + a + b * t`` (``t`` the period
-    index), fitted by iteratively reweighted least squares, with the dispersion
-    estimated by Pearson's chi-square over the residual degrees of freedom and a t
-    reference distribution on ``n - 2`` degrees of freedom, as R's
-    ``summary.glm(family=quasipoisson)`` does. Wedderburn (1974) Biometrika 61:439;
-    McCullagh & Nelder (1989) *Generalized Linear Models*, 2nd ed., sections 4.5 & 9.2.
+    index), fitted by iteratively reweighted least squares. Each region's dispersion
+    is Pearson's chi-square over its ``n - 2`` residual degrees of freedom, as R's
+    ``summary.glm(family=quasipoisson)`` estimates it, moderated across regions by
+    empirical Bayes (:func:`trends.stats.dispersion.moderated_dispersion`: limma's
+    ``squeezeVar``, Smyth 2004; the quasi-likelihood tests of edgeR, Lund et al. 2012,
+    Chen, Lun & Smyth 2016), so that a few periods neither invent significance (a
+    long run of zeros gives a dispersion near 0) nor hide it; the t reference has the
+    prior's plus the residual degrees of freedom. A moderated dispersion below 1 is
+    taken as 1 with a normal reference (edgeR's Poisson bound): never more confident
+    than a Poisson count. Wedderburn (1974) Biometrika 61:439; McCullagh & Nelder
+    (1989) *Generalized Linear Models*, 2nd ed., sections 4.5 & 9.2.
 ``poisson``
     The same model with the dispersion fixed at 1 and a normal reference. Too
     confident on overdispersed counts: on counts with variance three times the mean
@@ -42,36 +48,43 @@ year (12 for months, 4 for quarters, 1 for years, 365.2425/7 for ISO weeks). For
 Mann-Kendall methods, whose Sen slope is additive, ``apc`` is the Sen slope per year
 as a percent of the series' mean rate (the relative trend of Yue & Hashino 2003,
 J. Hydrology 278:160).
+
+An annual percent change the data cannot support (beyond ``±`` :data:`trends.verdicts.MAX_APC`
+%/yr, or an infinite bound: a series rising from zero counts) is ``not estimable``:
+its APC and bounds are left missing and ``notes`` says why.
 """
 
 from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import verdicts
 from .cells import as_cells, cells_period
-from .errors import TrendsError
+from .checks import check_fraction
+from .coverage_model import CoverageRules, worse
+from .methods import Entry, Registry
 from .periods import PERIODS_PER_YEAR, period_bounds, to_period_end_label, to_period_label
+from .stats.dispersion import moderated_dispersion
 from .stats.loglinear import fit_loglinear
 from .stats.mann_kendall import mann_kendall
-from .stats.multiplicity import benjamini_hochberg
-from .verdicts import NOT_COVERED
 
 __all__ = ["METHODS", "trend", "fit_trends"]
 
 logger = logging.getLogger(__name__)
 
-METHODS = ("quasipoisson", "poisson", "negbin", "mann-kendall", "mann-kendall-hr")
 MIN_PERIODS = 3
 
-# Verdicts of rows without an estimate: they say why.
-NO_EXPOSURE = "no exposure"
+# Why a region has no estimate (its notes say so; its verdict is "not estimable").
+NO_EXPOSURE = "no exposure in any covered period"
 TOO_FEW = f"too few periods (fewer than {MIN_PERIODS})"
 NO_EVENTS = "no events"
 NO_VARIATION = "no variation (every period has the same rate)"
@@ -87,7 +100,7 @@ def trend(
     alpha: float = 0.05,
     start: str | None = None,
     end: str | None = None,
-    rules: str = "default",
+    rules: str | CoverageRules | Mapping[str, Any] = "default",
 ) -> pd.DataFrame:
     """Test every region's series for a trend and estimate its annual percent change.
 
@@ -101,17 +114,17 @@ def trend(
     method : {'quasipoisson', 'poisson', 'negbin', 'mann-kendall', 'mann-kendall-hr'}
         See the module docstring for each method and its reference.
     level : float
-        Confidence level of the interval ``apc_low``..``apc_high``; the verdict is
-        ``rising``/``falling`` when this interval lies above/below 0 (for the
-        Mann-Kendall methods: when the test's p-value is below ``1 - level``, in the
-        direction of S, since Sen's interval is not the inversion of the test).
+        Confidence level of the interval ``apc_low``..``apc_high``.
     alpha : float
-        False discovery rate for ``discovery`` (Benjamini-Hochberg ``qvalue <= alpha``).
+        False discovery rate of the verdicts: ``rising``/``falling`` need a
+        Benjamini-Hochberg q-value below it (:mod:`trends.verdicts`).
     start, end : str, optional
         Restrict the series to these periods or dates (inclusive); ``"2016"`` as
         ``end`` of a monthly table means through 2016-12.
-    rules : str
-        Coverage rules passed to :func:`trends.coverage_model.assess_window`.
+    rules : str, CoverageRules or dict
+        Coverage rules (:class:`trends.coverage_model.CoverageRules`): the series is
+        judged as one window, and its second half against its first for the outlets
+        (:mod:`trends.coverage_model.activity`).
 
     Returns
     -------
@@ -127,16 +140,20 @@ def trend(
         of the rate per day of exposure per period for Mann-Kendall); ``slope_se``
         (its standard error; missing for Mann-Kendall);
         ``apc``, ``apc_low``, ``apc_high`` (annual percent change and its interval at
-        ``level``); ``statistic`` (z, or t for quasipoisson; Mann-Kendall's z);
-        ``df`` (residual degrees of freedom of the t reference; missing otherwise);
+        ``level``; missing where not estimable); ``statistic`` (z, or t for
+        quasipoisson; Mann-Kendall's z); ``df`` (degrees of freedom of the t
+        reference: the prior's plus the region's; missing for a normal reference);
         ``pvalue`` (two-sided); ``qvalue`` (Benjamini-Hochberg over the rows with a
-        p-value); ``discovery`` (``qvalue <= alpha``); ``dispersion`` (Pearson
-        dispersion for quasipoisson, 1 for poisson, ``1 + alpha * mean(mu)`` for
-        negbin; missing for Mann-Kendall); ``nb_alpha`` (negbin only); ``tau``
-        (Kendall's tau-b, Mann-Kendall only); ``coverage``, ``coverage_reasons``;
-        ``verdict``: ``rising``, ``falling``, ``stable``, ``inconclusive (thin
-        coverage)``, ``not covered``, or, where no estimate exists, why (``no
-        events``, ``no exposure``, ``too few periods (fewer than 3)``, ...).
+        p-value); ``dispersion`` (as used: moderated Pearson dispersion for
+        quasipoisson, 1 for poisson, ``1 + alpha * mean(mu)`` for negbin; missing
+        for Mann-Kendall); ``dispersion_source`` (where it came from);
+        ``residual_dispersion`` (the region's own Pearson estimate); ``nb_alpha``
+        (negbin only); ``tau`` (Kendall's tau-b, Mann-Kendall only); ``notes`` (why
+        an estimate is missing or not estimable; reliability); ``coverage``,
+        ``coverage_reasons``; ``reliable`` (the series rests on at least 20 events:
+        NCHS-style flag); ``verdict``: ``rising``, ``falling``, ``stable``,
+        ``inconclusive (thin coverage)``, ``not covered`` or ``not estimable``
+        (:func:`trends.verdicts.decide`).
 
     Raises
     ------
@@ -148,48 +165,69 @@ def trend(
     ThinCoverageWarning
         When some verdicts are withheld for thin coverage.
     """
-    from .coverage_model import assess_windows
-    from .verdicts import gate, warn_withheld
+    from .coverage_model import assess_windows, resolve_rules
+    from .coverage_model.rules import without_mix
 
+    r = resolve_rules(rules)
     out, table = _fit(cells, method=method, level=level, alpha=alpha, start=start, end=end)
-    # Underdispersion estimates are mostly noise: never let them inflate the
-    # effective number of events the count-based rules judge.
-    disp = out["dispersion"].to_numpy(dtype=float)
-    phi = pd.Series(np.where(disp > 0, np.maximum(disp, 1.0), 1.0), index=out["region"])
-    assessed = assess_windows(table, dispersion=phi, rules=rules).set_index("region")
-    assessed = _halves_mix(table, assessed, rules).reindex(out["region"])
+    phi = pd.Series(out["dispersion"].fillna(1.0).to_numpy(), index=out["region"])
+    assessed = assess_windows(table, dispersion=phi, rules=without_mix(r)).set_index("region")
+    assessed = assessed.reindex(out["region"])
     status = assessed["status"].tolist()
-    verdicts = [
-        gate(raw, st) if raw in ("rising", "falling", "stable") else raw
-        for raw, st in zip(out["verdict"], status, strict=True)
-    ]
+    reasons = [list(x) if isinstance(x, list) else [] for x in assessed["reasons"]]
+    checked = _halves_reporting(table, out, r, alpha)
+    for i, region in enumerate(out["region"]):
+        if region in checked:
+            st, rs = checked[region]
+            status[i] = worse(status[i], st)
+            reasons[i] += [f"second half against the first: {x}" for x in rs]
     out["coverage"] = pd.array(status, dtype="string")
-    out["coverage_reasons"] = pd.array(
-        ["; ".join(why) for why in assessed["reasons"]], dtype="string"
-    )
-    out["verdict"] = pd.array(verdicts, dtype="string")
-    warn_withheld(verdicts, "trend")
+    out["coverage_reasons"] = pd.array(["; ".join(x) for x in reasons], dtype="string")
+    out["reliable"] = assessed["reliable"].to_numpy()
+    notes = [[n] if n else [] for n in out["notes"]]
+    for i, text in enumerate(assessed["reliability"]):
+        if isinstance(text, str) and text:
+            notes[i].append(text)
+    out["notes"] = pd.array(["; ".join(n) for n in notes], dtype="string")
+    out["verdict"] = _verdicts(out, alpha, status)
+    verdicts.warn_withheld(out["verdict"].tolist(), "trend")
     return out
 
 
-def _halves_mix(table: pd.DataFrame, assessed: pd.DataFrame, rules: Any) -> pd.DataFrame:
-    """Add the source-mix rule between each series' two halves to its coverage.
+def _verdicts(out: pd.DataFrame, alpha: float, status: list[str]) -> pd.arrays.StringArray:
+    """The rule of :func:`trends.verdicts.decide` on the rows of :func:`_fit`."""
+    said = verdicts.decide(
+        "trend",
+        direction=out["statistic"].to_numpy(dtype=float),
+        qvalue=out["qvalue"].to_numpy(dtype=float),
+        alpha=alpha,
+        status=status,
+        estimable=out["apc"].notna().to_numpy(),
+    )
+    return pd.array(said, dtype="string")
+
+
+def _halves_reporting(
+    table: pd.DataFrame, out: pd.DataFrame, rules: CoverageRules, alpha: float
+) -> dict[str, tuple[str, list[str]]]:
+    """The source-mix rule and the reporting check between each series' two halves.
 
     A trend over a series whose main outlet went silent halfway (or that a new outlet
-    joined) measures the reporting as much as the events. So the second half's source
-    mix is judged against the first half's, with only the source-mix rule of
-    ``rules`` (the count rules already judged the whole series); a change beyond its
-    threshold makes the series at least ``thin``. The halves split the cells with a
-    known count (at least 4, some with a known source mix), in period order.
-
-    ``assessed``: :func:`~trends.coverage_model.assess_windows` of ``table`` indexed by
-    region; returns it with ``status`` and ``reasons`` updated.
+    joined) measures the reporting as much as the events. So the second half's outlets
+    are set against the first half's (:mod:`trends.coverage_model.mix`): beyond
+    ``max_mix_change`` the halves are not comparable (``thin``); beyond
+    ``check_mix_change`` the trend must show among the outlets filing in both halves
+    (:func:`trends.coverage_model.activity.reporting_check`). The halves split the cells
+    with a known count (at least 4, some with a known source mix), in period order.
+    Returns (status, reasons) for the regions where something was found.
     """
-    from .coverage_model import assess_windows, mix_rules, resolve_rules, worse
+    from .coverage_model import assess_windows, mix_rules, source_activity
+    from .coverage_model.activity import reporting_check
 
-    base = resolve_rules(rules)
-    if base.max_mix_change is None or "source_counts" not in table.columns:
-        return assessed
+    if rules.check_mix_change is None and rules.max_mix_change is None:
+        return {}
+    if "source_counts" not in table.columns:
+        return {}
     # table is as as_cells leaves it: sorted by region and period
     known = table[table["count"].notna()]
     by_region = known.groupby("region", sort=False)
@@ -198,25 +236,38 @@ def _halves_mix(table: pd.DataFrame, assessed: pd.DataFrame, rules: Any) -> pd.D
     second = by_region.cumcount().to_numpy() >= size // 2
     split = has_mix & (size >= 4)
     if not split.any():
-        return assessed
-    mix = assess_windows(
-        known[split & second], baseline=known[split & ~second], rules=mix_rules(base)
-    ).set_index("region")
-    changed = mix[mix["status"] != "adequate"]
-    if changed.empty:
-        return assessed
-    position = {region: i for i, region in enumerate(assessed.index)}
-    status, reasons = assessed["status"].tolist(), assessed["reasons"].tolist()
-    for region, mix_status, mix_reasons in zip(
-        changed.index, changed["status"], changed["reasons"], strict=True
-    ):
-        i = position[region]
-        status[i] = worse(status[i], mix_status)
-        reasons[i] = [*reasons[i], *(f"second half against the first: {r}" for r in mix_reasons)]
-    assessed = assessed.copy()
-    assessed["status"] = pd.array(status, dtype="string")
-    assessed["reasons"] = pd.Series(reasons, index=assessed.index, dtype=object)
-    return assessed
+        return {}
+    first_half, second_half = known[split & ~second], known[split & second]
+    mix = assess_windows(second_half, baseline=first_half, rules=mix_rules(rules))
+    low = rules.check_mix_change if rules.check_mix_change is not None else rules.max_mix_change
+    shares = mix[["silent_source_share", "new_source_share"]].max(axis=1)
+    found: dict[str, tuple[str, list[str]]] = {}
+    rows = out.set_index("region")
+    for region, st, rs in zip(mix["region"], mix["status"], mix["reasons"], strict=True):
+        if st != "adequate":
+            found[region] = (st, list(rs))
+    for region in mix["region"][(shares > low).to_numpy()]:
+        if region in found:
+            continue
+        row = rows.loc[region]
+        act = source_activity(
+            first_half[first_half["region"] == region],
+            second_half[second_half["region"] == region],
+            dispersion=float(row["dispersion"]) if pd.notna(row["dispersion"]) else 1.0,
+            dispersion_df=float(row["df"]) if pd.notna(row["df"]) else np.inf,
+            level=1 - alpha,
+            mix_alpha=rules.mix_alpha,
+        )
+        st, rs, _ = reporting_check(
+            act,
+            direction=float(row["statistic"]),
+            called=bool(row["qvalue"] < alpha),
+            alpha=alpha,
+            rules=rules,
+        )
+        if rs:
+            found[region] = (st, rs)
+    return found
 
 
 def fit_trends(
@@ -248,11 +299,9 @@ def _fit(
     end: str | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The result table (verdict before the coverage gate) and the region's cells."""
-    if method not in METHODS:
-        raise TrendsError(f"method={method!r} is not one of {', '.join(map(repr, METHODS))}")
-    for name, value in (("level", level), ("alpha", alpha)):
-        if not 0 < value < 1:
-            raise TrendsError(f"{name}={value!r} must lie strictly between 0 and 1")
+    fit_method = METHODS_REGISTRY.get(method)
+    level = check_fraction("level", level)
+    alpha = check_fraction("alpha", alpha)
     table = as_cells(cells)
     kind = cells_period(table)
     table = _restrict(table, kind, start, end)
@@ -268,15 +317,12 @@ def _fit(
     regions = pd.Index(pd.unique(table["region"]), dtype="string")
     packed = _pack(table[table["fit"]], regions)
     per_year = PERIODS_PER_YEAR[kind]
-    if method.startswith("mann-kendall"):
-        est = _mann_kendall_all(packed, level=level, hr=method == "mann-kendall-hr")
-    else:
-        est = _loglinear_all(packed, method=method, level=level)
+    est = fit_method.func(packed, level=level)
 
     counts = table.groupby("region", sort=False)[["_uncov", "_noexp"]].sum()
     out = pd.DataFrame({"region": regions})
     out["method"] = method
-    out["parameters"] = _parameters(method, level, alpha, start, end)
+    out["parameters"] = _parameters(fit_method, level, alpha, start, end)
     out["first_period"] = packed.first
     out["last_period"] = packed.last
     out["n_periods"] = packed.n
@@ -285,18 +331,24 @@ def _fit(
     out["events"] = np.where(packed.n > 0, packed.events, np.nan)
     out["slope"] = est.slope
     out["slope_se"] = est.slope_se
-    for col, values in (("apc", est.slope), ("apc_low", est.low), ("apc_high", est.high)):
-        out[col] = _to_apc(values, per_year, est.relative_to)
+    apc = {
+        k: _to_apc(v, per_year, est.relative_to)
+        for k, v in (("apc", est.slope), ("apc_low", est.low), ("apc_high", est.high))
+    }
+    estimable, why_not = verdicts.apc_estimable(apc["apc"], apc["apc_low"], apc["apc_high"])
+    for col, values in apc.items():
+        out[col] = np.where(estimable, values, np.nan)
     out["statistic"] = est.statistic
     out["df"] = est.df
     out["pvalue"] = est.pvalue
-    out["qvalue"] = benjamini_hochberg(est.pvalue)
-    out["discovery"] = (out["qvalue"] <= alpha).to_numpy()
+    out["qvalue"] = verdicts.adjust(est.pvalue)
     out["dispersion"] = est.dispersion
+    out["dispersion_source"] = pd.array(est.dispersion_source, dtype="string")
+    out["residual_dispersion"] = est.residual_dispersion
     out["nb_alpha"] = est.nb_alpha
     out["tau"] = est.tau
-
-    out["verdict"] = pd.array(_raw_verdicts(out, packed, est, level), dtype="string")
+    out["notes"] = _notes(est.why, packed, out, why_not)
+    out["verdict"] = _verdicts(out, alpha, ["adequate"] * len(out))
     n_missing = int(out["pvalue"].isna().sum())
     if n_missing:
         logger.info("trend (%s): %d of %d regions have no estimate", method, n_missing, len(out))
@@ -304,6 +356,20 @@ def _fit(
     for col in ("method", "parameters", "first_period", "last_period"):
         out[col] = out[col].astype("string")
     return out, table.drop(columns=["t", "fit", "_uncov", "_noexp"])
+
+
+def _notes(
+    why: np.ndarray, packed: _Packed, out: pd.DataFrame, why_not: list[str]
+) -> pd.arrays.StringArray:
+    """Why a region has no estimate, or an estimate the data cannot support."""
+    notes = []
+    no_exposure = (out["n_no_exposure"] > 0).to_numpy()
+    for i in range(len(out)):
+        if packed.n[i] == 0:  # nothing fitted: nothing inside coverage, or no exposure
+            notes.append(NO_EXPOSURE if no_exposure[i] else "")
+        else:
+            notes.append(why[i] or why_not[i])
+    return pd.array(notes, dtype="string")
 
 
 # --------------------------------------------------------------------------------------
@@ -375,18 +441,8 @@ def _pack(fitted: pd.DataFrame, regions: pd.Index) -> _Packed:
     return _Packed(y, exposure, t, mask, n, y.sum(axis=1), first, last)
 
 
-def _parameters(method: str, level: float, alpha: float, start, end) -> str:
-    parts = [f"level={level:g}", f"alpha={alpha:g}"]
-    if method == "quasipoisson":
-        parts.append("dispersion=Pearson chi2/(n-2), t reference")
-    elif method == "poisson":
-        parts.append("dispersion=1, normal reference")
-    elif method == "negbin":
-        parts.append("variance=mu+alpha*mu^2, alpha by ML, Wald normal")
-    elif method == "mann-kendall":
-        parts.append("ties corrected, continuity corrected, Sen slope on rate")
-    else:
-        parts.append("Hamed-Rao 1998 variance, lags significant at 5%, Sen slope on rate")
+def _parameters(fit_method: Entry, level: float, alpha: float, start, end) -> str:
+    parts = [f"level={level:g}", f"alpha={alpha:g}", fit_method.description]
     if start is not None:
         parts.append(f"start={start}")
     if end is not None:
@@ -410,6 +466,8 @@ class _Estimates:
     dispersion: np.ndarray
     nb_alpha: np.ndarray
     tau: np.ndarray
+    dispersion_source: np.ndarray  # object: where the dispersion came from ("" none)
+    residual_dispersion: np.ndarray  # the region's own estimate (quasipoisson)
     relative_to: np.ndarray | None  # Mann-Kendall: the mean rate the slope is relative to
     why: np.ndarray  # object array: why a region has no estimate (None: it has one)
 
@@ -434,41 +492,78 @@ def _basic_why(packed: _Packed) -> np.ndarray:
     return why
 
 
-def _loglinear_all(packed: _Packed, *, method: str, level: float) -> _Estimates:
-    n_regions = packed.y.shape[0]
-    fit = fit_loglinear(
-        packed.y,
-        packed.exposure,
-        packed.t,
-        packed.mask,
-        family="negbin" if method == "negbin" else "poisson",
-    )
+@dataclass
+class _Scale:
+    """How the model-based slope standard error is scaled, and the reference."""
+
+    factor: np.ndarray  # multiplies the variance of the slope
+    df: np.ndarray  # t reference df (inf: normal)
+    dispersion: np.ndarray  # reported dispersion
+    source: np.ndarray  # object: where it came from
+    residual: np.ndarray  # the region's own estimate (NaN: none)
+
+
+def _moderated_scale(packed: _Packed, fit: dict[str, np.ndarray]) -> _Scale:
+    """Quasi-Poisson: Pearson dispersions on n - 2 df, moderated across regions, with
+    edgeR's Poisson bound (below 1: 1, normal reference)."""
     n = packed.n.astype(float)
-    df_resid = n - 2
-    if method == "quasipoisson":
-        with np.errstate(invalid="ignore", divide="ignore"):
-            dispersion = fit["pearson"] / df_resid
-        se = fit["slope_se"] * np.sqrt(dispersion)
-        crit = stats.t.ppf(0.5 + level / 2, np.maximum(df_resid, 1))
-        df = df_resid
-    elif method == "poisson":
-        dispersion = np.ones(n_regions)
-        se = fit["slope_se"]
-        crit = np.full(n_regions, stats.norm.ppf(0.5 + level / 2))
-        df = np.full(n_regions, np.nan)
-    else:
-        mean_mu = np.where(packed.mask, fit["mu"], 0.0).sum(1) / np.maximum(n, 1)
-        dispersion = 1 + fit["nb_alpha"] * mean_mu
-        se = fit["slope_se"]
-        crit = np.full(n_regions, stats.norm.ppf(0.5 + level / 2))
-        df = np.full(n_regions, np.nan)
+    usable = (packed.n >= MIN_PERIODS) & (packed.events > 0) & np.isfinite(fit["pearson"])
+    mean_rate = np.divide(packed.events, n, out=np.zeros_like(n), where=n > 0)
+    mod = moderated_dispersion(
+        np.where(usable, fit["pearson"], 0.0),
+        np.where(usable, n - 2, 0.0),
+        mean_rate=np.where(usable, mean_rate, 0.0),
+    )
+    phi = mod["dispersion"].to_numpy(dtype=float)
+    df = mod["dispersion_df"].to_numpy(dtype=float)
+    source = np.where(
+        mod["source"].to_numpy(dtype=object) == "moderated",
+        "residuals (moderated across regions)",
+        np.where(np.isnan(phi), "none (1 used)", "prior across regions"),
+    ).astype(object)
+    bound = ~(phi >= 1)  # below 1, or none
+    source = np.where(bound & ~np.isnan(phi), source + ", Poisson bound", source)
+    phi = np.where(bound, 1.0, phi)
+    df = np.where(bound, np.inf, df)
+    return _Scale(phi, df, phi, source, mod["residual_dispersion"].to_numpy(dtype=float))
+
+
+def _poisson_scale(packed: _Packed, fit: dict[str, np.ndarray]) -> _Scale:
+    ones = np.ones(packed.n.shape)
+    return _Scale(
+        ones,
+        np.full(ones.shape, np.inf),
+        ones,
+        np.full(ones.shape, "fixed", dtype=object),
+        np.full(ones.shape, np.nan),
+    )
+
+
+def _negbin_scale(packed: _Packed, fit: dict[str, np.ndarray]) -> _Scale:
+    """Negative binomial: the fit's standard error is already NB's; the dispersion
+    reported is the variance factor at the mean fitted count."""
+    scale = _poisson_scale(packed, fit)
+    n = np.maximum(packed.n, 1)
+    mean_mu = np.where(packed.mask, fit["mu"], 0.0).sum(1) / n
+    scale.dispersion = 1 + fit["nb_alpha"] * mean_mu
+    scale.source = np.full(n.shape, "negative binomial (alpha by ML)", dtype=object)
+    return scale
+
+
+def _loglinear_all(packed: _Packed, *, family: str, scale_of, level: float) -> _Estimates:
+    n_regions = packed.y.shape[0]
+    fit = fit_loglinear(packed.y, packed.exposure, packed.t, packed.mask, family=family)
+    scale = scale_of(packed, fit)
+    se = fit["slope_se"] * np.sqrt(scale.factor)
+    finite_df = np.isfinite(scale.df)
+    t_df = np.where(finite_df, scale.df, 1.0)
+    crit = np.where(finite_df, stats.t.ppf(0.5 + level / 2, t_df), stats.norm.ppf(0.5 + level / 2))
     slope = fit["slope"]
     with np.errstate(invalid="ignore", divide="ignore"):
         statistic = slope / se
-    if method == "quasipoisson":
-        pvalue = 2 * stats.t.sf(np.abs(statistic), np.maximum(df_resid, 1))
-    else:
-        pvalue = 2 * stats.norm.sf(np.abs(statistic))
+    pvalue = np.where(
+        finite_df, 2 * stats.t.sf(np.abs(statistic), t_df), 2 * stats.norm.sf(np.abs(statistic))
+    )
 
     why = _basic_why(packed)
     # All events in the first or last period: the likelihood rises without end
@@ -494,11 +589,13 @@ def _loglinear_all(packed: _Packed, *, method: str, level: float) -> _Estimates:
         low=clean(slope - crit * se),
         high=clean(slope + crit * se),
         statistic=clean(statistic),
-        df=clean(df),
+        df=clean(np.where(finite_df, scale.df, np.nan)),
         pvalue=clean(pvalue),
-        dispersion=clean(dispersion),
-        nb_alpha=clean(fit["nb_alpha"]) if method == "negbin" else np.full(n_regions, np.nan),
+        dispersion=clean(scale.dispersion),
+        nb_alpha=clean(fit["nb_alpha"]) if family == "negbin" else np.full(n_regions, np.nan),
         tau=np.full(n_regions, np.nan),
+        dispersion_source=np.where(bad, "", scale.source).astype(object),
+        residual_dispersion=clean(scale.residual),
         relative_to=None,
         why=why,
     )
@@ -531,26 +628,44 @@ def _mann_kendall_all(packed: _Packed, *, level: float, hr: bool) -> _Estimates:
         dispersion=np.full(n_regions, np.nan),
         nb_alpha=np.full(n_regions, np.nan),
         tau=tau,
+        dispersion_source=np.full(n_regions, "", dtype=object),
+        residual_dispersion=np.full(n_regions, np.nan),
         relative_to=mean_rate,
         why=why,
     )
 
 
-def _raw_verdicts(out: pd.DataFrame, packed: _Packed, est: _Estimates, level: float) -> list[str]:
-    """The statistical verdict of each region, before the coverage gate."""
-    if est.relative_to is not None:
-        # Mann-Kendall: Sen's interval is not the inversion of the test (and sits on 0
-        # when many rates tie, as zero counts do), so the test decides.
-        significant = (out["pvalue"] < 1 - level).to_numpy()
-        up = significant & (out["statistic"] > 0).to_numpy()
-        down = significant & (out["statistic"] < 0).to_numpy()
-    else:
-        up = (out["apc_low"] > 0).to_numpy()
-        down = (out["apc_high"] < 0).to_numpy()
-    verdict = np.where(up, "rising", np.where(down, "falling", "stable")).astype(object)
-    has_why = ~np.equal(est.why, None)
-    verdict[has_why] = est.why[has_why]
-    nothing = packed.n == 0  # nothing fitted: nothing inside coverage, or no exposure
-    no_exposure = (out["n_no_exposure"] > 0).to_numpy()
-    verdict[nothing] = np.where(no_exposure[nothing], NO_EXPOSURE, NOT_COVERED)
-    return verdict.tolist()
+#: The methods of :func:`trend`, found by name.
+METHODS_REGISTRY = Registry("trend method")
+METHODS_REGISTRY.add(
+    "quasipoisson",
+    partial(_loglinear_all, family="poisson", scale_of=_moderated_scale),
+    description="log-linear, Pearson dispersion moderated across regions, t reference",
+    reference="Wedderburn 1974; McCullagh & Nelder 1989; Smyth 2004; Lund et al. 2012",
+)
+METHODS_REGISTRY.add(
+    "poisson",
+    partial(_loglinear_all, family="poisson", scale_of=_poisson_scale),
+    description="log-linear, dispersion 1, normal reference",
+    reference="McCullagh & Nelder 1989",
+)
+METHODS_REGISTRY.add(
+    "negbin",
+    partial(_loglinear_all, family="negbin", scale_of=_negbin_scale),
+    description="log-linear, variance mu + alpha mu^2, alpha by ML, Wald normal",
+    reference="Venables & Ripley 2002 (MASS::glm.nb)",
+)
+METHODS_REGISTRY.add(
+    "mann-kendall",
+    partial(_mann_kendall_all, hr=False),
+    description="Mann-Kendall, ties and continuity corrected, Sen slope on the rate",
+    reference="Mann 1945; Kendall 1975; Sen 1968",
+)
+METHODS_REGISTRY.add(
+    "mann-kendall-hr",
+    partial(_mann_kendall_all, hr=True),
+    description="Mann-Kendall with the Hamed-Rao variance (lags significant at 5%), Sen slope",
+    reference="Hamed & Rao 1998",
+)
+#: Names of the methods of :func:`trend`.
+METHODS = METHODS_REGISTRY.names()

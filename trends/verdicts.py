@@ -60,6 +60,8 @@ __all__ = [
     "DIRECTIONAL",
     "WITHHELD",
     "RULE",
+    "MAX_APC",
+    "apc_estimable",
     "words",
     "adjust",
     "gate",
@@ -99,6 +101,39 @@ RULE = (
     "stable, not unusual). The width of an interval never withholds a verdict: it is "
     "the test's business, shown as a reliability flag."
 )
+
+
+#: Largest annual percent change (in either direction, of an estimate or a bound) a
+#: series can support: beyond it (x11 a year) the number describes how few events the
+#: series starts or ends with, not a trend, and it is ``not estimable``.
+MAX_APC = 1000.0
+
+
+def apc_estimable(apc: Any, low: Any, high: Any) -> tuple[np.ndarray, list[str]]:
+    """Which annual percent changes the data can support, and why not where not.
+
+    An APC (or a bound of its interval) that is missing, infinite or beyond
+    ``±MAX_APC`` %/yr is not estimable: a segment or series rising from zero counts,
+    or too few events to pin the change down. Returns a bool array and, per row, the
+    reason ("" where estimable).
+    """
+    apc, low, high = (np.asarray(v, dtype=float) for v in (apc, low, high))
+    ok = np.ones(apc.shape, dtype=bool)
+    why = [""] * apc.size
+    for i in range(apc.size):
+        values = (apc[i], low[i], high[i])
+        if np.isnan(apc[i]):
+            continue  # no estimate: the caller says why
+        if not all(np.isfinite(v) for v in values):
+            ok[i], why[i] = False, "the annual percent change has an infinite bound"
+        elif max(abs(v) for v in values) > MAX_APC:
+            ok[i] = False
+            shown = f"{apc[i]:+,.0f}%/yr" if abs(apc[i]) < 1e6 else "beyond ±1,000,000%/yr"
+            why[i] = (
+                f"the annual percent change ({shown}) or its interval lies beyond "
+                f"±{MAX_APC:,.0f}%/yr: too few events to pin a trend down"
+            )
+    return ok, why
 
 
 def words(kind: str) -> tuple[str, str, str]:

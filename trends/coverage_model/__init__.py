@@ -1,55 +1,37 @@
-"""Is the reporting good enough to support a conclusion? Coverage status of cells.
+"""Is the reporting good enough to support a conclusion? Coverage of cells and windows.
 
 A fall in reported incidents can be a real fall, or an outlet going quiet. This
-module labels cells, and the windows behind a result, with one of four statuses:
+package labels cells, and the windows behind a result, with one of four statuses,
+about the *reporting* behind the numbers:
 
 ``adequate``
-    enough events, from enough sources, precisely enough located and dated.
+    enough events, from more than one outlet, precisely enough placed and dated,
+    with no change in the outlets that chance does not explain.
 ``thin``
-    usable as a description, but a statistical verdict on it could be produced by
-    the reporting itself (few events, one outlet, coarse data, a changed source mix).
+    usable as a description, but a verdict on it could be produced by the reporting
+    itself (a single outlet, coarse places or dates, outlets gone silent or new).
 ``insufficient``
-    too few (effective) events for any rate to be stable.
+    too few events for the reporting to be judged at all.
 ``uncovered``
     outside the data set's coverage window: not a zero, not data at all.
 
-Default rules (each a parameter of :class:`CoverageRules`, with the reference behind it):
-
-* ``insufficient``: effective events below 10 (``min_effective_events``), or a
-  relative width of the exact 95% interval above 160% (``max_relative_width``).
-  NCHS data presentation standards for rates: a rate is statistically reliable when
-  its (effective) sample size is 10 or more and its 95% interval is no wider than
-  160% of it. See "Evaluation of the National Center for Health Statistics Data
-  Presentation Standards for Rates From Vital Statistics and Sample Surveys"
-  (NCHS, https://stacks.cdc.gov/view/cdc/123462), and Parker et al. (2017), NCHS
-  Data Presentation Standards for Proportions, Vital Health Stat 2(175), for the
-  effective-sample-size reasoning.
-* ``thin``: fewer than 20 events (``min_events``; the "unstable rate" flag of CDC's
-  WISQARS and of NCHS vital statistics reports, which call rates on fewer than 20
-  deaths unreliable); relative standard error of 30% or more (``max_rse``; the
-  NCHS reliability criterion that preceded the interval-based standards); a single
-  distinct source (``min_sources`` = 2); more than half the events with location
-  coarser than the region or dates coarser than the period (``max_coarse_share``);
-  a source-mix change above 50% against a baseline (``max_mix_change``).
-* ``uncovered``: outside the coverage window (``covered`` is False, or ``count`` is
-  missing).
+The rules and their defaults are :class:`CoverageRules` (each with the reference
+behind it); :mod:`trends.verdicts` turns a status into the word a result gets
+(``inconclusive (thin coverage)``, ``not covered``). The precision of an estimate is
+not a coverage matter: a wide interval is its test's business, and rates on fewer than
+20 events (or a relative standard error of 30% or more) are flagged ``reliable=False``
+beside their verdict, as NCHS flags them, without withholding it.
 
 Measures a data set does not have (no source names, unknown number of sources) are
 not evidence of thin coverage: the status rests on what is known, and the reasons
 say what was unknown.
 
-Counts that are overdispersed carry less information than their number suggests:
-with dispersion ``phi`` (variance / mean), ``effective events = events / phi``, and
-the relative standard error and exact interval are computed on effective events
-(the quasi-Poisson scaling; McCullagh & Nelder 1989, *Generalized Linear Models*,
-section 4.5).
-
-The exact interval is Garwood's (1936, *Biometrika* 28:437): for ``x`` events,
-``[gamma.ppf(a/2, x), gamma.ppf(1 - a/2, x + 1)]``.
-
-Interface for the other statistics (compare, trend, joinpoints):
-:func:`assess_window`, :func:`assess_windows`, :func:`source_activity`; the verdict
-words and the gate are :mod:`trends.verdicts`'.
+Modules: :mod:`.rules` (thresholds, presets), :mod:`.arrays` (a cell table read once),
+:mod:`.measures` (what a window's cells show), :mod:`.mix` (outlets silent or new
+beyond chance, by rarefaction), :mod:`.judge` (rules to status and reasons),
+:mod:`.windows` (:func:`assess_window`, :func:`assess_windows`), :mod:`.activity`
+(the change among the outlets filing in both windows), :mod:`.table`
+(:func:`coverage`, per cell).
 """
 
 from __future__ import annotations
@@ -58,7 +40,7 @@ from .activity import source_activity
 from .judge import judge
 from .measures import exact_relative_width, window_measures
 from .rules import PRESETS, STATUSES, CoverageRules, mix_rules, resolve_rules, worse
-from .table import coverage, estimate_dispersion
+from .table import coverage
 from .windows import assess_window, assess_windows
 
 __all__ = [
@@ -72,7 +54,6 @@ __all__ = [
     "mix_rules",
     "coverage",
     "source_activity",
-    "estimate_dispersion",
     "window_measures",
     "judge",
     "exact_relative_width",

@@ -1,21 +1,68 @@
-"""Could a change be reporting? Activity of the outlets behind two windows."""
+"""Could a change be reporting? The outlets behind two windows, and the change among
+the outlets that filed in both.
+
+A fall in reported incidents can be an outlet going quiet, a rise a new outlet. The
+rarefaction rule of :mod:`trends.coverage_model.mix` says which outlets went silent or
+appeared beyond what the number of reports explains. Where they carry a material
+share of the reports (more than ``check_mix_change`` of :class:`CoverageRules`, up to
+``max_mix_change``, beyond which the windows are not comparable at all), the change
+is asked again of the outlets filing in *both* windows (:func:`source_activity`): if
+it holds among them, the verdict stands and the reporting change is named beside it;
+if it does not, the verdict is withheld (:func:`reporting_check`).
+
+The re-test is the conditional score test of two rates (:mod:`trends.stats.two_rates`)
+on the continuing outlets' reports, with the dispersion of the main test multiplied
+by the reports per event (an event naming two outlets counts twice, so report counts
+vary more than event counts: with ``m`` reports per event, ``Var = m * phi * mean``).
+"""
 
 from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from ..errors import TrendsError
+from ..checks import check_fraction, check_positive
+from ..stats.two_rates import two_sample_rates
 from .arrays import covered_mask
+from .judge import mix_descriptions
 from .measures import distinct_sources, pooled_sources
-from .windows import as_window, check_dispersion
+from .mix import mix_change
+from .rules import CoverageRules
+from .windows import as_window
 
 logger = logging.getLogger(__name__)
+
+#: What :func:`source_activity` returns, in this order.
+ACTIVITY_KEYS = (
+    "n_sources_before",
+    "n_sources_after",
+    "n_sources_expected",
+    "silent_sources",
+    "silent_source_share",
+    "new_sources",
+    "new_source_share",
+    "n_continuing_sources",
+    "continuing_ratio",
+    "continuing_pvalue",
+)
+
+
+def _side(cells: pd.DataFrame, name: str) -> dict[str, Any]:
+    cells = as_window(cells, name)
+    inside = cells[covered_mask(cells)] if len(cells) else cells
+    mix = pooled_sources(inside) if len(inside) else {}
+    n, _ = distinct_sources(inside, mix) if len(inside) else (math.nan, "")
+    return {
+        "events": float(pd.to_numeric(inside["count"]).sum()) if len(inside) else 0.0,
+        "exposure": float(inside["exposure"].sum()) if len(inside) else 0.0,
+        "n": n,
+        "mix": mix,
+    }
 
 
 def source_activity(
@@ -23,121 +70,131 @@ def source_activity(
     cells_after: pd.DataFrame,
     *,
     dispersion: float = 1.0,
+    dispersion_df: float = math.inf,
     level: float = 0.95,
+    mix_alpha: float = 0.01,
 ) -> dict[str, Any]:
-    """Could a change between two windows be reporting? Activity of the sources behind it.
+    """The outlets behind two windows of one region, and the change among those in both.
 
-    For compare(): call once per region with the region's cells in each window (cells
-    outside the coverage window are ignored) and copy the keys below into the result
-    row. Pair it with ``assess_window(cells_after, baseline=cells_before, ...)``,
-    whose source-mix rule catches a main outlet that went silent.
-
-    Two tests of "did the sources report less, or did fewer sources report?":
-
-    * **events per active source** (the issue's test): events / (active sources x
-      exposure days) after against before. Conditional on the two windows' total,
-      the after-window's events are binomial with ``p0 = w_after / (w_before +
-      w_after)``, ``w = n_sources x exposure``; exact (two-sided, as R's
-      ``binom.test``) for whole counts and ``dispersion`` 1, else the score test
-      with variance scaled by ``dispersion`` (Przyborowski & Wilenski 1940; the
-      conditional test of two Poisson rates, as in R's ``poisson.test``).
-    * **continuing sources**: the same test on the events naming the outlets active
-      in *both* windows (needs ``source_counts``), with ``w`` = exposure. If the
-      outlets that kept filing file as much as before, a fall in the total comes
-      from the outlets that stopped.
-
-    ``reporting_change_suspected`` is True when the number of active sources moved
-    in the same direction as the rate of events, and the events of the sources
-    that kept filing (when source names are known; else the events per active
-    source) did not change significantly at ``1 - level``. It is None when the
-    numbers of sources are unknown.
+    Parameters
+    ----------
+    cells_before, cells_after : DataFrame
+        The region's cells in each window (cells outside coverage are ignored).
+    dispersion, dispersion_df : float
+        Dispersion of the counts and its degrees of freedom (``inf``: known), as the
+        main test used them.
+    level : float
+        Confidence level of the re-test.
+    mix_alpha : float
+        Chance below which an outlet's silence (absence) counts (see
+        :func:`trends.coverage_model.mix.mix_change`).
 
     Returns
     -------
-    dict with keys
-        ``n_sources_before``, ``n_sources_after`` : distinct active sources (NaN unknown)
-        ``events_before``, ``events_after`` : total count of the covered cells
-        ``exposure_before``, ``exposure_after`` : days
-        ``events_per_source_before``, ``events_per_source_after`` : events / sources
-        ``per_source_ratio``, ``per_source_pvalue`` : ratio of events per source-day
-        (after / before) and the test's p-value (NaN when unknown)
-        ``n_continuing_sources`` : outlets active in both windows (NaN unknown)
-        ``continuing_ratio``, ``continuing_pvalue`` : the same for the events of the
-        continuing outlets (per day)
-        ``reporting_change_suspected`` : bool, or None when unknown
+    dict with the keys of :data:`ACTIVITY_KEYS`
+        ``n_sources_before``, ``n_sources_after``: distinct outlets (NaN unknown);
+        ``n_sources_expected``: the before window's outlets expected among the after
+        window's reports (rarefaction); ``silent_sources``, ``new_sources``: outlets
+        silent or new beyond chance (``"; "``-joined), with their shares of the
+        reports; ``n_continuing_sources``: outlets filing in both windows;
+        ``continuing_ratio``, ``continuing_pvalue``: the rate ratio (after / before)
+        of their reports and its test. Missing where the source names are unknown.
     """
-    phi = check_dispersion(dispersion)
-    if not 0 < level < 1:
-        raise TrendsError(f"level={level!r} must lie strictly between 0 and 1")
-    sides = {}
-    for name, cells in (("before", cells_before), ("after", cells_after)):
-        cells = as_window(cells, f"cells_{name}")
-        inside = cells[covered_mask(cells)] if len(cells) else cells
-        mix = pooled_sources(inside) if len(inside) else {}
-        n, _ = distinct_sources(inside, mix) if len(inside) else (math.nan, "")
-        sides[name] = {
-            "events": float(pd.to_numeric(inside["count"]).sum()) if len(inside) else 0.0,
-            "exposure": float(inside["exposure"].sum()) if len(inside) else 0.0,
-            "n": n,
-            "mix": mix,
-        }
-    b, a = sides["before"], sides["after"]
-    out: dict[str, Any] = {
-        "n_sources_before": b["n"],
-        "n_sources_after": a["n"],
-        "events_before": b["events"],
-        "events_after": a["events"],
-        "exposure_before": b["exposure"],
-        "exposure_after": a["exposure"],
-        "events_per_source_before": b["events"] / b["n"] if b["n"] > 0 else math.nan,
-        "events_per_source_after": a["events"] / a["n"] if a["n"] > 0 else math.nan,
-        "per_source_ratio": math.nan,
-        "per_source_pvalue": math.nan,
-        "n_continuing_sources": math.nan,
-        "continuing_ratio": math.nan,
-        "continuing_pvalue": math.nan,
-        "reporting_change_suspected": None,
-    }
-    if b["n"] > 0 and a["n"] > 0 and b["exposure"] > 0 and a["exposure"] > 0:
-        out["per_source_ratio"], out["per_source_pvalue"] = two_rate_test(
-            b["events"], a["events"], b["n"] * b["exposure"], a["n"] * a["exposure"], phi
-        )
-    if b["mix"] is not None and a["mix"] is not None and b["exposure"] > 0 and a["exposure"] > 0:
-        both = sorted(set(b["mix"]) & set(a["mix"]))
-        out["n_continuing_sources"] = float(len(both))
-        if both:
-            eb = sum(b["mix"][k] for k in both)
-            ea = sum(a["mix"][k] for k in both)
-            out["continuing_ratio"], out["continuing_pvalue"] = two_rate_test(
-                eb, ea, b["exposure"], a["exposure"], phi
-            )
-    if math.isnan(b["n"]) or math.isnan(a["n"]) or b["exposure"] <= 0 or a["exposure"] <= 0:
+    phi = check_positive("dispersion", dispersion)
+    level = check_fraction("level", level)
+    b, a = _side(cells_before, "cells_before"), _side(cells_after, "cells_after")
+    out: dict[str, Any] = dict.fromkeys(ACTIVITY_KEYS, math.nan)
+    out.update(n_sources_before=b["n"], n_sources_after=a["n"], silent_sources="", new_sources="")
+    if b["mix"] is None or a["mix"] is None:
         return out
-    source_move = np.sign(a["n"] - b["n"])
-    rate_move = np.sign(a["events"] / a["exposure"] - b["events"] / b["exposure"])
-    if not math.isnan(out["continuing_pvalue"]):
-        p = out["continuing_pvalue"]
-    elif out["n_continuing_sources"] == 0:
-        p = 1.0  # every outlet was replaced: the change cannot be told from reporting
-    else:
-        p = out["per_source_pvalue"]
-    alpha = 1 - level
-    out["reporting_change_suspected"] = bool(
-        source_move != 0 and source_move == rate_move and not (p < alpha)
+    change = mix_change(b["mix"], a["mix"], alpha=mix_alpha)
+    out.update(
+        n_sources_expected=change.expected_sources,
+        silent_sources="; ".join(change.silent),
+        silent_source_share=change.silent_share,
+        new_sources="; ".join(change.new),
+        new_source_share=change.new_share,
+        n_continuing_sources=float(len(change.continuing)),
     )
+    both = change.continuing
+    if not both or b["exposure"] <= 0 or a["exposure"] <= 0:
+        return out
+    rb = sum(b["mix"][k] for k in both)
+    ra = sum(a["mix"][k] for k in both)
+    events = b["events"] + a["events"]
+    reports = sum(b["mix"].values()) + sum(a["mix"].values())
+    per_event = max(1.0, reports / events) if events > 0 else 1.0
+    res = two_sample_rates(
+        np.array([ra]),
+        np.array([a["exposure"]]),
+        np.array([rb]),
+        np.array([b["exposure"]]),
+        phi=phi * per_event,
+        df=dispersion_df,
+        method="score",
+        level=level,
+    )
+    out["continuing_ratio"] = float(res["rate_ratio"][0])
+    out["continuing_pvalue"] = float(res["pvalue"][0])
     return out
 
 
-def two_rate_test(y0: float, y1: float, w0: float, w1: float, phi: float) -> tuple[float, float]:
-    """Ratio of rates ``(y1 / w1) / (y0 / w0)`` and the two-sided p-value of the
-    conditional test that it is 1 (exact binomial for whole counts and ``phi`` 1,
-    else the score test with variance scaled by ``phi``)."""
-    total = y0 + y1
-    ratio = (y1 / w1) / (y0 / w0) if y0 > 0 else (math.inf if y1 > 0 else math.nan)
-    if total <= 0:
-        return ratio, 1.0
-    p0 = w1 / (w0 + w1)
-    if phi == 1 and float(y1).is_integer() and float(total).is_integer():
-        return ratio, float(stats.binomtest(int(y1), int(total), p0).pvalue)
-    z = (y1 - total * p0) / math.sqrt(phi * total * p0 * (1 - p0))
-    return ratio, float(2 * stats.norm.sf(abs(z)))
+def reporting_check(
+    activity: Mapping[str, Any],
+    *,
+    direction: float,
+    called: bool,
+    alpha: float,
+    rules: CoverageRules,
+) -> tuple[str, list[str], bool | None]:
+    """Does the verdict hold among the outlets filing in both windows?
+
+    Parameters
+    ----------
+    activity : mapping
+        :func:`source_activity` of the two windows.
+    direction : float
+        Sign of the estimated change (after against before).
+    called : bool
+        Whether the change was called (its q-value below ``alpha``).
+    alpha : float
+        Level of the re-test among the continuing outlets.
+    rules : CoverageRules
+        ``check_mix_change`` and ``max_mix_change``.
+
+    Returns
+    -------
+    (status, reasons, suspected)
+        ``adequate`` with the reporting change named (or nothing to say), or
+        ``thin`` when the continuing outlets disagree with the verdict: a called change
+        they do not show in the same direction, or an uncalled one they show. ``thin``
+        also when no outlet filed in both windows. ``suspected``: True when withheld for
+        it, False when checked and confirmed, None when nothing needed checking or the
+        sources are unknown. Shares above ``max_mix_change`` are left to the coverage
+        rules (the windows are not comparable whatever the re-test says).
+    """
+    low, high = rules.check_mix_change, rules.max_mix_change
+    shares = [activity["silent_source_share"], activity["new_source_share"]]
+    if (
+        low is None
+        or not any(s > low for s in shares)
+        or (high is not None and any(s > high for s in shares))
+    ):
+        return "adequate", [], None
+    what = "; ".join(mix_descriptions(activity, low))
+    n_both = activity["n_continuing_sources"]
+    if not n_both > 0:
+        return "thin", [f"{what}; no outlet files in both windows to tell it from reporting"], True
+    ratio, p = activity["continuing_ratio"], activity["continuing_pvalue"]
+    shown = p < alpha
+    agree = (shown and np.sign(math.log(ratio)) == np.sign(direction)) if called else not shown
+    outlets = f"{n_both:g} outlet{'s' if n_both != 1 else ''} filing in both windows"
+    stats_text = f"ratio {ratio:.2f}, p = {p:.2g}"
+    if agree:
+        return "adequate", [f"{what}; the verdict holds among the {outlets} ({stats_text})"], False
+    shows = "a change" if shown else "no significant change"
+    return (
+        "thin",
+        [f"{what}; the {outlets} show {shows} ({stats_text}): reporting, not events"],
+        True,
+    )

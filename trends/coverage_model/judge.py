@@ -32,7 +32,9 @@ def judge(m: Mapping[str, Any], rules: CoverageRules) -> tuple[str, list[str]]:
     """Status and reasons from measures (as made by :func:`window_measures`).
 
     Every rule that fires adds a reason; the status is the worst. Unknown measures
-    add a reason saying so and never worsen the status.
+    add a reason saying so and never worsen the status. The rules are about the
+    reporting (see :class:`CoverageRules`); the precision of an estimate is judged by
+    :func:`reliability`, which never changes the status.
     """
     status = "adequate"
     reasons: list[str] = []
@@ -43,86 +45,95 @@ def judge(m: Mapping[str, Any], rules: CoverageRules) -> tuple[str, list[str]]:
             status = level
         reasons.append(reason)
 
-    count, eff, phi = m["count"], m["effective_events"], m["dispersion"]
-    # count-based rules (a cell with no events gets one plain reason, not four)
-    if count == 0:
-        if rules.min_effective_events is not None or rules.max_relative_width is not None:
-            hit("insufficient", "no events")
-        elif rules.min_events is not None or rules.max_rse is not None:
-            hit("thin", "no events")
-    elif rules.min_effective_events is not None and eff < rules.min_effective_events:
-        if phi != 1:
-            hit(
-                "insufficient",
-                f"{_fmt(eff)} effective events (dispersion {phi:.2f}), "
-                f"fewer than {_fmt(rules.min_effective_events)}",
-            )
-        else:
-            hit(
-                "insufficient",
-                f"{_n_events(count)}, fewer than {_fmt(rules.min_effective_events)}",
-            )
-    if (
-        count > 0
-        and rules.max_relative_width is not None
-        and m["relative_width"] > rules.max_relative_width
-    ):
-        rw = m["relative_width"]
-        width = "infinite" if math.isinf(rw) else _pct(rw, rules.max_relative_width)
-        hit(
-            "insufficient",
-            f"relative width of the exact interval {width}, above {_pct(rules.max_relative_width)}",
-        )
-    # (the thin count rules add nothing once a count rule found it insufficient)
-    count_insufficient = status == "insufficient" or count == 0
-    if not count_insufficient and rules.min_events is not None and count < rules.min_events:
-        hit("thin", f"{_n_events(count)}, fewer than {_fmt(rules.min_events)}")
-    if not count_insufficient and rules.max_rse is not None and m["rse"] >= rules.max_rse:
-        rse = "infinite" if math.isinf(m["rse"]) else _pct(m["rse"], rules.max_rse)
-        hit("thin", f"relative standard error {rse}, at least {_pct(rules.max_rse)}")
-    # source-based rules: only where there are events to have sources
-    if m["events"] > 0:
-        n = m["n_sources"]
-        if rules.min_sources is not None and not math.isnan(n) and n < rules.min_sources:
-            who = f" ({m['top_source']})" if m["top_source"] and n == 1 else ""
-            word = "source" if n == 1 else "sources"
-            hit("thin", f"{_fmt(n)} distinct {word}{who}")
-        if rules.max_coarse_share is not None:
-            loc, dat = m["coarse_location_share"], m["coarse_date_share"]
-            if not math.isnan(loc) and loc > rules.max_coarse_share:
-                hit(
-                    "thin",
-                    f"{_pct(loc, rules.max_coarse_share)} of events located only coarser "
-                    "than the region",
-                )
-            if not math.isnan(dat) and dat > rules.max_coarse_share:
-                hit(
-                    "thin",
-                    f"{_pct(dat, rules.max_coarse_share)} of events dated less precisely "
-                    "than the period",
-                )
-        if rules.max_mix_change is not None:
-            new, silent = m["new_source_share"], m["silent_source_share"]
-            if not math.isnan(new) and new > rules.max_mix_change:
-                hit(
-                    "thin",
-                    f"source mix changed: {_pct(new)} of events from outlets absent "
-                    "in the baseline",
-                )
-            if not math.isnan(silent) and silent > rules.max_mix_change:
-                hit(
-                    "thin",
-                    f"source mix changed: {_pct(silent)} of the baseline's events came "
-                    "from outlets now silent",
-                )
-        # what was unknown (never worsens the status)
-        unknown = m["unknown_sources_share"]
-        if math.isnan(n) and not unknown >= 1:
-            reasons.append("number of distinct sources unknown")
-        if unknown >= 1:
-            reasons.append("number of sources unknown for every event")
-        elif unknown > 0:
-            reasons.append(f"number of sources unknown for {_pct(unknown)} of events")
-        if "baseline_mix_known" in m and not (m["source_mix_known"] and m["baseline_mix_known"]):
-            reasons.append("source names unknown: source-mix change not assessed")
+    count = m["count"]
+    if rules.min_events is not None and count < rules.min_events:
+        text = "no events" if count == 0 else _n_events(count)
+        hit("insufficient", f"{text}, fewer than {_fmt(rules.min_events)}")
+    if m["events"] > 0:  # source-based rules: only where there are events to have sources
+        for level, reason in _source_rules(m, rules):
+            hit(level, reason)
+        reasons.extend(_unknowns(m))
     return status, reasons
+
+
+def _source_rules(m: Mapping[str, Any], rules: CoverageRules) -> list[tuple[str, str]]:
+    """(status, reason) of every source-based rule that fires."""
+    fired = []
+    n = m["n_sources"]
+    if rules.min_sources is not None and not math.isnan(n) and n < rules.min_sources:
+        who = f" ({m['top_source']})" if m["top_source"] and n == 1 else ""
+        word = "outlet" if n == 1 else "outlets"
+        fired.append(("thin", f"{_fmt(n)} distinct {word}{who}"))
+    limit = rules.max_coarse_share
+    for key, what in (
+        ("coarse_location_share", "located only coarser than the region"),
+        ("coarse_date_share", "dated less precisely than the period"),
+    ):
+        if limit is not None and m[key] > limit:
+            fired.append(("thin", f"{_pct(m[key], limit)} of events {what}"))
+    single = m["single_source_share"]
+    if rules.max_single_source_share is not None and single > rules.max_single_source_share:
+        fired.append(
+            (
+                "thin",
+                f"{_pct(single, rules.max_single_source_share)} of events rest on a single report",
+            )
+        )
+    if rules.max_mix_change is not None:
+        for text in mix_descriptions(m, rules.max_mix_change):
+            fired.append(("thin", f"{text}: the windows are not comparable"))
+    return fired
+
+
+def mix_descriptions(m: Mapping[str, Any], above: float) -> list[str]:
+    """The outlets gone silent or new beyond chance, in words, where their share of the
+    reports is above ``above`` (empty when neither is)."""
+    out = []
+    silent, new = m.get("silent_source_share", math.nan), m.get("new_source_share", math.nan)
+    if silent > above:
+        out.append(
+            f"source mix changed: {_pct(silent)} of the baseline's reports came from outlets "
+            f"silent now ({_names(m['silent_sources'])}), which chance does not explain"
+        )
+    if new > above:
+        out.append(
+            f"source mix changed: {_pct(new)} of the reports come from outlets absent in the "
+            f"baseline ({_names(m['new_sources'])}), which chance does not explain"
+        )
+    return out
+
+
+def _names(joined: str, limit: int = 3) -> str:
+    names = [n for n in joined.split("; ") if n]
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def _unknowns(m: Mapping[str, Any]) -> list[str]:
+    """What was unknown about the sources (never worsens the status)."""
+    out = []
+    n, unknown = m["n_sources"], m["unknown_sources_share"]
+    if math.isnan(n) and not unknown >= 1:
+        out.append("number of distinct sources unknown")
+    if unknown >= 1:
+        out.append("number of sources unknown for every event")
+    elif unknown > 0:
+        out.append(f"number of sources unknown for {_pct(unknown)} of events")
+    if "baseline_mix_known" in m and not (m["source_mix_known"] and m["baseline_mix_known"]):
+        out.append("source names unknown: source-mix change not assessed")
+    return out
+
+
+def reliability(m: Mapping[str, Any], rules: CoverageRules) -> tuple[bool, str]:
+    """Is the estimate resting on these measures reliable (NCHS-style)? A flag shown
+    beside the verdict, never a reason to withhold it; the reason when it is not."""
+    count, rse = m["count"], m["rse"]
+    if rules.reliable_events is not None and count < rules.reliable_events:
+        return False, f"unreliable: {_n_events(count)}, fewer than {_fmt(rules.reliable_events)}"
+    if rules.reliable_rse is not None and rse >= rules.reliable_rse:
+        text = "infinite" if math.isinf(rse) else _pct(rse, rules.reliable_rse)
+        return (
+            False,
+            f"unreliable: relative standard error {text}, at least {_pct(rules.reliable_rse)}",
+        )
+    return True, ""

@@ -11,6 +11,7 @@ import pandas as pd
 from scipy import special
 
 from .arrays import CellArrays, sum_known
+from .mix import mix_change
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +115,7 @@ def window_measures(
     dispersion: float = 1.0,
     baseline: pd.DataFrame | None = None,
     level: float = 0.95,
+    mix_alpha: float = 0.01,
 ) -> dict[str, Any]:
     """The coverage measures of a set of cells taken together (one cell, or a window).
 
@@ -131,6 +133,7 @@ def window_measures(
         dispersion=dispersion,
         baseline=base,
         level=level,
+        mix_alpha=mix_alpha,
     )
 
 
@@ -143,6 +146,7 @@ def measures(
     baseline: tuple[CellArrays, np.ndarray] | None,
     level: float,
     relative_width: float | None = None,
+    mix_alpha: float = 0.01,
 ) -> dict[str, Any]:
     """:func:`window_measures` of the cells ``rows`` of ``c`` (against the cells
     ``baseline[1]`` of ``baseline[0]``); ``relative_width`` when already computed."""
@@ -190,6 +194,9 @@ def measures(
         "coarse_date_share": share("events_coarse_date", n_events),
         "new_source_share": math.nan,
         "silent_source_share": math.nan,
+        "new_sources": "",
+        "silent_sources": "",
+        "n_sources_expected": math.nan,
         "n_sources_change": math.nan,
         "n_cells": int(rows.size),
         "n_uncovered": int((~covered).sum()),
@@ -200,14 +207,13 @@ def measures(
         base_in = b_rows[b.covered[b_rows]]
         base_mix = pool(b, base_in)
         if mix is not None and base_mix is not None:
-            now = sum(mix.values())
-            before = sum(base_mix.values())
-            if now > 0:
-                out["new_source_share"] = sum(v for k, v in mix.items() if k not in base_mix) / now
-            if before > 0:
-                out["silent_source_share"] = (
-                    sum(v for k, v in base_mix.items() if k not in mix) / before
-                )
+            change = mix_change(base_mix, mix, alpha=mix_alpha)
+            out["silent_source_share"] = change.silent_share
+            out["new_source_share"] = change.new_share
+            out["silent_sources"] = "; ".join(change.silent)
+            out["new_sources"] = "; ".join(change.new)
+            out["n_sources_expected"] = change.expected_sources
+            out["continuing_sources"] = change.continuing
         base_n, _ = distinct(b, base_in, base_mix)
         out["n_sources_change"] = n_sources - base_n
         out["baseline_mix_known"] = base_mix is not None
@@ -230,8 +236,13 @@ MEASURES = (
     "coarse_date_share",
     "new_source_share",
     "silent_source_share",
+    "new_sources",
+    "silent_sources",
+    "n_sources_expected",
     "n_sources_change",
 )
 
 #: Measure columns of :func:`assess_windows`.
-WINDOW_COLUMNS = ("n_cells", "n_uncovered", *MEASURES)
+WINDOW_COLUMNS = ("n_cells", "n_uncovered", *MEASURES, "reliable", "reliability")
+#: The measures that are text (empty: none or unknown).
+TEXT_COLUMNS = ("top_source", "new_sources", "silent_sources", "reliability")

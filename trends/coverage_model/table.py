@@ -12,35 +12,13 @@ import pandas as pd
 from ..cells import as_cells, source_counts
 from ..errors import TrendsError
 from .arrays import covered_mask, divide, optional_column
-from .judge import judge
+from .judge import judge, reliability
 from .measures import cell_events, distinct_sources, pooled_sources, relative_widths
+from .mix import mix_change
 from .rules import CoverageRules, resolve_rules
-from .windows import check_dispersion
+from .windows import check_dispersion, per_region
 
 logger = logging.getLogger(__name__)
-
-
-def estimate_dispersion(counts: np.ndarray, exposure: np.ndarray | None = None) -> float:
-    """Dispersion (variance / mean) of a series of counts, robust to a smooth trend.
-
-    The mean square successive difference (von Neumann et al. 1941, *Ann. Math.
-    Statist.* 12:153): with a mean that changes slowly from one period to the next,
-    ``E[(y[t+1] - r y[t])^2] ~ phi (mu[t+1] + r^2 mu[t])`` where ``r`` is the ratio of
-    exposures, so ``phi = sum (y[t+1] - r y[t])^2 / sum (y[t+1] + r^2 y[t])``.
-    Floored at 1 (underdispersion is not credited); 1 when fewer than 6 successive
-    pairs with events exist. Missing counts break the series (no pair across them).
-    """
-    y = np.asarray(counts, dtype=float)
-    e = np.ones_like(y) if exposure is None else np.asarray(exposure, dtype=float)
-    y0, y1, e0, e1 = y[:-1], y[1:], e[:-1], e[1:]
-    ok = ~(np.isnan(y0) | np.isnan(y1)) & (e0 > 0) & (e1 > 0)
-    r = np.where(ok, e1 / np.where(e0 > 0, e0, 1.0), 0.0)
-    num = np.where(ok, (y1 - r * y0) ** 2, 0.0).sum()
-    den = np.where(ok, y1 + r**2 * y0, 0.0).sum()
-    pairs = int((ok & ((y0 + y1) > 0)).sum())
-    if pairs < 6 or den <= 0:
-        return 1.0
-    return float(max(1.0, num / den))
 
 
 def coverage(
@@ -48,7 +26,7 @@ def coverage(
     rules: str | CoverageRules | Mapping[str, Any] = "default",
     *,
     baseline: pd.DataFrame | tuple[str, str] | None = None,
-    dispersion: str | float = 1.0,
+    dispersion: float | pd.Series = 1.0,
     **overrides: Any,
 ) -> pd.DataFrame:
     """Coverage status of every cell, with the reasons and the measures behind them.
@@ -65,21 +43,12 @@ def coverage(
         Baseline of the source-mix change: cells (matched by region), or a window of
         periods of ``cells`` itself. Each cell's source mix is set against its
         region's pooled baseline mix. None: the source-mix change is not assessed.
-    dispersion : float or "auto", default 1
-        Variance / mean of the counts. The default, 1, judges each cell's events as
-        the NCHS rules do: a cell describes what was reported in that period, and
-        the month-to-month swings of a conflict (an offensive, a lull) are signal,
-        not noise, so they should not shrink a cell's effective events. (With
-        "auto", most Syria months of the UCDP Syria dataset came out insufficient:
-        Aleppo, 2016-03, 93 events, dispersion 10.) Where a result is *tested*,
-        compare() and trend() pass the dispersion their test estimated to
-        :func:`assess_window`. "auto" estimates it per region from the
-        region's covered series of week or month cells (:func:`estimate_dispersion`).
-        Quarter and year cells are too long for that: from one period to the next
-        the count changes mostly because the conflict did, not by chance, so "auto"
-        uses 1 for them; pass the dispersion of the monthly cells to apply it (a
-        sum of independent months keeps their dispersion). A number applies to
-        every region.
+    dispersion : float or Series by region, default 1
+        Variance / mean of the counts, for the reliability measures (``rse``,
+        ``effective_events``) alone: a cell describes what was reported in that period,
+        and the month-to-month swings of a conflict are signal there, not noise. A
+        test's moderated dispersion (``compare()``'s ``dispersion`` column, say) can
+        be passed as a Series indexed by region. Below 1 is taken as 1.
     **overrides
         Any threshold of :class:`CoverageRules`, e.g. ``min_events=30``; None
         switches a rule off.
@@ -129,18 +98,11 @@ def coverage(
     events = cell_events(cells)
     regions = cells["region"].astype("string").to_numpy()
 
-    # dispersion per region
-    if isinstance(dispersion, str):
-        if dispersion != "auto":
-            raise TrendsError(f"dispersion={dispersion!r} must be 'auto' or a positive number")
-        phi = np.ones(n)
-        short = cells.attrs.get("period") in ("week", "month")
-        for region in pd.unique(regions) if short else []:
-            idx = np.flatnonzero(regions == region)
-            y = np.where(covered[idx], count[idx], np.nan)
-            phi[idx] = estimate_dispersion(y, cells["exposure"].to_numpy(dtype=float)[idx])
+    if isinstance(dispersion, pd.Series):
+        phi = per_region(dispersion, regions.astype(object), "dispersion")
     else:
         phi = np.full(n, check_dispersion(dispersion))
+    phi = np.maximum(phi, 1.0)
 
     safe = np.where(covered, count, 0.0)
     effective = safe / phi
@@ -196,6 +158,9 @@ def coverage(
             "coarse_date_share": share("events_coarse_date", events),
             "new_source_share": np.nan,
             "silent_source_share": np.nan,
+            "new_sources": pd.array([pd.NA] * n, dtype="string"),
+            "silent_sources": pd.array([pd.NA] * n, dtype="string"),
+            "n_sources_expected": np.nan,
             "n_sources_change": np.nan,
         }
     )
@@ -204,28 +169,12 @@ def coverage(
     base_mix = _baseline_mixes(cells, baseline)
     mix_known = np.array([m is not None for m in mixes])
     if base_mix is not None:
-        new = np.full(n, np.nan)
-        silent = np.full(n, np.nan)
-        change = np.full(n, np.nan)
-        for i, m in enumerate(mixes):
-            region = regions[i]
-            if region not in base_mix:
-                continue
-            bm, bn = base_mix[region]
-            change[i] = n_src[i] - bn
-            if m is None or bm is None:
-                continue
-            now, before = sum(m.values()), sum(bm.values())
-            if now > 0:
-                new[i] = sum(v for k, v in m.items() if k not in bm) / now
-            if before > 0:
-                silent[i] = sum(v for k, v in bm.items() if k not in m or m[k] <= 0) / before
-        out["new_source_share"] = new
-        out["silent_source_share"] = silent
-        out["n_sources_change"] = change
+        _mix_columns(out, mixes, regions, n_src, base_mix, r.mix_alpha)
 
     statuses: list[str] = []
     reasons: list[list[str]] = []
+    reliable = np.ones(n, dtype=bool)
+    unreliable_why = [""] * n
     uncovered_text = _uncovered_texts(cells, covered)
     records = out.to_dict("records")
     for i, rec in enumerate(records):
@@ -237,13 +186,49 @@ def coverage(
         rec["source_mix_known"] = bool(mix_known[i])
         if base_mix is not None and regions[i] in base_mix:
             rec["baseline_mix_known"] = base_mix[regions[i]][0] is not None
+        for key in ("silent_sources", "new_sources"):
+            rec[key] = "" if pd.isna(rec[key]) else rec[key]
         status, why = judge(rec, r)
         statuses.append(status)
         reasons.append(why)
+        reliable[i], unreliable_why[i] = reliability(rec, r)
     out.insert(4, "status", pd.array(statuses, dtype="string"))
     out.insert(5, "reasons", pd.Series(reasons, index=out.index, dtype=object))
+    out["reliable"] = pd.array(np.where(covered, reliable, None), dtype="boolean")
+    out["reliability"] = pd.array(unreliable_why, dtype="string")
     logger.debug("coverage: %s", out["status"].value_counts().to_dict())
     return out
+
+
+def _mix_columns(
+    out: pd.DataFrame,
+    mixes: list,
+    regions: np.ndarray,
+    n_src: np.ndarray,
+    base_mix: dict[str, tuple[dict[str, float] | None, float]],
+    alpha: float,
+) -> None:
+    """Each cell's outlets silent or new beyond chance against its region's baseline."""
+    keys = ("new_source_share", "silent_source_share", "n_sources_expected", "n_sources_change")
+    cols = {k: np.full(len(out), np.nan) for k in keys}
+    names: dict[str, list] = {k: [pd.NA] * len(out) for k in ("new_sources", "silent_sources")}
+    for i, m in enumerate(mixes):
+        if regions[i] not in base_mix:
+            continue
+        bm, bn = base_mix[regions[i]]
+        cols["n_sources_change"][i] = n_src[i] - bn
+        if m is None or bm is None:
+            continue
+        change = mix_change(bm, m, alpha=alpha)
+        cols["new_source_share"][i] = change.new_share
+        cols["silent_source_share"][i] = change.silent_share
+        cols["n_sources_expected"][i] = change.expected_sources
+        names["new_sources"][i] = "; ".join(change.new)
+        names["silent_sources"][i] = "; ".join(change.silent)
+    for key, values in cols.items():
+        out[key] = values
+    for key, values in names.items():
+        out[key] = pd.array(values, dtype="string")
 
 
 def _baseline_mixes(

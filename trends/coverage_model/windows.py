@@ -13,8 +13,8 @@ import pandas as pd
 from ..cells import as_cells
 from ..errors import CellsError, TrendsError
 from .arrays import CellArrays, is_checked, num
-from .judge import judge
-from .measures import WINDOW_COLUMNS, measures, relative_widths
+from .judge import judge, reliability
+from .measures import TEXT_COLUMNS, WINDOW_COLUMNS, measures, relative_widths
 from .rules import CoverageRules, resolve_rules
 
 logger = logging.getLogger(__name__)
@@ -141,8 +141,8 @@ def assess_windows(
     r = resolve_rules(rules)
     c = CellArrays.checked(cells, "cells")
     regions, rows = c.windows()
-    tested = _per_region(tested_count, regions, "tested_count")
-    phi = _per_region(dispersion, regions, "dispersion")
+    tested = per_region(tested_count, regions, "tested_count")
+    phi = per_region(dispersion, regions, "dispersion")
     bad = ~((phi > 0) & np.isfinite(phi))
     if bad.any():
         value = dispersion if not isinstance(dispersion, pd.Series) else phi[bad][0]
@@ -181,14 +181,17 @@ def assess_windows(
     out = pd.DataFrame.from_records(records, columns=["status", "reasons", *WINDOW_COLUMNS])
     out.insert(0, "region", pd.array(regions, dtype="string"))
     out["status"] = out["status"].astype("string")
-    out["top_source"] = out["top_source"].astype("string").replace("", pd.NA)
     for col in WINDOW_COLUMNS:
-        if col not in ("n_cells", "n_uncovered", "top_source"):
+        if col in TEXT_COLUMNS:
+            out[col] = out[col].astype("string")
+        elif col == "reliable":
+            out[col] = out[col].astype("boolean")
+        elif col not in ("n_cells", "n_uncovered"):
             out[col] = out[col].astype(float)
     return out
 
 
-def _per_region(value: Any, regions: np.ndarray, name: str) -> np.ndarray:
+def per_region(value: Any, regions: np.ndarray, name: str) -> np.ndarray:
     """A number per region (NaN: none) from a number, None, or a Series by region."""
     if isinstance(value, pd.Series):
         missing = [str(g) for g in regions[~pd.Index(regions).isin(value.index)]]
@@ -225,8 +228,10 @@ def _assess(
         baseline=baseline,
         level=rules.level,
         relative_width=relative_width,
+        mix_alpha=rules.mix_alpha,
     )
     status, reasons = judge(m, rules)
+    m["reliable"], m["reliability"] = reliability(m, rules)
     n_out = m["n_uncovered"]
     if n_out:
         reasons.append(f"{n_out} of {rows.size} periods outside the data set's coverage")

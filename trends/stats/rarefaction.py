@@ -40,6 +40,7 @@ from numpy.typing import ArrayLike
 from scipy import special
 
 __all__ = [
+    "absent_probability",
     "expected_distinct",
     "distinct_variance",
     "fewer_outlets_test",
@@ -140,7 +141,9 @@ def expected_distinct(
         return np.where(flat >= 0, 0.0, np.nan).reshape(n_arr.shape)
     if replace:
         p = c / total
-        absent = np.exp(flat[None, :] * np.log1p(-p)[:, None])
+        with np.errstate(divide="ignore", invalid="ignore"):  # log(0): one outlet
+            absent = np.exp(flat[None, :] * np.log1p(-p)[:, None])
+        absent = np.where(np.isnan(absent), 1.0, absent)  # 0 * log(0) at n = 0: none drawn
         out = np.sum(1.0 - absent, axis=0)
     else:
         values, mult = np.unique(c, return_counts=True)
@@ -149,6 +152,30 @@ def expected_distinct(
         out = np.where(flat > total, np.nan, out)
     out = np.where(flat < 0, np.nan, out)
     return out.reshape(n_arr.shape)
+
+
+def absent_probability(counts_by_outlet: ArrayLike, n: float, *, replace: bool = True) -> np.ndarray:
+    """Probability that each outlet is absent from ``n`` events drawn from the mix.
+
+    With replacement (the default, defined for any ``n``): ``(1 - p_i) ** n`` with
+    ``p_i = N_i / N``; without: ``C(N - N_i, n) / C(N, n)`` (NaN for ``n > N``). The
+    terms :func:`expected_distinct` sums. Outlets with no events get 1.
+    """
+    c = np.asarray(counts_by_outlet, dtype=float).ravel()
+    pos = _counts(c)
+    total = float(pos.sum())
+    out = np.ones(c.size)
+    if total <= 0 or n <= 0:
+        return out if n >= 0 else np.full(c.size, np.nan)
+    has = c > 0
+    if replace:
+        with np.errstate(divide="ignore"):  # an outlet behind every report: log(0)
+            out[has] = np.exp(float(n) * np.log1p(-c[has] / total))
+    elif n > total:
+        out[has] = np.nan
+    else:
+        out[has] = np.exp(_log_absent(total, c[has], np.array([float(n)]))[:, 0])
+    return out
 
 
 def distinct_variance(
