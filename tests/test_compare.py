@@ -77,7 +77,7 @@ def test_exact_cond_equals_r_poisson_test(reference_dir, series):
     empty = ref["count1"].add(ref["count2"]).eq(0).to_numpy()
     if empty.any():
         assert res["notes"][empty].str.contains("no events in either window").all()
-        assert (res["verdict"][empty] == "inconclusive (thin coverage)").all()
+        assert (res["verdict"][empty] == "not estimable").all()
 
 
 # R 4.2.2 on the Iraq series, 2013 against 2014, monthly cells, exposure = days:
@@ -96,20 +96,31 @@ R_QUASIPOISSON_IRAQ_2013_2014 = {
 
 
 @pytest.mark.shared
-def test_default_equals_r_quasipoisson_score_test(reference_dir):
+def test_default_is_r_quasipoisson_score_test_with_moderated_dispersion(reference_dir):
+    """Each region's own dispersion is R's quasi-Poisson one; the test uses it moderated
+    across regions (limma's squeezeVar, checked against R in
+    test_dispersion_moderation.py) and refers the Rao statistic over it to F(1, d0 + 22)."""
     from scipy import stats
+
+    from trends.stats.dispersion import moderated_dispersion
 
     series = pd.read_csv(reference_dir / "iraq" / "series.csv")
     cells = series.rename(columns={"month": "period"})
     res = _quiet(cells, before=("2013-01", "2013-12"), after=("2014-01", "2014-12"))
     res = res.set_index("region")
     assert set(res.index) == set(R_QUASIPOISSON_IRAQ_2013_2014)
+    phis = [R_QUASIPOISSON_IRAQ_2013_2014[r][0] for r in res.index]
+    mean_rate = (res["count_before"] + res["count_after"]) / 24
+    mod = moderated_dispersion(np.array(phis) * 22, np.full(6, 22.0), mean_rate=mean_rate.to_numpy())
     for region, (phi, rao) in R_QUASIPOISSON_IRAQ_2013_2014.items():
         row = res.loc[region]
-        assert row["dispersion"] == pytest.approx(phi, rel=1e-9), region
+        assert row["residual_dispersion"] == pytest.approx(phi, rel=1e-9), region
+        assert row["dispersion"] == pytest.approx(mod["dispersion"].iloc[res.index.get_loc(region)], rel=1e-9)
         assert row["statistic"] ** 2 * row["dispersion"] == pytest.approx(rao, rel=1e-9), region
-        assert row["pvalue"] == pytest.approx(stats.f.sf(rao / phi, 1, 22), rel=1e-8), region
-    assert (res["dispersion_df"] == 22).all() and (res["exposure_after"] == 365).all()
+        p = stats.f.sf(rao / row["dispersion"], 1, row["dispersion_df"])
+        assert row["pvalue"] == pytest.approx(p, rel=1e-8), region
+    assert (res["dispersion_df"] >= 22).all() and (res["exposure_after"] == 365).all()
+    assert res["dispersion_source"].str.startswith("windows (moderated").all()
 
 
 # --------------------------------------------------------------------------- statsmodels
@@ -217,6 +228,9 @@ def test_qvalue_is_benjamini_hochberg():
 
 
 def test_window_dispersion_equals_quasipoisson_glm():
+    """Each region's own dispersion is statsmodels' quasi-Poisson scale (Pearson X2 /
+    df) of the one-rate-per-window GLM; with a single region there is no prior to
+    moderate towards, so the test uses it on its 10 df."""
     import statsmodels.api as sm
 
     rng = np.random.default_rng(5)
@@ -228,9 +242,10 @@ def test_window_dispersion_equals_quasipoisson_glm():
     fit = sm.GLM(
         counts, design, family=sm.families.Poisson(), offset=np.log(exposure.to_numpy())
     ).fit(scale="X2")
+    assert res["residual_dispersion"].iloc[0] == pytest.approx(fit.scale, rel=1e-9)
     assert res["dispersion"].iloc[0] == pytest.approx(fit.scale, rel=1e-9)
     assert res["dispersion_df"].iloc[0] == 10
-    assert res["dispersion_source"].iloc[0] == "windows"
+    assert res["dispersion_source"].iloc[0] == "windows (too few regions to moderate)"
     assert res["reference"].iloc[0] == "F(1, 10)"
     assert res["method"].iloc[0] == "score"
     # the score statistic scaled by the dispersion, referred to F(1, 10)
@@ -240,32 +255,45 @@ def test_window_dispersion_equals_quasipoisson_glm():
     assert res["pvalue"].iloc[0] == pytest.approx(stats.f.sf(z**2, 1, 10), rel=1e-12)
 
 
-def test_yearly_cells_take_dispersion_from_series_or_fall_back():
+def test_one_cell_per_window_takes_the_series_or_the_prior_never_a_silent_one():
     years = [str(y) for y in range(2000, 2016)]
     rng = np.random.default_rng(9)
     cells = pd.DataFrame(
         {"region": "A", "period": years, "count": rng.poisson(200, len(years)).astype(float)}
     )
     res = _quiet(cells, before=("2013", "2013"), after=("2014", "2015"))
-    assert res["dispersion_source"].iloc[0] == "series"
+    assert res["dispersion_source"].iloc[0].startswith("series")
     # 2000-2012 in five blocks of up to 3 years, each window its own rate: 16 - 7
-    assert res["dispersion_df"].iloc[0] == 9
-    short = cells[cells["period"] >= "2012"]
+    assert res["residual_dispersion"].iloc[0] > 0
+    # many regions with a year each per window: the prior across regions, said so
+    overdispersed = [rng.negative_binomial(20, 0.1, len(years)).astype(float) for _ in range(8)]
+    many = pd.concat([cells.assign(region=f"R{i}", count=y) for i, y in enumerate(overdispersed)])
+    short = many[many["period"] >= "2009"]
+    only_windows = cells[cells["period"].isin(["2013", "2014"])].assign(region="Z")
+    short = pd.concat([short, only_windows])
+    res = _quiet(short, before=("2013", "2013"), after=("2014", "2014")).set_index("region")
+    assert res.drop(index="Z")["dispersion_source"].str.startswith("series (moderated").all()
+    assert res.loc["Z", "dispersion_source"].startswith("prior across regions")
+    assert np.isfinite(res["dispersion_df"]).all() and (res["dispersion"] > 0).all()
+    # one region, nothing to estimate from: 1 is used, and said loudly
+    alone = cells[cells["period"] >= "2013"]
     with pytest.warns(DispersionWarning, match="1 of 1 regions"):
-        res = compare(short, before=("2013", "2013"), after=("2014", "2014"))
+        res = compare(alone, before=("2013", "2013"), after=("2014", "2014"))
     row = res.iloc[0]
     assert row["dispersion"] == 1 and row["dispersion_source"] == "none (1 used)"
     assert "dispersion could not be estimated" in row["notes"]
     assert row["reference"] == "normal" and np.isfinite(row["pvalue"])
 
 
-def test_zero_dispersion_estimate_is_not_used():
+def test_underdispersion_never_beats_poisson():
+    """Counts exactly at their means (dispersion 0) are tested as Poisson counts (edgeR's
+    poisson.bound), never with a dispersion below 1."""
     cells = _cells({"A": [30] * 6 + [40] * 6}, exposure=30.0)  # counts at their means
-    with pytest.warns(DispersionWarning):
-        row = compare(cells, before=H1, after=H2, rules="lenient").iloc[0]
-    assert row["dispersion"] == 1 and row["dispersion_source"] == "none (1 used)"
-    assert "exactly proportional to exposure" in row["notes"]
-    assert 0 < row["pvalue"] < 0.05
+    row = _quiet(cells, before=H1, after=H2, rules="lenient").iloc[0]
+    assert row["dispersion"] == 1 and row["dispersion_source"].endswith("Poisson bound")
+    assert row["reference"] == "normal"
+    poisson = _quiet(cells, before=H1, after=H2, dispersion=1).iloc[0]
+    assert row["pvalue"] == pytest.approx(poisson["pvalue"], rel=1e-12)
 
 
 def test_fixed_dispersion_scales_the_test():
@@ -289,8 +317,9 @@ def test_result_columns_and_parameters_recorded():
         "region", "count_before", "count_after", "exposure_before", "exposure_after",
         "rate_ratio", "rr_low", "rr_high", "rate_diff", "rd_low", "rd_high", "pvalue",
         "qvalue", "method", "dispersion", "coverage", "coverage_reasons", "verdict",
-        "n_sources_before", "n_sources_after", "events_per_source_before",
-        "events_per_source_after", "reporting_change_suspected", "notes",
+        "n_sources_before", "n_sources_after", "n_sources_expected", "silent_sources",
+        "new_sources", "n_continuing_sources", "continuing_ratio", "continuing_pvalue",
+        "reporting_change_suspected", "reliable", "residual_dispersion", "notes",
     ]:  # fmt: skip
         assert col in res.columns, col
     assert list(res["region"]) == ["A", "B", "C"]
@@ -335,7 +364,7 @@ def test_zero_counts_give_finite_intervals_and_reasons():
     assert np.isnan(row["rate_ratio"]) and np.isnan(row["pvalue"]) and np.isnan(row["qvalue"])
     assert row["rate_diff"] == 0 and row["rd_high"] > 0
     assert "no events in either window" in row["notes"]
-    assert row["verdict"] == "inconclusive (thin coverage)"
+    assert row["verdict"] == "not estimable"
     # score interval at a zero count is finite where statsmodels' is not
     row = _quiet(cells, before=H1, after=H2, method="score").set_index("region")
     assert np.isfinite(row.loc["none_before", "rr_low"])
@@ -364,7 +393,13 @@ def test_uncovered_and_partly_covered_windows():
 
 
 def test_window_coverage_equals_assess_window():
-    from trends.coverage_model import assess_window
+    """compare()'s coverage is assess_window's on the same cells: each window on its own
+    (precision), the after window against the before one (outlets), both together
+    (events, outlets behind the whole comparison)."""
+    import dataclasses
+
+    from trends.coverage_model import assess_window, resolve_rules
+    from trends.coverage_model.rules import without_mix
 
     rng = np.random.default_rng(11)
     series = {f"R{i}": list(rng.poisson(lam, 12)) for i, lam in enumerate([0.5, 2, 4, 8, 30])}
@@ -372,35 +407,30 @@ def test_window_coverage_equals_assess_window():
     cells = _cells(series)
     cells.loc[cells.index[::7], "count"] = np.nan
     res = _quiet(cells, before=H1, after=H2).set_index("region")
-    assert res.loc["under", "dispersion"] < 1
+    assert res.loc["under", "residual_dispersion"] < 1 and res.loc["under", "dispersion"] >= 1
+    rules = resolve_rules("default")
+    own = dataclasses.replace(without_mix(rules), min_events=None, min_sources=None)
+    pooled = dataclasses.replace(without_mix(rules), max_coarse_share=None)
+    ranks = ["adequate", "thin", "insufficient", "uncovered"]
     for region, row in res.iterrows():
-        if not np.isfinite(row["pvalue"]):
-            continue
-        parts = []
-        for w, labels, base in (("before", MONTHS[:6], None), ("after", MONTHS[6:], MONTHS[:6])):
-            sub = cells[(cells["region"] == region) & cells["period"].isin(labels)]
-            b = (
-                None
-                if base is None
-                else cells[(cells["region"] == region) & cells["period"].isin(base)]
-            )
-            status, reasons = assess_window(
-                sub, tested_count=row[f"count_{w}"], dispersion=row["dispersion"], baseline=b
-            )
-            parts.append((status, [f"{w}: {r}" for r in reasons]))
-        ranks = ["adequate", "thin", "insufficient", "uncovered"]
+        mine = cells[cells["region"] == region]
+        before, after = mine[mine["period"].isin(MONTHS[:6])], mine[mine["period"].isin(MONTHS[6:])]
+        parts = [
+            (*assess_window(before, rules=own), "before: "),
+            (*assess_window(after, baseline=before, rules=own), "after: "),
+            (*assess_window(mine, tested_count=row["count_before"] + row["count_after"], rules=pooled), ""),
+        ]
         worst = max((p[0] for p in parts), key=ranks.index)
-        n_out = cells[(cells["region"] == region)]["count"].isna().sum()
-        if worst == "adequate" and n_out:
+        if worst == "adequate" and mine["count"].isna().any():
             worst = "thin"
         assert row["coverage"] == worst, region
-        for _, reasons in parts:
+        for _, reasons, prefix in parts:
             for reason in reasons:
-                assert reason in row["coverage_reasons"], (region, reason)
+                assert prefix + reason in row["coverage_reasons"], (region, reason)
 
 
 def test_withheld_verdicts_warn():
-    cells = _cells({"small": [1] * 6 + [3] * 6})
+    cells = _cells({"small": [0] * 6 + [1] * 6})
     with pytest.warns(ThinCoverageWarning, match="1 of 1 compare verdicts withheld"):
         compare(cells, before=H1, after=H2)
 
@@ -441,34 +471,62 @@ def test_source_going_silent_is_not_a_decrease_but_a_real_halving_is():
     res = res.set_index("region")
     row = res.loc["stopped"]
     assert row["pvalue"] < 0.001 and row["rate_ratio"] < 0.5
-    assert row["reporting_change_suspected"] is np.True_ or row["reporting_change_suspected"]
     assert row["verdict"] == "inconclusive (thin coverage)"
+    assert row["coverage"] == "thin"
     assert (
-        "reporting change suspected: active sources went from 3 to 2" in (row["coverage_reasons"])
+        "came from outlets silent now (Agency A), which chance does not explain: the "
+        "windows are not comparable" in row["coverage_reasons"]
     )
-    assert (
-        "the 2 outlet(s) filing in both windows show no significant change"
-        in (row["coverage_reasons"])
-    )
-    assert "outlets now silent" in row["coverage_reasons"]
+    assert row["silent_sources"] == "Agency A" and pd.isna(row["new_sources"])
     assert row["n_sources_before"] == 3 and row["n_sources_after"] == 2
-    assert row["events_per_source_before"] == pytest.approx(row["count_before"] / 3)
+    assert row["n_continuing_sources"] == 2
+    assert row["continuing_pvalue"] > 0.05  # the outlets that kept filing did not change
     row = res.loc["halved"]
-    assert row["verdict"] == "decrease" and not row["reporting_change_suspected"]
+    assert row["verdict"] == "decrease" and row["reporting_change_suspected"] is not True
     assert row["coverage"] == "adequate"
     assert row["n_sources_before"] == 3 and row["n_sources_after"] == 3
+    assert pd.isna(row["silent_sources"])
 
 
-def test_fewer_active_sources_without_source_names():
+def test_minor_outlet_gone_silent_is_checked_among_the_others():
+    """An outlet behind about 20% of the reports stops: below the 50% where windows are
+    not comparable, so the change must hold among the outlets filing in both."""
+    rng = np.random.default_rng(21)
+
+    def mix(a, b, c):
+        return {"Agency A": int(rng.poisson(a)), "Outlet B": int(rng.poisson(b)),
+                "Outlet C": int(rng.poisson(c))}  # fmt: skip
+
+    real = [mix(10, 20, 20) for _ in range(6)] + [mix(0, 8, 8) for _ in range(6)]
+    artefact = [mix(12, 20, 20) for _ in range(6)] + [mix(0, 20, 20) for _ in range(6)]
+    res = _quiet(_source_cells({"real": real, "artefact": artefact}), before=H1, after=H2)
+    res = res.set_index("region")
+    row = res.loc["real"]
+    assert row["verdict"] == "decrease" and row["reporting_change_suspected"] is False or (
+        row["verdict"] == "decrease" and not row["reporting_change_suspected"]
+    )
+    assert "the verdict holds among the 2 outlets filing in both windows" in row["coverage_reasons"]
+    row = res.loc["artefact"]
+    assert row["silent_sources"] == "Agency A"
+    if row["pvalue"] < 0.05:  # the total fell; the outlets that kept filing did not
+        assert row["verdict"] == "inconclusive (thin coverage)"
+        assert bool(row["reporting_change_suspected"])
+        assert "show no significant change" in row["coverage_reasons"]
+
+
+def test_fewer_outlets_with_fewer_events_is_not_a_reporting_change():
+    """Only the number of outlets is known (no names): fewer events come from fewer
+    outlets, so a fall in that number is no evidence of reporting; the decrease stands,
+    and the notes say the reporting could not be checked."""
     rng = np.random.default_rng(13)
     counts = list(rng.poisson(60, 6)) + list(rng.poisson(30, 6))
     cells = _cells({"A": counts})
     cells["n_sources"] = [4] * 6 + [2] * 6
     res = _quiet(cells, before=H1, after=H2).iloc[0]
     assert res["n_sources_before"] == 4 and res["n_sources_after"] == 2
-    assert bool(res["reporting_change_suspected"])
-    assert "events per active source show no significant change" in res["coverage_reasons"]
-    assert res["verdict"] == "inconclusive (thin coverage)"
+    assert pd.isna(res["reporting_change_suspected"])
+    assert res["verdict"] == "decrease"
+    assert "a reporting change could not be checked" in res["notes"]
 
 
 # --------------------------------------------------------------------------- bad input

@@ -587,12 +587,14 @@ def test_thin_segments_are_gated():
         np.tile([0, 1], 15), np.round(np.exp(0.12 * np.arange(30)))
     ]  # 15 events, then a rise
     with pytest.warns(trends.errors.ThinCoverageWarning):
-        res = trends.joinpoints(_cells(counts), max_joinpoints=1, n_permutations=99)
+        res = trends.joinpoints(
+            _cells(counts), max_joinpoints=1, n_permutations=99, rules={"min_events": 20}
+        )
     assert res["n_joinpoints"].iloc[0] == 1
     assert res["coverage"].iloc[0] != "adequate"
     assert res["verdict"].iloc[0] == "inconclusive (thin coverage)"
     assert np.isfinite(res["apc"].iloc[0])  # estimates are still shown
-    # the coverage rules are the caller's: 15 events pass the lenient preset (10)
+    # the coverage rules are the caller's: 15 events pass the default (10) and lenient (5)
     lenient = _run(_cells(counts), max_joinpoints=1, n_permutations=99, rules="lenient")
     assert lenient["coverage"].iloc[0] == "adequate"
     assert lenient["verdict"].iloc[0] in ("rising", "falling", "stable")

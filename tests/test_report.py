@@ -33,7 +33,8 @@ REGIONS = ["Aleppo", "Idlib", "Homs", HOSTILE_REGION, "Tartus & <b>Co</b>"]
 
 
 def synthetic_cells(seed: int = 7) -> pd.DataFrame:
-    """Five regions x 36 months; Homs uncovered for 6 months; sources with a hostile name."""
+    """Five regions x 36 months; Homs uncovered for 6 months; sources with a hostile name;
+    every fourth Idlib month from one outlet."""
     rng = np.random.default_rng(seed)
     periods = period_range("2017-01", "2019-12", "month")
     means = [60.0, 30.0, 25.0, 8.0, 2.0]
@@ -44,6 +45,8 @@ def synthetic_cells(seed: int = 7) -> pd.DataFrame:
         for j, (period, count) in enumerate(zip(periods, counts, strict=True)):
             covered = not (region == "Homs" and 12 <= j < 18)
             mix = {"SOHR": int(count) - int(count) // 3, HOSTILE_SOURCE: int(count) // 3}
+            if region == "Idlib" and j % 4 == 0:  # some months from one outlet alone: thin
+                mix = {"SOHR": int(count)}
             rows.append(
                 {
                     "region": region,
@@ -307,7 +310,7 @@ def test_header_states_parameters(page_html: str) -> None:
 
 def test_methods_state_thresholds(page_html: str) -> None:
     methods = page_html.split('<section id="methods">')[1].split("</section>")[0]
-    assert "min_events=20.0" in methods
+    assert "min_events=10.0" in methods
     assert "Garwood" in methods and "Benjamini" in methods and "Kim" in methods
 
 

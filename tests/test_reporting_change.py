@@ -10,7 +10,8 @@ Regions built here, month by month, outlet by outlet (seeded Poisson counts):
 * ``steady``: nothing changes.
 
 A fall made by an outlet going silent must never come out as a ``decrease``; a real
-halving must; too few events must be inconclusive; nothing changing is no change.
+halving must; a rate on few events is flagged unreliable beside its verdict; nothing
+changing is no change.
 """
 
 from __future__ import annotations
@@ -87,8 +88,8 @@ def test_lost_main_source_is_never_a_decrease(compared):
         assert row["pvalue"] < 1e-6  # ... significantly, and the numbers are still shown
         assert row["verdict"] == "inconclusive (thin coverage)"
         assert row["coverage"] == "thin"
-        assert "outlets now silent" in row["coverage_reasons"]
-        assert row["reporting_change_suspected"]
+        assert "came from outlets silent now (MAIN)" in row["coverage_reasons"]
+        assert row["silent_sources"] == "MAIN"
         assert row["n_sources_before"] > row["n_sources_after"]
 
 
@@ -97,15 +98,17 @@ def test_true_halving_is_a_decrease(compared):
     assert row["verdict"] == "decrease"
     assert row["coverage"] == "adequate"
     assert row["rate_ratio"] == pytest.approx(0.5, abs=0.15)
-    assert not row["reporting_change_suspected"]
+    assert row["reporting_change_suspected"] is not True
+    assert pd.isna(row["silent_sources"]) and pd.isna(row["new_sources"])
     assert row["n_sources_before"] == row["n_sources_after"] == 3
 
 
-def test_too_sparse_is_inconclusive(compared):
+def test_too_sparse_is_flagged_unreliable_not_withheld(compared):
     row = compared.loc["too sparse"]
-    assert row["verdict"] == "inconclusive (thin coverage)"
-    assert row["coverage"] in ("thin", "insufficient")
-    assert "fewer than" in row["coverage_reasons"]
+    assert row["coverage"] == "adequate"  # two outlets filing throughout
+    assert not row["reliable"]
+    assert "unreliable:" in row["notes"] and "fewer than 20" in row["notes"]
+    assert row["verdict"] in ("decrease", "no significant change")  # the test decides
 
 
 def test_steady_is_no_change(compared):
@@ -124,14 +127,15 @@ def test_per_cell_coverage_marks_the_silent_outlet():
 
 
 @pytest.mark.parametrize(
-    ("region", "suspected"),
-    [("lost, one left", True), ("lost, two left", True), ("true halving", False)],
+    ("region", "silent", "continuing_changed"),
+    [("lost, one left", "MAIN", False), ("lost, two left", "MAIN", False), ("true halving", "", True)],
 )
-def test_source_activity_tells_reporting_from_real_change(region, suspected):
+def test_source_activity_tells_reporting_from_real_change(region, silent, continuing_changed):
     cells = scenario_cells()
     cells = cells[cells["region"] == region]
     act = source_activity(cells[cells["period"] <= "2016-06"], cells[cells["period"] > "2016-06"])
-    assert act["reporting_change_suspected"] is suspected
+    assert act["silent_sources"] == silent
+    assert (act["continuing_pvalue"] < 0.05) is continuing_changed
 
 
 def test_compare_accepts_a_covered_column():

@@ -89,9 +89,9 @@ def test_candidate_22_0_2_reproduces_exactly(
             row = _row(result.table, country=country, measure=measure)
             assert row["published"] == value and row["reproduced"] == value
             assert row["abs_diff"] == 0 and row["status"] == "exact" and bool(row["match"])
-    # Coverage of the cells is shown beside the comparison: 18 Iraqi events are thin.
-    assert _row(result.table, country="Iraq", measure="events")["coverage"] == "thin"
-    assert "18 events" in _row(result.table, country="Iraq", measure="events")["coverage_reasons"]
+    # Coverage of the cells is shown beside the comparison: the 18 Iraqi events come from
+    # several outlets, enough to judge the reporting (10 events or more)
+    assert _row(result.table, country="Iraq", measure="events")["coverage"] == "adequate"
     chart = result.chart().to_dict()
     assert "hconcat" in chart  # one panel per measure
     page = result.to_html(tmp_path / "r1.html").read_text(encoding="utf-8")

@@ -69,16 +69,21 @@ def test_apc_matches_statsmodels_glm(simulated, method):
         )
         row = res.loc[region]
         assert row["slope"] == pytest.approx(fit.params[1], rel=1e-9)
-        assert row["slope_se"] == pytest.approx(fit.bse[1], rel=1e-7)
         assert row["apc"] == pytest.approx(100 * np.expm1(12 * fit.params[1]), rel=1e-9)
         if method == "poisson":
+            assert row["slope_se"] == pytest.approx(fit.bse[1], rel=1e-7)
             low, high = fit.conf_int(alpha=0.05)[1]
             assert row["pvalue"] == pytest.approx(fit.pvalues[1], rel=1e-6)
-        else:  # R's summary.glm: t reference on n - 2 df
-            crit = stats.t.ppf(0.975, len(g) - 2)
-            low, high = fit.params[1] - crit * fit.bse[1], fit.params[1] + crit * fit.bse[1]
-            assert row["dispersion"] == pytest.approx(fit.scale, rel=1e-9)
-            p = 2 * stats.t.sf(abs(fit.tvalues[1]), len(g) - 2)
+        else:
+            # the region's own dispersion is R's summary.glm one; the test uses it
+            # moderated across regions, on the prior's plus the region's df
+            assert row["residual_dispersion"] == pytest.approx(fit.scale, rel=1e-9)
+            se = fit.bse[1] * np.sqrt(row["dispersion"] / fit.scale)
+            assert row["slope_se"] == pytest.approx(se, rel=1e-7)
+            df = row["df"] if np.isfinite(row["df"]) else np.inf
+            crit = stats.t.ppf(0.975, df)
+            low, high = fit.params[1] - crit * se, fit.params[1] + crit * se
+            p = 2 * stats.t.sf(abs(fit.params[1] / se), df)
             assert row["pvalue"] == pytest.approx(p, rel=1e-6)
         assert row["apc_low"] == pytest.approx(100 * np.expm1(12 * low), rel=1e-7)
         assert row["apc_high"] == pytest.approx(100 * np.expm1(12 * high), rel=1e-7)
@@ -148,9 +153,10 @@ def test_iraq_against_r(iraq):
         q_slope, q_se, q_p, disp, nb_slope, nb_se, theta, z, p, tau = ref
         # R's glm.fit stops at a relative deviance change of 1e-8; ours at 1e-10
         assert qp.loc[region, "slope"] == pytest.approx(q_slope, rel=1e-4, abs=1e-8)
-        assert qp.loc[region, "slope_se"] == pytest.approx(q_se, rel=1e-4)
-        assert qp.loc[region, "pvalue"] == pytest.approx(q_p, rel=1e-3)
-        assert qp.loc[region, "dispersion"] == pytest.approx(disp, rel=1e-3)
+        # R's own dispersion; the test scales R's standard error by the moderated one
+        assert qp.loc[region, "residual_dispersion"] == pytest.approx(disp, rel=1e-3)
+        moderated = qp.loc[region, "dispersion"] / qp.loc[region, "residual_dispersion"]
+        assert qp.loc[region, "slope_se"] == pytest.approx(q_se * np.sqrt(moderated), rel=1e-4)
         assert qp.loc[region, "n_periods"] == 180
         assert nb.loc[region, "slope"] == pytest.approx(nb_slope, rel=1e-4, abs=1e-7)
         assert nb.loc[region, "slope_se"] == pytest.approx(nb_se, rel=1e-4)
@@ -254,15 +260,17 @@ def test_bad_series_give_rows_that_say_why():
     cells["exposure"] = cells["exposure"].fillna(30.0)
     for method in trends.trend_tests.METHODS:
         res = quiet_trend(cells, method=method).set_index("region")
-        assert res.loc["zeros", "verdict"] == "no events"
-        assert res.loc["short", "verdict"].startswith("too few periods")
-        assert res.loc["no exposure", "verdict"] == "no exposure"
+        assert res.loc["zeros", "notes"] == "no events"
+        assert res.loc["short", "notes"].startswith("too few periods")
+        assert res.loc["no exposure", "notes"] == "no exposure in any covered period"
         assert res.loc["no exposure", "n_no_exposure"] == 2
         for region in ("zeros", "short", "no exposure"):
             assert np.isnan(res.loc[region, "apc"]) and np.isnan(res.loc[region, "pvalue"])
+            assert res.loc[region, "verdict"] == "not estimable"
         if not method.startswith("mann-kendall"):
-            assert res.loc["end only", "verdict"].startswith("no finite estimate")
+            assert res.loc["end only", "notes"].startswith("no finite estimate")
             assert np.isnan(res.loc["end only", "apc"])
+            assert res.loc["end only", "verdict"] == "not estimable"
         assert res.loc["good", "verdict"] in ("rising", "inconclusive (thin coverage)")
         assert res.loc["good", "apc"] > 0
         # q-values over the rows with a p-value only
@@ -299,15 +307,27 @@ def test_start_end_restrict_the_range(simulated):
 
 def test_thin_coverage_withholds_the_verdict_but_shows_numbers():
     cells = monthly(
-        {"thin": [0, 0, 1, 0, 1, 1, 2, 1, 2, 3, 2, 4], "busy": list(range(50, 170, 10))}
+        {
+            "one outlet": list(range(50, 170, 10)),
+            "few": [0, 0, 1, 0, 1, 1, 2, 1, 2, 1, 0, 0],
+            "busy": list(range(50, 170, 10)),
+        }
     )
-    with pytest.warns(ThinCoverageWarning, match="1 of 2"):
+    cells["n_sources"] = np.where(cells["region"] == "busy", 2, 1)
+    cells["top_source"] = "Wire"
+    with pytest.warns(ThinCoverageWarning, match="2 of 3"):
         res = trends.trend(cells, method="poisson").set_index("region")
-    assert res.loc["thin", "verdict"] == "inconclusive (thin coverage)"
-    assert res.loc["thin", "coverage"] in ("thin", "insufficient")
-    assert "fewer than" in res.loc["thin", "coverage_reasons"]
-    assert np.isfinite(res.loc["thin", "apc"]) and np.isfinite(res.loc["thin", "pvalue"])
-    assert res.loc["busy", "verdict"] == "rising"
+    row = res.loc["one outlet"]
+    assert row["verdict"] == "inconclusive (thin coverage)" and row["coverage"] == "thin"
+    assert row["coverage_reasons"] == "1 distinct outlet (Wire)"
+    assert np.isfinite(row["apc"]) and np.isfinite(row["pvalue"]) and row["reliable"]
+    row = res.loc["few"]
+    assert row["coverage"] == "insufficient"
+    assert "9 events, fewer than 10" in row["coverage_reasons"]
+    assert not row["reliable"] and "unreliable: 9 events, fewer than 20" in row["notes"]
+    assert row["verdict"] == "not estimable"  # +81%/yr, but the interval passes 1,000%/yr
+    assert "lies beyond ±1,000%/yr" in row["notes"] and np.isfinite(row["pvalue"])
+    assert res.loc["busy", "verdict"] == "rising" and res.loc["busy", "reliable"]
 
 
 def test_result_columns_and_determinism(simulated):
@@ -385,5 +405,5 @@ def test_a_main_outlet_going_silent_withholds_the_trend():
         res = trends.trend(pd.DataFrame(rows)).set_index("region")
     assert res.loc["real", "verdict"] == "falling"
     assert res.loc["silenced", "verdict"] == "inconclusive (thin coverage)"
-    assert "outlets now silent" in res.loc["silenced", "coverage_reasons"]
+    assert "outlets silent now (Main Wire)" in res.loc["silenced", "coverage_reasons"]
     assert res.loc["silenced", "apc"] == pytest.approx(res.loc["real", "apc"])  # still shown

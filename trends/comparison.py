@@ -38,7 +38,7 @@ from . import verdicts
 from .cells import as_cells, cells_period
 from .errors import CellsError, DispersionWarning, TrendsError
 from .periods import period_bounds, period_range, to_period_end_label, to_period_label
-from .stats.dispersion import moderated_dispersion
+from .stats.dispersion import moderated_dispersion, source_words
 from .stats.two_rates import TESTS, two_sample_rates
 
 if TYPE_CHECKING:
@@ -505,11 +505,7 @@ def _dispersion(
     phi = mod["dispersion"].to_numpy(dtype=float)
     phi_df = mod["dispersion_df"].to_numpy(dtype=float)
     own = np.where(use_w, "windows", np.where(df > 0, "series", "")).astype(object)
-    source = np.where(
-        mod["source"].to_numpy(dtype=object) == "moderated",
-        own + " (moderated across regions)",
-        np.where(np.isnan(phi), "none (1 used)", "prior across regions"),
-    ).astype(object)
+    source = source_words(mod["source"].to_numpy(dtype=object), own)
     # as edgeR's poisson.bound: never more confident than a Poisson count
     bound = phi < 1
     source = np.where(bound, source + ", Poisson bound", source)

@@ -73,7 +73,7 @@ from .checks import check_fraction
 from .coverage_model import CoverageRules, worse
 from .methods import Entry, Registry
 from .periods import PERIODS_PER_YEAR, period_bounds, to_period_end_label, to_period_label
-from .stats.dispersion import moderated_dispersion
+from .stats.dispersion import moderated_dispersion, source_words
 from .stats.loglinear import fit_loglinear
 from .stats.mann_kendall import mann_kendall
 
@@ -183,10 +183,11 @@ def trend(
             reasons[i] += [f"second half against the first: {x}" for x in rs]
     out["coverage"] = pd.array(status, dtype="string")
     out["coverage_reasons"] = pd.array(["; ".join(x) for x in reasons], dtype="string")
-    out["reliable"] = assessed["reliable"].to_numpy()
+    estimated = out["pvalue"].notna().to_numpy()
+    out["reliable"] = pd.array(np.where(estimated, assessed["reliable"], None), dtype="boolean")
     notes = [[n] if n else [] for n in out["notes"]]
     for i, text in enumerate(assessed["reliability"]):
-        if isinstance(text, str) and text:
+        if estimated[i] and isinstance(text, str) and text:
             notes[i].append(text)
     out["notes"] = pd.array(["; ".join(n) for n in notes], dtype="string")
     out["verdict"] = _verdicts(out, alpha, status)
@@ -516,11 +517,7 @@ def _moderated_scale(packed: _Packed, fit: dict[str, np.ndarray]) -> _Scale:
     )
     phi = mod["dispersion"].to_numpy(dtype=float)
     df = mod["dispersion_df"].to_numpy(dtype=float)
-    source = np.where(
-        mod["source"].to_numpy(dtype=object) == "moderated",
-        "residuals (moderated across regions)",
-        np.where(np.isnan(phi), "none (1 used)", "prior across regions"),
-    ).astype(object)
+    source = source_words(mod["source"].to_numpy(dtype=object), np.full(phi.shape, "residuals"))
     bound = ~(phi >= 1)  # below 1, or none
     source = np.where(bound & ~np.isnan(phi), source + ", Poisson bound", source)
     phi = np.where(bound, 1.0, phi)

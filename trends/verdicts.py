@@ -221,15 +221,15 @@ def decide(
 
 
 def warn_withheld(verdicts: Sequence[str], what: str) -> None:
-    """One :class:`~trends.errors.ThinCoverageWarning` saying how many of the
-    ``what`` verdicts coverage withheld (nothing when none was)."""
-    n_withheld = sum(v in (INCONCLUSIVE, NOT_COVERED) for v in verdicts)
+    """One :class:`~trends.errors.ThinCoverageWarning` saying how many of the ``what``
+    verdicts were withheld (:data:`WITHHELD`; nothing when none was)."""
+    n_withheld = sum(v in WITHHELD for v in verdicts)
     if n_withheld <= 0:
         return
     warnings.warn(
-        f"{n_withheld} of {len(verdicts)} {what} verdicts withheld: coverage is thin, "
-        "insufficient or missing (see the coverage and coverage_reasons columns); "
-        "estimates and p-values are still shown",
+        f"{n_withheld} of {len(verdicts)} {what} verdicts withheld (thin or missing "
+        "coverage, not estimable or too short; see the coverage_reasons and notes "
+        "columns); estimates and p-values are still shown",
         ThinCoverageWarning,
         stacklevel=3,
     )

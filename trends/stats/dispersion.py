@@ -69,6 +69,7 @@ __all__ = [
     "squeeze_var",
     "moderated_dispersion",
     "group_residuals",
+    "source_words",
     "TREND_ALPHA",
 ]
 
@@ -1198,3 +1199,26 @@ def moderated_dispersion(
     )
     out.attrs.update(attrs)
     return out
+
+
+#: How moderated_dispersion's sources read in a result ({own}: windows or series).
+_SOURCE_WORDS = {
+    "moderated": "{own} (moderated across regions)",
+    "prior (prior df infinite)": "{own} (moderated: every region shares the prior)",
+    "prior (no residual df)": "prior across regions",
+    "prior (no events)": "prior across regions",
+    "residual (too few regions to moderate)": "{own} (too few regions to moderate)",
+}
+
+
+def source_words(sources: np.ndarray, own: np.ndarray) -> np.ndarray:
+    """Where each dispersion of :func:`moderated_dispersion` came from, in words for a
+    result table (``own``: what the region's residuals came from, e.g. "windows");
+    "none (1 used)" where it came from nowhere."""
+    return np.array(
+        [
+            _SOURCE_WORDS.get(s, "none (1 used)").format(own=o)
+            for s, o in zip(sources, own, strict=True)
+        ],
+        dtype=object,
+    )

@@ -1,0 +1,98 @@
+"""How often the demo data's truth gets the wrong word, over many seeds.
+
+For each seed, ``trends.datasets.simulate(seed=s)`` (fifteen regions, five years,
+monthly): ``compare`` of its two halves (the split at the planted change, as
+``trends demo`` compares them), ``trend`` and ``joinpoints`` of every region. The
+truth is known:
+
+* the twelve ``baseline`` regions and the sparse ``Khatt`` have a constant mean (with a
+  yearly season): any increase/decrease/rising/falling is false;
+* ``Al Qasr`` doubles at the split: compare should say increase and trend rising;
+* ``Marj`` loses its main outlet at the split, the violence unchanged: no method may
+  give it a directional word.
+
+Prints, per method, the share of stable region-runs with a false directional word, the
+share of seeds whose results carry any false word, Al Qasr's call rates and Marj's
+count of directional words.
+
+    python benchmarks/verdicts_demo.py --seeds 200 --permutations 999
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+
+import trends
+from trends import verdicts
+
+STABLE_SCENARIOS = ("baseline", "too sparse")
+
+
+def one_seed(seed: int, permutations: int, bootstrap: int) -> dict[str, object]:
+    incidents, truth = trends.datasets.simulate(seed=seed, return_truth=True)
+    cells = trends.count(incidents, region="region", period="month")
+    split = pd.Period(truth["change_period"].iloc[0], freq="M")
+    periods = cells["period"].astype(str)
+    before = (periods.min(), str(split - 1))
+    after = (str(split), periods.max())
+    scenario = dict(zip(truth["region"], truth["scenario"], strict=True))
+    stable = {r for r, s in scenario.items() if s in STABLE_SCENARIOS}
+    results = {
+        "compare": trends.compare(cells, before=before, after=after),
+        "trend": trends.trend(cells),
+        "joinpoints": trends.joinpoints(
+            cells, n_permutations=permutations, n_bootstrap=bootstrap, seed=seed
+        ),
+    }
+    row: dict[str, object] = {"seed": seed}
+    for name, table in results.items():
+        directional = table["verdict"].isin(verdicts.DIRECTIONAL).to_numpy()
+        region = table["region"].astype(str).to_numpy()
+        false = directional & np.isin(region, list(stable))
+        row[f"{name}_false_regions"] = len(set(region[false]))
+        row[f"{name}_stable_regions"] = len(stable & set(region))
+        row[f"{name}_marj"] = int((directional & (region == "Marj")).sum())
+    cmp, tr = results["compare"], results["trend"]
+    row["al_qasr_compare"] = bool((cmp.loc[cmp.region == "Al Qasr", "verdict"] == "increase").any())
+    row["al_qasr_trend"] = bool((tr.loc[tr.region == "Al Qasr", "verdict"] == "rising").any())
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=200)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--permutations", type=int, default=999)
+    parser.add_argument("--bootstrap", type=int, default=200)
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    start = time.perf_counter()
+    rows = [
+        one_seed(s, args.permutations, args.bootstrap)
+        for s in range(args.first_seed, args.first_seed + args.seeds)
+    ]
+    runs = pd.DataFrame(rows)
+    print(f"{len(runs)} seeds in {time.perf_counter() - start:.0f} s "
+          f"(joinpoints: {args.permutations} permutations, {args.bootstrap} bootstrap draws)")
+    any_false = np.zeros(len(runs), dtype=bool)
+    for name in ("compare", "trend", "joinpoints"):
+        false, total = runs[f"{name}_false_regions"], runs[f"{name}_stable_regions"]
+        any_false |= false.to_numpy() > 0
+        print(
+            f"{name:>10}: stable regions with a false directional word "
+            f"{false.sum()}/{total.sum()} = {false.sum() / total.sum():.2%}; "
+            f"seeds with any: {(false > 0).mean():.1%}; Marj directional words: "
+            f"{runs[f'{name}_marj'].sum()}"
+        )
+    print(f"seeds whose results carry any false word: {any_false.mean():.1%}")
+    print(f"Al Qasr called: compare {runs['al_qasr_compare'].mean():.1%}, "
+          f"trend {runs['al_qasr_trend'].mean():.1%}")
+
+
+if __name__ == "__main__":
+    main()
