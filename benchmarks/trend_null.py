@@ -126,7 +126,20 @@ def main() -> None:
     methods = list(METHODS) if args.methods == "all" else args.methods.split(",")
     level_and_coverage(methods, args.regions, args.months)
     against_statsmodels(args.regions, args.months, args.statsmodels_sample)
+    power(methods, args.regions)
     with_gate(args.gate_regions, args.months)
+
+
+def power(methods: list[str], n_regions: int) -> None:
+    """Share of regions with a rate rising 1.5x over two years (10 -> 15 events a
+    month over 24 months, APC +22.5%/yr) whose trend is significant at 0.05."""
+    apc = 100 * (1.5 ** (12 / 23) - 1)
+    print(f"\n## Power: 10 -> 15 events a month over 24 months (APC {apc:+.1f}%/yr)")
+    for label, var_ratio in (("Poisson", 1.0), ("NB var=3*mean", 3.0)):
+        cells = simulate(n_regions, 24, 10.0, apc, var_ratio, seed=500)
+        for method in methods:
+            res = fit_trends(cells, method=method)
+            print(f"{method:<17} {label:<14} p < 0.05: {(res['pvalue'] < 0.05).mean():.4f}")
 
 
 if __name__ == "__main__":

@@ -505,7 +505,7 @@ def test_minor_outlet_gone_silent_is_checked_among_the_others():
     assert row["verdict"] == "decrease" and row["reporting_change_suspected"] is False or (
         row["verdict"] == "decrease" and not row["reporting_change_suspected"]
     )
-    assert "the verdict holds among the 2 outlets filing in both windows" in row["coverage_reasons"]
+    assert "the change holds among the 2 outlets filing in both windows" in row["coverage_reasons"]
     row = res.loc["artefact"]
     assert row["silent_sources"] == "Agency A"
     if row["pvalue"] < 0.05:  # the total fell; the outlets that kept filing did not

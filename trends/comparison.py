@@ -622,8 +622,6 @@ def _assess(grid: pd.DataFrame, agg: pd.DataFrame, rules: CoverageRules) -> dict
         without_mix(rules), max_coarse_share=None, max_single_source_share=None
     )
     cells = {w: grid[(grid["window"] == w).to_numpy()] for w in ("before", "after")}
-    both = grid[grid["window"].isin(["before", "after"]).to_numpy()]
-    total = pd.Series((agg["count_before"] + agg["count_after"]).to_numpy(), index=agg.index)
     runs = {
         "before": assess_windows(cells["before"], rules=own),
         "after": assess_windows(
@@ -631,8 +629,23 @@ def _assess(grid: pd.DataFrame, agg: pd.DataFrame, rules: CoverageRules) -> dict
             baseline=cells["before"],
             rules=dataclasses.replace(own, max_mix_change=rules.max_mix_change),
         ),
-        "both": assess_windows(both, tested_count=total, rules=pooled),
     }
+    # Both windows together need a look of their own only where the total is small or
+    # neither window alone shows enough outlets (two outlets in one window are two in both).
+    total = pd.Series((agg["count_before"] + agg["count_after"]).to_numpy(), index=agg.index)
+    outlets = np.fmax(
+        *(runs[w].set_index("region")["n_sources"].reindex(agg.index).to_numpy() for w in runs)
+    )
+    few = (total.to_numpy() < (rules.min_events or 0)) | ~(outlets >= (rules.min_sources or 0))
+    todo = agg.index[few]
+    both = grid[
+        grid["region"].isin(todo).to_numpy() & grid["window"].isin(["before", "after"]).to_numpy()
+    ]
+    runs["both"] = assess_windows(both, tested_count=total.loc[todo], rules=pooled)
+    runs["both"] = runs["both"].set_index("region").reindex(agg.index)
+    runs["both"]["status"] = runs["both"]["status"].fillna("adequate")
+    runs["both"]["reasons"] = [r if isinstance(r, list) else [] for r in runs["both"]["reasons"]]
+    runs["both"] = runs["both"].reset_index()
     return {k: v.set_index("region").reindex(agg.index) for k, v in runs.items()}
 
 
@@ -660,44 +673,41 @@ def _sources_and_coverage(
     n = len(out)
     assessed = _assess(grid, agg, r)
     col = {c: agg[c].to_numpy() for c in agg.columns}
+    parts = {w: (a["status"].tolist(), a["reasons"].tolist()) for w, a in assessed.items()}
     has_sources = any(c in grid.columns for c in _SOURCE_COLUMNS)
     positions = grid.groupby("region", sort=False).indices
     alpha = float(out["alpha"].iloc[0])
     direction = np.log(out["rate_ratio"].to_numpy(dtype=float))
     called = out["qvalue"].to_numpy(dtype=float) < alpha
+    pvalue = out["pvalue"].to_numpy(dtype=float)
+    phi = out["dispersion"].to_numpy(dtype=float)
+    phi_df = out["dispersion_df"].to_numpy(dtype=float)
     coverage = np.empty(n, dtype=object)
     reasons_col = np.empty(n, dtype=object)
     activity: list[dict[str, Any]] = []
     suspected = np.full(n, None, dtype=object)
     for i, region in enumerate(agg.index):
-        status, reasons = "adequate", []
-        for w in ("before", "after", "both"):
-            row = assessed[w].iloc[i]
-            st, rs = row["status"], list(row["reasons"])
-            if w != "both":
-                n_out = int(col[f"periods_{w}"][i]) - int(col[f"covered_{w}"][i])
-                if st != "uncovered" and col[f"exposure_{w}"][i] <= 0:
-                    st, rs = "uncovered", [*rs, "no exposure in the window"]
-                if st == "adequate" and n_out:
-                    st = "thin"  # the reasons already name the uncovered periods
-                    rs = [*rs, "rates describe only the covered part of the window"]
-            elif st == "uncovered":
-                continue  # said by the windows
-            status = worse(status, st)
-            reasons += [f"{w}: {x}" if w != "both" else x for x in rs]
+        status, reasons = _window_coverage(i, parts, col)
         act = dict.fromkeys(ACTIVITY_KEYS, np.nan)
         if has_sources and status != "uncovered":
             sub = grid.iloc[positions[region]]
+            usable = sub["usable"].to_numpy()
+            window = sub["window"].to_numpy()
             act = source_activity(
-                sub[(sub["window"] == "before").to_numpy() & sub["usable"].to_numpy()],
-                sub[(sub["window"] == "after").to_numpy() & sub["usable"].to_numpy()],
-                dispersion=float(out["dispersion"].iloc[i]),
-                dispersion_df=float(out["dispersion_df"].iloc[i]),
+                sub[(window == "before") & usable],
+                sub[(window == "after") & usable],
+                dispersion=float(phi[i]),
+                dispersion_df=float(phi_df[i]),
                 level=1.0 - alpha,
                 mix_alpha=r.mix_alpha,
             )
             st, rs, suspected[i] = reporting_check(
-                act, direction=direction[i], called=bool(called[i]), alpha=alpha, rules=r
+                act,
+                direction=direction[i],
+                called=bool(called[i]),
+                pvalue=float(pvalue[i]),
+                alpha=alpha,
+                rules=r,
             )
             status = worse(status, st)
             reasons += rs
@@ -722,7 +732,7 @@ def _sources_and_coverage(
     out["reporting_change_suspected"] = pd.array(suspected, dtype="boolean")
     out["coverage"] = coverage
     out["coverage_reasons"] = ["; ".join(x) for x in reasons_col]
-    _reliability(out, assessed, r, notes)
+    _reliability(out, r, notes)
     out["verdict"] = verdicts.decide(
         "change",
         direction=direction,
@@ -733,26 +743,50 @@ def _sources_and_coverage(
     )
 
 
+def _window_coverage(
+    i: int, parts: dict[str, tuple[list, list]], col: dict[str, np.ndarray]
+) -> tuple[str, list[str]]:
+    """Region ``i``'s status and reasons from the windows' assessments (see :func:`_assess`):
+    a window without exposure is uncovered, one partly outside coverage at least thin."""
+    from .coverage_model import worse
+
+    status, reasons = "adequate", []
+    for w, (statuses, why) in parts.items():
+        st, rs = statuses[i], list(why[i])
+        if w == "both":
+            if st == "uncovered":
+                continue  # said by the windows
+        else:
+            n_out = int(col[f"periods_{w}"][i]) - int(col[f"covered_{w}"][i])
+            if st != "uncovered" and col[f"exposure_{w}"][i] <= 0:
+                st, rs = "uncovered", [*rs, "no exposure in the window"]
+            if st == "adequate" and n_out:
+                st = "thin"  # the reasons already name the uncovered periods
+                rs = [*rs, "rates describe only the covered part of the window"]
+            rs = [f"{w}: {x}" for x in rs]
+        status = worse(status, st)
+        reasons += rs
+    return status, reasons
+
+
 def _reliability(
     out: pd.DataFrame,
-    assessed: dict[str, pd.DataFrame],
     rules: CoverageRules,
     notes: list[list[str]],
 ) -> None:
     """``reliable``: both windows' rates rest on enough events (NCHS-style flag)."""
     from .coverage_model.judge import reliability
 
-    flags = []
-    for i in range(len(out)):
-        ok, why = True, []
-        for w in ("before", "after"):
-            count = float(out[f"count_{w}"].iloc[i])
-            phi = max(float(out["dispersion"].iloc[i]), 1.0)
-            rse = math.sqrt(phi / count) if count > 0 else math.inf
-            good, text = reliability({"count": count, "rse": rse}, rules)
+    phi = np.maximum(out["dispersion"].to_numpy(dtype=float), 1.0)
+    flags = np.ones(len(out), dtype=bool)
+    for w in ("before", "after"):
+        count = out[f"count_{w}"].to_numpy(dtype=float)
+        with np.errstate(divide="ignore"):
+            rse = np.where(count > 0, np.sqrt(phi / np.where(count > 0, count, 1.0)), np.inf)
+        low = (count < (rules.reliable_events or 0)) | (rse >= (rules.reliable_rse or np.inf))
+        for i in np.flatnonzero(low):
+            good, text = reliability({"count": count[i], "rse": rse[i]}, rules)
             if not good:
-                ok = False
-                why.append(f"{w}: {text}")
-        flags.append(ok)
-        notes[i].extend(why)
+                flags[i] = False
+                notes[i].append(f"{w}: {text}")
     out["reliable"] = pd.array(flags, dtype="boolean")

@@ -263,6 +263,7 @@ def _halves_reporting(
             act,
             direction=float(row["statistic"]),
             called=bool(row["qvalue"] < alpha),
+            pvalue=float(row["pvalue"]),
             alpha=alpha,
             rules=rules,
         )

@@ -144,6 +144,7 @@ def reporting_check(
     *,
     direction: float,
     called: bool,
+    pvalue: float,
     alpha: float,
     rules: CoverageRules,
 ) -> tuple[str, list[str], bool | None]:
@@ -157,6 +158,8 @@ def reporting_check(
         Sign of the estimated change (after against before).
     called : bool
         Whether the change was called (its q-value below ``alpha``).
+    pvalue : float
+        The change's own (unadjusted) p-value.
     alpha : float
         Level of the re-test among the continuing outlets.
     rules : CoverageRules
@@ -165,36 +168,42 @@ def reporting_check(
     Returns
     -------
     (status, reasons, suspected)
-        ``adequate`` with the reporting change named (or nothing to say), or
-        ``thin`` when the continuing outlets disagree with the verdict: a called change
-        they do not show in the same direction, or an uncalled one they show. ``thin``
-        also when no outlet filed in both windows. ``suspected``: True when withheld for
-        it, False when checked and confirmed, None when nothing needed checking or the
-        sources are unknown. Shares above ``max_mix_change`` are left to the coverage
-        rules (the windows are not comparable whatever the re-test says).
+        ``adequate`` with the reporting change named, or ``thin`` when the outlets
+        filing in both windows disagree with the verdict: a called change they do not
+        show in the same direction, or a change they show that the total shows not at
+        all (p-value above ``alpha``) or the other way. ``thin`` also when no outlet
+        filed in both windows. ``suspected``: True when withheld for it, False when
+        checked and confirmed, None when nothing needed checking. Shares above
+        ``max_mix_change`` are left to the coverage rules (the windows are not
+        comparable whatever the re-test says).
     """
     low, high = rules.check_mix_change, rules.max_mix_change
     shares = [activity["silent_source_share"], activity["new_source_share"]]
-    if (
-        low is None
-        or not any(s > low for s in shares)
-        or (high is not None and any(s > high for s in shares))
-    ):
+    material = low is not None and any(x > low for x in shares)
+    if not material or (high is not None and any(x > high for x in shares)):
         return "adequate", [], None
     what = "; ".join(mix_descriptions(activity, low))
     n_both = activity["n_continuing_sources"]
     if not n_both > 0:
         return "thin", [f"{what}; no outlet files in both windows to tell it from reporting"], True
     ratio, p = activity["continuing_ratio"], activity["continuing_pvalue"]
-    shown = p < alpha
-    agree = (shown and np.sign(math.log(ratio)) == np.sign(direction)) if called else not shown
-    outlets = f"{n_both:g} outlet{'s' if n_both != 1 else ''} filing in both windows"
-    stats_text = f"ratio {ratio:.2f}, p = {p:.2g}"
+    shown = bool(p < alpha)
+    same_way = shown and np.sign(math.log(ratio)) == np.sign(direction)
+    if called:
+        agree = same_way
+    else:
+        agree = not shown or (same_way and pvalue < alpha)
+    one = n_both == 1
+    outlets = f"{n_both:g} outlet{'' if one else 's'} filing in both windows"
+    numbers = f"ratio {ratio:.2f}, p = {p:.2g}"
+    if agree and called:
+        return "adequate", [f"{what}; the change holds among the {outlets} ({numbers})"], False
     if agree:
-        return "adequate", [f"{what}; the verdict holds among the {outlets} ({stats_text})"], False
-    shows = "a change" if shown else "no significant change"
+        return "adequate", [f"{what}; the {outlets} {'agrees' if one else 'agree'} ({numbers})"], False
+    shows = "shows" if one else "show"
+    told = "a change" if shown else "no significant change"
     return (
         "thin",
-        [f"{what}; the {outlets} show {shows} ({stats_text}): reporting, not events"],
+        [f"{what}; the {outlets} {shows} {told} ({numbers}): the verdict may reflect the reporting"],
         True,
     )
