@@ -18,6 +18,7 @@ import trends
 from trends.cli import main
 from trends.errors import TrendsError
 from trends.reproduction import VERDICTS, list_recipes, load_recipe, reproduce
+from trends.reproduction.published import published_numbers, taken_from
 
 pytestmark = pytest.mark.shared
 
@@ -276,10 +277,70 @@ def test_claim_ranking_for_an_uncovered_period(data_dir: Path, ged191, ged191_ra
 # ----------------------------------------------------------------------------- inputs
 
 
-def test_missing_data_folder_says_what_to_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+# ----------------------------------------------------------------------------- shipped numbers
+
+
+@pytest.mark.parametrize("recipe_id", sorted(SHIPPED))
+def test_shipped_numbers_are_the_published_ones(recipe_id: str, data_dir: Path) -> None:
+    """The numbers a recipe carries equal the shared published table they were taken from."""
+    recipe = load_recipe(recipe_id)
+    shipped = published_numbers(recipe)  # no data_dir: the recipe carries its numbers
+    assert shipped.source["file"] == "" and shipped.source["source"]
+    source = taken_from(recipe, data_dir)
+    assert source is not None and source.source["file"].startswith(str(data_dir / "published"))
+    assert shipped.filters == source.filters
+    pd.testing.assert_frame_equal(shipped.rows, source.rows, check_dtype=False)
+    for key in ("source", "claim", "unit", "note"):
+        assert shipped.source.get(key) == source.source.get(key), key
+
+
+@pytest.mark.parametrize("recipe_id", sorted(SHIPPED))
+def test_a_shipped_recipe_needs_only_its_data_file(
+    recipe_id: str, ucdp_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``reproduce(recipe, data=FILE)``: no data folder, no published files beside it."""
     monkeypatch.delenv("TRENDS_DATA", raising=False)
-    with pytest.raises(TrendsError, match="published/.*TRENDS_DATA"):
-        reproduce("thirdwave-candidate-22-0-2")
+    monkeypatch.chdir(tmp_path)
+    recipe = load_recipe(recipe_id)
+    data = ucdp_dir / Path(recipe.file).name
+    result = reproduce(recipe_id, data=data, data_dir=tmp_path)  # an empty folder
+    assert result.verdict == SHIPPED[recipe_id]
+    assert result.source["path"] == str(data)
+
+
+def test_a_recipe_may_read_its_published_numbers_from_a_table(
+    data_dir: Path, ged191, tmp_path: Path
+) -> None:
+    """``[published] file = ...`` (a table read at run time) gives the same result as the
+    numbers shipped in the recipe."""
+    recipe = load_recipe("owid-iraq-2003-2018-ged191")
+    text = recipe.path.read_text(encoding="utf-8")
+    head, tail = text.split("[published]\n", 1)
+    spec = tail.split("[published.taken_from]\n", 1)[1]
+    path = tmp_path / "from-table.toml"
+    path.write_text(head + '[published]\nsource = "OWID"\n' + spec, encoding="utf-8")
+    by_table = reproduce(path, data=ged191, data_dir=data_dir)
+    shipped = reproduce(recipe, data=ged191)
+    assert by_table.published_source["file"].endswith(
+        "owid_ucdp_geolocated_country_year_iraq_syria.csv"
+    )
+    pd.testing.assert_frame_equal(by_table.table, shipped.table, check_dtype=False)
+    assert by_table.verdict == shipped.verdict == "differs"
+
+
+def test_a_claim_may_come_from_a_claims_table(data_dir: Path, ged191, tmp_path: Path) -> None:
+    recipe = load_recipe("claim-hashimi-2020-killed")
+    text = recipe.path.read_text(encoding="utf-8")
+    head, tail = text.split("[claim]\n", 1)
+    rest = tail.split("[filters]\n", 1)[1]
+    claim = '[claim]\nfile = "published/published_claims.csv"\nid = "hashimi-2020-killed"\n'
+    path = tmp_path / "from-claims-table.toml"
+    path.write_text(head + claim + "[filters]\n" + rest, encoding="utf-8")
+    by_table = reproduce(path, data=ged191, data_dir=data_dir)
+    shipped = reproduce(recipe, data=ged191)
+    pd.testing.assert_frame_equal(by_table.table, shipped.table)
+    assert by_table.filters == shipped.filters
+    assert by_table.published_source["file"].endswith("published_claims.csv")
 
 
 def test_trends_data_environment_variable(data_dir: Path, monkeypatch) -> None:
@@ -293,9 +354,7 @@ def _write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-BASE = (Path(__file__).parent / "data" / "recipe_candidate.toml").read_text(
-    encoding="utf-8"
-)
+BASE = (Path(__file__).parent / "data" / "recipe_candidate.toml").read_text(encoding="utf-8")
 
 
 def test_inline_rows_and_absolute_tolerance(data_dir: Path, tmp_path: Path) -> None:
