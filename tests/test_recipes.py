@@ -11,13 +11,11 @@ import pytest
 
 from trends.cli import main
 from trends.errors import RecipeError, TrendsError
-from trends.reproduction import VERDICTS, load_recipe
+from trends.reproduction import VERDICTS, load_recipe, reproduce
 from trends.reproduction.recipe import Measure
 from trends.verdicts import REPRODUCTION_VERDICTS
 
-BASE = (Path(__file__).parent / "data" / "recipe_candidate.toml").read_text(
-    encoding="utf-8"
-)
+BASE = (Path(__file__).parent / "data" / "recipe_candidate.toml").read_text(encoding="utf-8")
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -209,3 +207,55 @@ def test_cli_absent_recipe_is_one_line_exit_2(tmp_path: Path, capsys) -> None:
     assert main(["reproduce", str(tmp_path / "absent.toml")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "shipped" in err
+
+
+# ----------------------------------------------------------------------------- the data file
+
+
+def test_a_missing_data_file_says_what_to_pass_and_where_to_get_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TRENDS_DATA", raising=False)
+    with pytest.raises(TrendsError) as caught:
+        reproduce("thirdwave-candidate-22-0-2", data_dir=tmp_path)
+    message = str(caught.value)
+    assert "'ucdp/ged_candidate_22_0_2.csv'" in message and str(tmp_path) in message
+    assert "--data FILE" in message and "--data-dir" in message and "TRENDS_DATA" in message
+    assert "https://ucdp.uu.se/downloads/candidateged/GEDEvent_v22_0_2.csv" in message
+    assert "trends.datasets.fetch('ucdp-candidate', '22.0.2')" in message
+
+
+def test_a_data_file_that_is_not_there(tmp_path: Path) -> None:
+    absent = tmp_path / "ged191_iraq.csv"
+    with pytest.raises(TrendsError, match=f"^{absent}: no such file .*ged191-csv.zip"):
+        reproduce("claim-hashimi-2020-killed", data=absent)
+
+
+def test_cli_missing_data_file_is_one_line_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.delenv("TRENDS_DATA", raising=False)
+    assert main(["reproduce", "claim-hashimi-2020-killed", "--data-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "https://ucdp.uu.se/downloads/ged/ged191-csv.zip" in err
+
+
+def test_cli_help_documents_the_exit_statuses(capsys) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["reproduce", "--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    for line in ("0  reproduced exactly", "3  differs", "4  cannot be tested with this data",
+                 "2  bad input or usage", "1  internal error"):  # fmt: skip
+        assert line in out
+
+
+def test_cli_internal_error_is_exit_1(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    import trends.reproduction
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(trends.reproduction, "reproduce", broken)
+    assert main(["reproduce", "claim-hashimi-2020-killed"]) == 1
+    assert "internal error: ZeroDivisionError: a bug" in capsys.readouterr().err

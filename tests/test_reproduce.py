@@ -141,13 +141,22 @@ def test_owid_iraq_by_year_from_ged191(data_dir: Path, ged191, ged191_raw, capsy
     assert "2011" in text and "-55" in text  # the largest difference
 
 
-def test_cli_exit_1_when_it_differs(data_dir: Path, ucdp_dir: Path, capsys) -> None:
-    status = main(
-        ["reproduce", "owid-iraq-2003-2018-ged191", "--data",
-         str(ucdp_dir / "ged191_iraq.csv"), "--data-dir", str(data_dir)]
-    )  # fmt: skip
-    assert status == 1
-    assert "owid-iraq-2003-2018-ged191: differs" in capsys.readouterr().out
+@pytest.mark.parametrize(
+    ("recipe_id", "status"),
+    [
+        ("claim-hashimi-2020-killed", 3),  # differs
+        ("claim-hashimi-2020-wounded", 4),  # cannot be tested with this data
+    ],
+)
+def test_cli_exit_status_of_each_verdict(
+    recipe_id: str, status: int, ucdp_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """``trends reproduce RECIPE --data FILE`` alone; 3 differs, 4 cannot be tested (0 in
+    test_cli_exit_0_when_reproduced), distinct from 1 (internal error) and 2 (bad input)."""
+    monkeypatch.delenv("TRENDS_DATA", raising=False)
+    assert main(["reproduce", recipe_id, "--data", str(ucdp_dir / "ged191_iraq.csv")]) == status
+    out = capsys.readouterr().out
+    assert f"{recipe_id}: {SHIPPED[recipe_id]}" in out and "(as the recipe expects" in out
 
 
 def test_a_tolerance_turns_release_noise_into_a_match(
