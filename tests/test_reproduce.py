@@ -135,7 +135,19 @@ def test_owid_iraq_by_year_from_ged191(data_dir: Path, ged191, ged191_raw, capsy
     # The other years are shown with their differences, and the reason.
     differs = table[table["status"] == "differs"]
     assert len(differs) == 12 and differs["note"].str.contains("GED 21.1").all()
+    # Each year's low-high range, summed from the raw file, and the published number against it.
+    for bound in ("low", "high"):
+        by_year = ged191_raw[ged191_raw["date_start"].dt.year.between(2003, 2018)]
+        sums = by_year.groupby(by_year["date_start"].dt.year)[bound].sum()
+        assert table[f"reproduced_{bound}"].tolist() == sums.astype(float).tolist()
+    inside = (table["published"] >= table["reproduced_low"]) & (
+        table["published"] <= table["reproduced_high"]
+    )
+    assert table["in_range"].astype(bool).tolist() == inside.tolist()
+    assert set(table.loc[~inside, "year"]) == {"2018"}
     text = " ".join(result.reasons)
+    assert "15 of 16 published numbers lie inside the range" in text
+    assert "above the high estimate: 2018" in text
     assert "4 reproduced exactly (2003, 2004, 2005, 2007)" in text
     assert "UCDP revises events between releases" in text
     assert "2011" in text and "-55" in text  # the largest difference
@@ -255,6 +267,19 @@ def test_claim_killed_by_is_in_nineveh_and_anbar(data_dir: Path, ged191, ged191_
     assert cov.loc["Nīnawá", "deaths"] == 3395 and cov.loc["Al Anbār", "deaths"] == 394
     assert result.filters["dates"] == ["2014-06-01", "2017-11-30"]
     assert "official records" in " ".join(result.reasons)
+    # UCDP's own low-high range: the published 3,400 lies below its low estimate.
+    low, high = raw.loc[mask, "low"].sum(), raw.loc[mask, "high"].sum()
+    assert (low, high) == (3774, 4374)
+    assert (row["reproduced_low"], row["reproduced_high"]) == (low, high)
+    assert pd.notna(row["in_range"]) and not row["in_range"]
+    assert (
+        "the published 3,400 lies below the range of the data's own low and high estimates "
+        "(3,774 to 4,374; best 3,789)"
+    ) in result.reasons
+    assert list(result.table.columns[:5]) == [
+        "measure", "published", "reproduced", "reproduced_low", "reproduced_high"
+    ]  # fmt: skip
+    assert (cov.loc["Nīnawá", "deaths_low"], cov.loc["Nīnawá", "deaths_high"]) == (3380, 3940)
 
 
 def test_claim_wounded_cannot_be_tested(data_dir: Path, ged191) -> None:
@@ -262,6 +287,7 @@ def test_claim_wounded_cannot_be_tested(data_dir: Path, ged191) -> None:
     assert result.verdict == "cannot be tested with this data" and not result.ok
     row = result.table.iloc[0]
     assert row["published"] == 10000 and pd.isna(row["reproduced"]) and pd.isna(row["match"])
+    assert "reproduced_low" not in result.table.columns  # no range for a column UCDP lacks
     assert "wounded" in result.reasons[0] and "deaths only" in result.reasons[0]
 
 
@@ -449,3 +475,36 @@ def test_grouping_by_month_and_the_coverage_window(data_dir: Path, tmp_path: Pat
     assert (feb["reproduced"], feb["status"]) == (18, "exact")
     assert jan["status"] == "not tested" and "2022-02-01 to 2022-02-28" in jan["note"]
     assert result.verdict == "reproduced exactly"
+
+
+def test_any_format_trends_reads(ucdp_dir: Path, tmp_path: Path) -> None:
+    """The recount reads with trends.read(): a canonical CSV (not a UCDP file) gives the
+    same numbers, and the canonical fatalities_low/high give the range."""
+    from trends.incidents import CANONICAL_COLUMNS
+
+    incidents = trends.read(ucdp_dir / "ged_candidate_22_0_2.csv")
+    data = tmp_path / "canonical.csv"
+    incidents.data[[c for c in CANONICAL_COLUMNS if c != "region_raw"]].to_csv(data, index=False)
+    text = BASE.replace(
+        'rows = [{ country = "Iraq", events = 17 }]',
+        'rows = [{ country = "Iraq", events = 18, deaths = 200 }]',
+    ).replace(
+        "[published]", '[[count.measures]]\nname = "deaths"\nwhat = "sum"\n'
+        'column = "fatalities"\n\n[published]',
+    )  # fmt: skip
+    path = tmp_path / "canonical.toml"
+    path.write_text(text, encoding="utf-8")
+    via_csv = reproduce(path, data=data)
+    via_ucdp = reproduce(path, data=ucdp_dir / "ged_candidate_22_0_2.csv")
+    assert via_csv.source["dataset_id"] is None  # read as a canonical table, not as UCDP
+    assert via_ucdp.source["dataset_id"] == "ucdp-candidate"
+    pd.testing.assert_frame_equal(via_csv.table, via_ucdp.table)
+    raw = pd.read_csv(ucdp_dir / "ged_candidate_22_0_2.csv")
+    iraq = raw[raw["country"] == "Iraq"]
+    deaths = _row(via_csv.table, country="Iraq", measure="deaths")
+    assert deaths["reproduced"] == iraq["best"].sum()
+    assert (deaths["reproduced_low"], deaths["reproduced_high"]) == (
+        iraq["low"].sum(),
+        iraq["high"].sum(),
+    )
+    assert _row(via_csv.table, country="Iraq", measure="events")["reproduced"] == len(iraq)

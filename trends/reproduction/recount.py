@@ -40,6 +40,7 @@ __all__ = [
     "key_text",
     "published_keys",
     "key_labels",
+    "range_columns",
     "recount",
     "cell_coverage",
 ]
@@ -307,11 +308,25 @@ def _in_group(keys: pd.DataFrame, row: pd.Series, recipe: Recipe, measure: Measu
     return mask
 
 
+def range_columns(recipe: Recipe, measure: Measure, data: pd.DataFrame) -> tuple[str, str] | None:
+    """The columns of the low and high bounds of the column a measure sums, if the data set
+    has them (the registry's ``range``: UCDP's ``low`` and ``high`` beside ``best``; the
+    canonical ``fatalities_low`` and ``fatalities_high`` beside ``fatalities``)."""
+    if measure.what != "sum" or measure.rank:
+        return None
+    ranges = registry.get(recipe.dataset).get("measures", {}).get("range", {})
+    canonical = {"fatalities": ("fatalities_low", "fatalities_high")}
+    columns = ranges.get(measure.column) or canonical.get(measure.column)
+    if columns is None or not set(columns) <= set(data.columns):
+        return None
+    return columns[0], columns[1]
+
+
 def _measure(
-    selected: pd.DataFrame, keys: pd.DataFrame, row: pd.Series, recipe: Recipe, measure: Measure
+    rows: pd.DataFrame, keys: pd.DataFrame, row: pd.Series, measure: Measure
 ) -> tuple[float, float]:
-    """The reproduced value of one published number, and the events behind it."""
-    rows = selected[_in_group(keys, row, recipe, measure)]
+    """The reproduced value of one published number from its group's events, and the
+    events behind it."""
     if measure.what == "events":
         values = pd.Series(1.0, index=rows.index)
     else:
@@ -327,6 +342,14 @@ def _measure(
         return float(len(totals) + 1), 0.0
     ranks = totals.rank(ascending=False, method="min")
     return float(ranks[region]), float((by == region).sum())
+
+
+def _bounds(rows: pd.DataFrame, columns: tuple[str, str]) -> tuple[float, float]:
+    """Sums of the low and high columns (missing if any event lacks a bound)."""
+    low, high = (_numeric(rows, c) for c in columns)
+    if low.isna().any() or high.isna().any():
+        return np.nan, np.nan
+    return float(low.sum()), float(high.sum())
 
 
 def recount(
@@ -354,9 +377,11 @@ def recount(
     -------
     table : DataFrame
         One row per published number and measure: the group keys, ``measure``,
-        ``published``, ``reproduced``, ``events``, ``note`` (why it was not tested),
-        ``context`` (over the recipe's context dates) and the private columns
-        ``_tested``, ``_first``, ``_last`` (the dates behind the number).
+        ``published``, ``reproduced``, ``reproduced_low`` and ``reproduced_high`` (the
+        sums of the bounds, when a measure has them: :func:`range_columns`),
+        ``events``, ``note`` (why it was not tested), ``context`` (over the recipe's
+        context dates) and the private columns ``_tested``, ``_first``, ``_last`` (the
+        dates behind the number).
     selected : DataFrame
         The events that pass the filters.
     """
@@ -370,6 +395,7 @@ def recount(
     if recipe.context is not None:
         chosen = select(data, {**filters, "dates": recipe.context["dates"]}, recipe)
         context = (chosen, group_keys(chosen, recipe.group_by))
+    ranges = {m.name: range_columns(recipe, m, data) for m in recipe.measures}
     records = []
     for _, row in rows.iterrows():
         span = _row_window(row, recipe, date_filter, window)
@@ -378,13 +404,20 @@ def recount(
             note = _untested(value, measure, span, window, recipe, data)
             record = {g: row[g] for g in recipe.group_by}
             record.update(measure=measure.name, published=value)
-            reproduced, events = np.nan, np.nan
+            reproduced, events, bounds = np.nan, np.nan, (np.nan, np.nan)
             if not note:
-                reproduced, events = _measure(selected, keys, row, recipe, measure)
+                group = selected[_in_group(keys, row, recipe, measure)]
+                reproduced, events = _measure(group, keys, row, measure)
+                if ranges[measure.name] is not None:
+                    bounds = _bounds(group, ranges[measure.name])
             has_column = measure.what != "sum" or measure.column in data.columns
             if context is not None and has_column:
-                record["context"] = _measure(*context, row, recipe, measure)[0]
+                chosen, chosen_keys = context
+                group = chosen[_in_group(chosen_keys, row, recipe, measure)]
+                record["context"] = _measure(group, chosen_keys, row, measure)[0]
             record.update(reproduced=reproduced, events=events, _tested=not note, note=note)
+            if any(r is not None for r in ranges.values()):
+                record["reproduced_low"], record["reproduced_high"] = bounds
             record["_first"], record["_last"] = span
             records.append(record)
     return pd.DataFrame(records), selected
@@ -448,15 +481,19 @@ def cell_coverage(
 def _place_coverage(
     cells: pd.DataFrame, selected: pd.DataFrame, recipe: Recipe, level: str, span: Window
 ) -> pd.DataFrame:
-    """Per place: the events and each summed column over the span, and its coverage."""
+    """Per place: the events and each summed column (and its low and high bounds) over the
+    span, and its coverage."""
     from ..coverage_model import assess_window
 
     inside = selected[selected["date_start"].between(*span)]
-    sums = {
-        m.name: _numeric(inside, m.column).groupby(inside[level]).sum()
-        for m in recipe.measures
-        if m.what == "sum" and m.column in inside.columns and not m.rank
-    }
+    sums = {}
+    for m in recipe.measures:
+        if m.what != "sum" or m.column not in inside.columns or m.rank:
+            continue
+        sums[m.name] = _numeric(inside, m.column).groupby(inside[level]).sum()
+        bounds = range_columns(recipe, m, inside)
+        for suffix, column in zip(("low", "high"), bounds or (), strict=False):
+            sums[f"{m.name}_{suffix}"] = _numeric(inside, column).groupby(inside[level]).sum()
     rows = []
     for place, group in cells.groupby("region", sort=True):
         status, why = assess_window(group)

@@ -47,7 +47,10 @@ class Reproduction:
     recipe : Recipe
     table : DataFrame
         One row per published number: the group columns of the recipe, then
-        ``measure``, ``published``, ``reproduced``, ``abs_diff`` (reproduced -
+        ``measure``, ``published``, ``reproduced``; where the data give an estimate's
+        bounds (UCDP's ``low`` and ``high`` beside ``best``), ``reproduced_low``,
+        ``reproduced_high`` (their sums) and ``in_range`` (the published number lies
+        within them; missing when not tested); then ``abs_diff`` (reproduced -
         published), ``rel_diff`` (abs_diff / published; missing when published is
         0), ``match`` (bool, within the tolerance; missing when the row was not
         tested), ``status`` (``exact``, ``within tolerance``, ``differs``, ``not
@@ -177,6 +180,13 @@ def compare_rows(table: pd.DataFrame, recipe: Recipe) -> pd.DataFrame:
     if recipe.differences:
         differs = table["status"] == ROW_DIFFERS
         table.loc[differs & (table["note"] == ""), "note"] = recipe.differences
+    if "reproduced_low" in table.columns:
+        low, high, published = table["reproduced_low"], table["reproduced_high"], table["published"]
+        known = tested & low.notna() & high.notna()
+        inside = (published >= low) & (published <= high)
+        table["in_range"] = pd.array(
+            [bool(i) if k else pd.NA for i, k in zip(inside, known, strict=True)], dtype="boolean"
+        )
     return table
 
 
@@ -212,6 +222,34 @@ def _differs_reasons(tested: pd.DataFrame, recipe: Recipe, labels) -> list[str]:
     return reasons
 
 
+def _range_reason(tested: pd.DataFrame, recipe: Recipe, labels) -> str:
+    """Where the published numbers lie against the data's own low-high range."""
+    if "in_range" not in tested.columns or tested["in_range"].isna().all():
+        return ""
+    known = tested[tested["in_range"].notna()]
+    if len(known) == 1:
+        r = known.iloc[0]
+        published, low, high = r["published"], r["reproduced_low"], r["reproduced_high"]
+        where = "below" if published < low else "above" if published > high else "inside"
+        return (
+            f"the published {published:,.0f} lies {where} the range of the data's own low and "
+            f"high estimates ({low:,.0f} to {high:,.0f}; best {r['reproduced']:,.0f})"
+        )
+    below = [row_label(r, recipe, labels) for _, r in known.iterrows()
+             if r["published"] < r["reproduced_low"]]  # fmt: skip
+    above = [row_label(r, recipe, labels) for _, r in known.iterrows()
+             if r["published"] > r["reproduced_high"]]  # fmt: skip
+    text = (
+        f"{int(known['in_range'].sum())} of {len(known)} published numbers lie inside the "
+        "range of the data's own low and high estimates"
+    )
+    if below:
+        text += f"; below the low estimate: {_listed(below)}"
+    if above:
+        text += f"; above the high estimate: {_listed(above)}"
+    return text
+
+
 def _verdict(table: pd.DataFrame, recipe: Recipe, labels) -> tuple[str, list[str]]:
     tested = table[table["_tested"].astype(bool)]
     untested = table[~table["_tested"].astype(bool)]
@@ -234,6 +272,7 @@ def _verdict(table: pd.DataFrame, recipe: Recipe, labels) -> tuple[str, list[str
             f"{n_exact} of {n} tested numbers reproduced exactly, {n_within} within the "
             f"tolerance ({tolerance_text(recipe)})"
         ]
+    reasons += [text for text in [_range_reason(tested, recipe, labels)] if text]
     if not untested.empty:
         names = [row_label(r, recipe, labels) for _, r in untested.iterrows()]
         reasons.append(
@@ -338,8 +377,10 @@ def reproduce(
     labels = key_labels(incidents.data)
     verdict, reasons = _verdict(table, recipe, labels)
     reasons += _data_checks(recipe, incidents, window)
-    columns = [*recipe.group_by, "measure", "published", "reproduced", "abs_diff", "rel_diff",
-               "match", "status", "events", "coverage", "coverage_reasons", "note"]  # fmt: skip
+    bounds = ["reproduced_low", "reproduced_high", "in_range"] if "in_range" in table else []
+    columns = [*recipe.group_by, "measure", "published", "reproduced", *bounds, "abs_diff",
+               "rel_diff", "match", "status", "events", "coverage", "coverage_reasons",
+               "note"]  # fmt: skip
     if "context" in table.columns:
         columns.append("context")
     return Reproduction(
