@@ -307,9 +307,13 @@ def test_claim_ranking_for_an_uncovered_period(data_dir: Path, ged191, ged191_ra
         assert _row(table, region=name)["context"] == ranks[raw_name]
     assert table["region"].tolist()[1] == "Şalāḩ ad Dīn"  # "Salahuddin", harmonised
     assert any("context, not tested" in r for r in result.reasons)
-
-
-# ----------------------------------------------------------------------------- inputs
+    # The chart: ranks with 1 at the top, the 2018 ranks as context, no empty difference panel.
+    spec = result.chart().to_dict()
+    assert "vconcat" not in spec
+    points = [layer for layer in spec["layer"] if layer["mark"]["type"] == "point"]
+    assert points[0]["encoding"]["y"]["scale"]["reverse"] is True
+    series = {row["series"] for rows in spec["datasets"].values() for row in rows}
+    assert series == {"published", "context (not tested)"}
 
 
 # ----------------------------------------------------------------------------- shipped numbers
@@ -447,10 +451,12 @@ def test_html_escapes_text_from_recipes_and_data(data_dir: Path, tmp_path: Path)
         "a made-up figure for the test", hostile
     )
     text += f'[differences]\nnote = "{hostile}"\n'
+    text = text.replace("[published]", '[published]\nurl = "javascript:alert(2)"')
     result = reproduce(_write(tmp_path, text), data_dir=data_dir)
     page = result.to_html(tmp_path / "page.html").read_text(encoding="utf-8")
     assert hostile not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert 'href="javascript' not in page and "javascript:alert(2)" in page  # text, not a link
 
 
 def test_a_row_without_a_published_number_is_not_tested(data_dir: Path, tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ from .published import published_numbers
 from .recipe import Recipe, load_recipe
 from .recount import cell_coverage, key_labels, read_data, recount
 
-__all__ = ["Reproduction", "reproduce", "compare_rows", "row_label", "tolerance_text"]
+__all__ = ["Reproduction", "reproduce", "compare_rows", "key_label", "row_label", "tolerance_text"]
 
 logger = logging.getLogger(__name__)
 
@@ -134,14 +134,14 @@ def tolerance_text(recipe: Recipe) -> str:
     return " or ".join(parts)
 
 
-def _key_label(group: str, value: Any, labels: dict[str, dict[str, str]]) -> str:
+def key_label(group: str, value: Any, labels: dict[str, dict[str, str]]) -> str:
     """A group key for people: coded keys as words (``3`` -> ``one-sided``)."""
     return labels.get(group, {}).get(str(value), str(value))
 
 
 def row_label(row: pd.Series, recipe: Recipe, labels: dict[str, dict[str, str]]) -> str:
     """A published number for people: its group keys (and measure, when there are several)."""
-    parts = [_key_label(g, row[g], labels) for g in recipe.group_by]
+    parts = [key_label(g, row[g], labels) for g in recipe.group_by]
     if len(recipe.measures) > 1:
         parts.append(str(row["measure"]))
     return " ".join(parts) or str(row["measure"])
