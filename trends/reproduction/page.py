@@ -349,10 +349,19 @@ def _facts(result: Reproduction) -> str:
 def write_html(result: Reproduction, path: Path) -> Path:
     """One self-contained HTML page of a reproduction (the report's page shell)."""
     from .. import __version__
-    from ..reporting.html import Column, Page, esc, fmt_num, status_span, table, verdict_chip
+    from ..reporting.html import (
+        Column,
+        Page,
+        esc,
+        fmt_num,
+        status_span,
+        table,
+        template,
+        verdict_chip,
+    )
 
     r = result.recipe
-    page = Page(title=r.title, subtitle=esc(r.reproduces))
+    page = Page(title=r.title, subtitle=esc(r.reproduces), style=template("reproduction.css"))
     reasons = "".join(f"<li>{esc(x)}</li>" for x in result.reasons)
     page.add("verdict", "Verdict", f"<p>{verdict_chip(result.verdict)}</p><ul>{reasons}</ul>")
     page.add("table", "Published and reproduced", _table_section(result))
