@@ -156,6 +156,7 @@ SHAPES = [
     (("[tolerance]", "[context]\nwhy = 'x'\n[tolerance]"), "context.dates", "missing"),
     (("[tolerance]", "[differences]\nnote = 3\n[tolerance]"), "differences.note", "string"),
     (('id = "test"', 'id = "test"\ncolour = "red"'), "colour", "unknown key"),
+    (("[published]", '[published]\nfile = "published/x.csv"'), "published.file", "both given"),
     (('version = "22.0.2"', 'version = "9.9"'), "data.version", "'9.9' of 'ucdp-candidate'"),
     (('dataset = "ucdp-candidate"', 'dataset = "nope"'), "data.dataset", "not in the registry"),
 ]

@@ -514,3 +514,26 @@ def test_any_format_trends_reads(ucdp_dir: Path, tmp_path: Path) -> None:
         iraq["high"].sum(),
     )
     assert _row(via_csv.table, country="Iraq", measure="events")["reproduced"] == len(iraq)
+
+
+def test_grouping_by_quarter(ucdp_dir: Path, tmp_path: Path) -> None:
+    """Any period of trends.periods groups the rows: Iraq's events by quarter of 2021."""
+    text = BASE.replace('group_by = ["country"]', 'group_by = ["quarter"]')
+    text = text.replace('version = "22.0.2"', 'version = "21.01.21.12"')
+    text = text.replace(
+        'rows = [{ country = "Iraq", events = 17 }]',
+        'rows = [{ quarter = "2021Q1", events = 1 }, { quarter = "2021Q3", events = 1 },'
+        ' { quarter = "2022Q1", events = 1 }]',
+    )
+    path = tmp_path / "quarters.toml"
+    path.write_text(text, encoding="utf-8")
+    data = ucdp_dir / "ged_candidate_21_01_21_12.csv"
+    result = reproduce(path, data=data)
+    raw = pd.read_csv(data)
+    iraq = pd.to_datetime(raw.loc[raw["country"] == "Iraq", "date_start"])
+    by_quarter = iraq.dt.to_period("Q").value_counts()
+    for quarter in ("2021Q1", "2021Q3"):
+        row = _row(result.table, quarter=quarter)
+        assert row["reproduced"] == by_quarter[pd.Period(quarter, freq="Q")]
+    late = _row(result.table, quarter="2022Q1")  # after the release's window
+    assert late["status"] == "not tested" and "2022-01-01 to 2022-03-31" in late["note"]

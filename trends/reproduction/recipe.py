@@ -327,6 +327,9 @@ def _published(top: _Table, group_by: tuple[str, ...], measures: tuple[Measure, 
     rows = table.tables("rows")
     if not rows and not table.raw.get("file"):
         raise table.error("rows", "is missing: give the published numbers as rows (or a file)")
+    if rows and table.raw.get("file"):
+        raise table.error("file", "and rows are both given: give the numbers as rows, or the "
+                          "file to read them from (rows copied from a file: [published.taken_from])")  # fmt: skip
     for row in rows:  # a row's keys are required; a missing number is "not tested"
         row.only([*group_by, *(m.name for m in measures)])
         for key in group_by:
