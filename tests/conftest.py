@@ -3,12 +3,16 @@
 Tests that read ``../shared`` (UCDP files, R reference outputs) use the
 ``shared_dir`` fixture: outside CI a missing folder skips the test with a reason;
 with the ``CI`` environment variable set, it fails, so CI can never pass by
-skipping the real-data checks.
+skipping the real-data checks. Tests that draw a page in headless Chromium use the
+``dump_dom`` fixture, which skips (or, in CI, fails) the same way without Chromium.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -42,3 +46,58 @@ def ucdp_dir(shared_dir: Path) -> Path:
 def reference_dir(shared_dir: Path) -> Path:
     """The folder of R reference outputs."""
     return _need(shared_dir / "reference")
+
+
+# ----------------------------------------------------------------------------- browser
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--virtual-time-budget=30000",
+    "--window-size=1280,1600",  # the width the report is laid out for
+]
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail("chromium is not installed; CI must have it (apt-get install chromium)")
+    pytest.skip("chromium is not installed")
+
+
+def _offline_prefix() -> list[str]:
+    """``unshare -n`` (a network namespace with no interface) when this system allows it."""
+    unshare = shutil.which("unshare")
+    for prefix in ([unshare, "-n"], [unshare, "-n", "-r"]) if unshare else []:
+        if subprocess.run([*prefix, "true"], capture_output=True).returncode == 0:
+            return prefix
+    return []
+
+
+def _dump_dom(page: Path, profile: Path) -> str:
+    command = [
+        *_offline_prefix(),
+        _chromium(),
+        *CHROMIUM_FLAGS,
+        f"--user-data-dir={profile}",
+        "--dump-dom",
+        page.resolve().as_uri(),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+@pytest.fixture(scope="session")
+def dump_dom() -> Callable[[Path, Path], str]:
+    """``dump_dom(page, profile)``: the page's DOM after its scripts ran in headless
+    Chromium, with no network (``unshare -n`` where the system allows it)."""
+    _chromium()
+    return _dump_dom

@@ -115,3 +115,20 @@ def test_registry_keeps_its_keys_and_covers_the_releases() -> None:
         assert entry["bibtex"].lstrip().startswith("@")
     assert registry.get("acled")["columns"]["event_id"] == "event_id_cnty"
     assert registry.get("gtd")["columns"]["fatalities"] == "nkill"
+
+
+@pytest.mark.parametrize(
+    ("dataset", "version", "words"),
+    [
+        ("ucdp-ged", "19.1", "https://ucdp.uu.se/downloads/ged/ged191-csv.zip; "
+         "trends.datasets.fetch('ucdp-ged', '19.1') downloads it"),
+        ("ucdp-candidate", "22.0.2", "GEDEvent_v22_0_2.csv"),
+        ("ucdp-ged-syria", "652.1601.1911", "UCDP's download page (https://ucdp.uu.se/downloads/)"),
+        ("acled", "export", "cannot be downloaded by trends: ACLED data need your own account"),
+        ("gtd", "export", "end user agreement"),
+    ],
+)  # fmt: skip
+def test_where_to_get_names_the_publishers_file(dataset: str, version: str, words: str) -> None:
+    from trends.fetch import where_to_get
+
+    assert words in where_to_get(dataset, version)

@@ -7,10 +7,7 @@ when Chromium is absent, except in CI (``CI`` set), where it fails.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 import warnings
 from html.parser import HTMLParser
 from pathlib import Path
@@ -21,49 +18,6 @@ import trends
 from trends.reporting.build import render
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--virtual-time-budget=30000",
-]
-
-
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        return found
-    if os.environ.get("CI"):
-        pytest.fail("chromium is not installed; CI must have it (apt-get install chromium)")
-    pytest.skip("chromium is not installed")
-
-
-def offline_prefix() -> list[str]:
-    """``unshare -n`` (a network namespace with no interface) when this system allows it."""
-    unshare = shutil.which("unshare")
-    for prefix in ([unshare, "-n"], [unshare, "-n", "-r"]) if unshare else []:
-        if subprocess.run([*prefix, "true"], capture_output=True).returncode == 0:
-            return prefix
-    return []
-
-
-def dump_dom(page: Path, profile: Path) -> str:
-    command = [
-        *offline_prefix(),
-        chromium(),
-        *CHROMIUM_FLAGS,
-        f"--user-data-dir={profile}",
-        "--dump-dom",
-        page.resolve().as_uri(),
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
 
 
 class Body(HTMLParser):
@@ -81,7 +35,7 @@ class Body(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def drawn(tmp_path_factory) -> tuple[str, Body]:
+def drawn(tmp_path_factory, dump_dom) -> tuple[str, Body]:
     from test_report import make_results
 
     folder = tmp_path_factory.mktemp("browser")
@@ -142,7 +96,7 @@ def hostile_csv(path: Path) -> Path:
     return path
 
 
-def test_hostile_file_through_the_whole_pipeline(tmp_path: Path) -> None:
+def test_hostile_file_through_the_whole_pipeline(tmp_path: Path, dump_dom) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", trends.errors.TrendsWarning)
         incidents = trends.read_incidents(

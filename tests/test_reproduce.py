@@ -18,6 +18,9 @@ import trends
 from trends.cli import main
 from trends.errors import TrendsError
 from trends.reproduction import VERDICTS, list_recipes, load_recipe, reproduce
+from trends.reproduction.published import published_numbers, taken_from
+
+pytestmark = pytest.mark.shared
 
 SHIPPED = {
     "thirdwave-candidate-22-0-2": "reproduced exactly",
@@ -132,19 +135,40 @@ def test_owid_iraq_by_year_from_ged191(data_dir: Path, ged191, ged191_raw, capsy
     # The other years are shown with their differences, and the reason.
     differs = table[table["status"] == "differs"]
     assert len(differs) == 12 and differs["note"].str.contains("GED 21.1").all()
+    # Each year's low-high range, summed from the raw file, and the published number against it.
+    for bound in ("low", "high"):
+        by_year = ged191_raw[ged191_raw["date_start"].dt.year.between(2003, 2018)]
+        sums = by_year.groupby(by_year["date_start"].dt.year)[bound].sum()
+        assert table[f"reproduced_{bound}"].tolist() == sums.astype(float).tolist()
+    inside = (table["published"] >= table["reproduced_low"]) & (
+        table["published"] <= table["reproduced_high"]
+    )
+    assert table["in_range"].astype(bool).tolist() == inside.tolist()
+    assert set(table.loc[~inside, "year"]) == {"2018"}
     text = " ".join(result.reasons)
+    assert "15 of 16 published numbers lie inside the range" in text
+    assert "above the high estimate: 2018" in text
     assert "4 reproduced exactly (2003, 2004, 2005, 2007)" in text
     assert "UCDP revises events between releases" in text
     assert "2011" in text and "-55" in text  # the largest difference
 
 
-def test_cli_exit_1_when_it_differs(data_dir: Path, ucdp_dir: Path, capsys) -> None:
-    status = main(
-        ["reproduce", "owid-iraq-2003-2018-ged191", "--data",
-         str(ucdp_dir / "ged191_iraq.csv"), "--data-dir", str(data_dir)]
-    )  # fmt: skip
-    assert status == 1
-    assert "owid-iraq-2003-2018-ged191: differs" in capsys.readouterr().out
+@pytest.mark.parametrize(
+    ("recipe_id", "status"),
+    [
+        ("claim-hashimi-2020-killed", 3),  # differs
+        ("claim-hashimi-2020-wounded", 4),  # cannot be tested with this data
+    ],
+)
+def test_cli_exit_status_of_each_verdict(
+    recipe_id: str, status: int, ucdp_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """``trends reproduce RECIPE --data FILE`` alone; 3 differs, 4 cannot be tested (0 in
+    test_cli_exit_0_when_reproduced), distinct from 1 (internal error) and 2 (bad input)."""
+    monkeypatch.delenv("TRENDS_DATA", raising=False)
+    assert main(["reproduce", recipe_id, "--data", str(ucdp_dir / "ged191_iraq.csv")]) == status
+    out = capsys.readouterr().out
+    assert f"{recipe_id}: {SHIPPED[recipe_id]}" in out and "(as the recipe expects" in out
 
 
 def test_a_tolerance_turns_release_noise_into_a_match(
@@ -243,6 +267,19 @@ def test_claim_killed_by_is_in_nineveh_and_anbar(data_dir: Path, ged191, ged191_
     assert cov.loc["Nīnawá", "deaths"] == 3395 and cov.loc["Al Anbār", "deaths"] == 394
     assert result.filters["dates"] == ["2014-06-01", "2017-11-30"]
     assert "official records" in " ".join(result.reasons)
+    # UCDP's own low-high range: the published 3,400 lies below its low estimate.
+    low, high = raw.loc[mask, "low"].sum(), raw.loc[mask, "high"].sum()
+    assert (low, high) == (3774, 4374)
+    assert (row["reproduced_low"], row["reproduced_high"]) == (low, high)
+    assert pd.notna(row["in_range"]) and not row["in_range"]
+    assert (
+        "the published 3,400 lies below the range of the data's own low and high estimates "
+        "(3,774 to 4,374; best 3,789)"
+    ) in result.reasons
+    assert list(result.table.columns[:5]) == [
+        "measure", "published", "reproduced", "reproduced_low", "reproduced_high"
+    ]  # fmt: skip
+    assert (cov.loc["Nīnawá", "deaths_low"], cov.loc["Nīnawá", "deaths_high"]) == (3380, 3940)
 
 
 def test_claim_wounded_cannot_be_tested(data_dir: Path, ged191) -> None:
@@ -250,6 +287,7 @@ def test_claim_wounded_cannot_be_tested(data_dir: Path, ged191) -> None:
     assert result.verdict == "cannot be tested with this data" and not result.ok
     row = result.table.iloc[0]
     assert row["published"] == 10000 and pd.isna(row["reproduced"]) and pd.isna(row["match"])
+    assert "reproduced_low" not in result.table.columns  # no range for a column UCDP lacks
     assert "wounded" in result.reasons[0] and "deaths only" in result.reasons[0]
 
 
@@ -269,20 +307,79 @@ def test_claim_ranking_for_an_uncovered_period(data_dir: Path, ged191, ged191_ra
         assert _row(table, region=name)["context"] == ranks[raw_name]
     assert table["region"].tolist()[1] == "Şalāḩ ad Dīn"  # "Salahuddin", harmonised
     assert any("context, not tested" in r for r in result.reasons)
+    # The chart: ranks with 1 at the top, the 2018 ranks as context, no empty difference panel.
+    spec = result.chart().to_dict()
+    assert "vconcat" not in spec
+    points = [layer for layer in spec["layer"] if layer["mark"]["type"] == "point"]
+    assert points[0]["encoding"]["y"]["scale"]["reverse"] is True
+    series = {row["series"] for rows in spec["datasets"].values() for row in rows}
+    assert series == {"published", "context (not tested)"}
 
 
-# ----------------------------------------------------------------------------- inputs
+# ----------------------------------------------------------------------------- shipped numbers
 
 
-def test_unknown_recipe_lists_the_shipped_ones() -> None:
-    with pytest.raises(TrendsError, match="neither a file nor a shipped recipe.*thirdwave"):
-        reproduce("no-such-recipe")
+@pytest.mark.parametrize("recipe_id", sorted(SHIPPED))
+def test_shipped_numbers_are_the_published_ones(recipe_id: str, data_dir: Path) -> None:
+    """The numbers a recipe carries equal the shared published table they were taken from."""
+    recipe = load_recipe(recipe_id)
+    shipped = published_numbers(recipe)  # no data_dir: the recipe carries its numbers
+    assert shipped.source["file"] == "" and shipped.source["source"]
+    source = taken_from(recipe, data_dir)
+    assert source is not None and source.source["file"].startswith(str(data_dir / "published"))
+    assert shipped.filters == source.filters
+    pd.testing.assert_frame_equal(shipped.rows, source.rows, check_dtype=False)
+    for key in ("source", "claim", "unit", "note"):
+        assert shipped.source.get(key) == source.source.get(key), key
 
 
-def test_missing_data_folder_says_what_to_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("recipe_id", sorted(SHIPPED))
+def test_a_shipped_recipe_needs_only_its_data_file(
+    recipe_id: str, ucdp_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``reproduce(recipe, data=FILE)``: no data folder, no published files beside it."""
     monkeypatch.delenv("TRENDS_DATA", raising=False)
-    with pytest.raises(TrendsError, match="published/.*TRENDS_DATA"):
-        reproduce("thirdwave-candidate-22-0-2")
+    monkeypatch.chdir(tmp_path)
+    recipe = load_recipe(recipe_id)
+    data = ucdp_dir / Path(recipe.file).name
+    result = reproduce(recipe_id, data=data, data_dir=tmp_path)  # an empty folder
+    assert result.verdict == SHIPPED[recipe_id]
+    assert result.source["path"] == str(data)
+
+
+def test_a_recipe_may_read_its_published_numbers_from_a_table(
+    data_dir: Path, ged191, tmp_path: Path
+) -> None:
+    """``[published] file = ...`` (a table read at run time) gives the same result as the
+    numbers shipped in the recipe."""
+    recipe = load_recipe("owid-iraq-2003-2018-ged191")
+    text = recipe.path.read_text(encoding="utf-8")
+    head, tail = text.split("[published]\n", 1)
+    spec = tail.split("[published.taken_from]\n", 1)[1]
+    path = tmp_path / "from-table.toml"
+    path.write_text(head + '[published]\nsource = "OWID"\n' + spec, encoding="utf-8")
+    by_table = reproduce(path, data=ged191, data_dir=data_dir)
+    shipped = reproduce(recipe, data=ged191)
+    assert by_table.published_source["file"].endswith(
+        "owid_ucdp_geolocated_country_year_iraq_syria.csv"
+    )
+    pd.testing.assert_frame_equal(by_table.table, shipped.table, check_dtype=False)
+    assert by_table.verdict == shipped.verdict == "differs"
+
+
+def test_a_claim_may_come_from_a_claims_table(data_dir: Path, ged191, tmp_path: Path) -> None:
+    recipe = load_recipe("claim-hashimi-2020-killed")
+    text = recipe.path.read_text(encoding="utf-8")
+    head, tail = text.split("[claim]\n", 1)
+    rest = tail.split("[filters]\n", 1)[1]
+    claim = '[claim]\nfile = "published/published_claims.csv"\nid = "hashimi-2020-killed"\n'
+    path = tmp_path / "from-claims-table.toml"
+    path.write_text(head + claim + "[filters]\n" + rest, encoding="utf-8")
+    by_table = reproduce(path, data=ged191, data_dir=data_dir)
+    shipped = reproduce(recipe, data=ged191)
+    pd.testing.assert_frame_equal(by_table.table, shipped.table)
+    assert by_table.filters == shipped.filters
+    assert by_table.published_source["file"].endswith("published_claims.csv")
 
 
 def test_trends_data_environment_variable(data_dir: Path, monkeypatch) -> None:
@@ -296,25 +393,7 @@ def _write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-BASE = """
-id = "test"
-[data]
-dataset = "ucdp-candidate"
-version = "22.0.2"
-file = "ucdp/ged_candidate_22_0_2.csv"
-[filters]
-country = ["Iraq"]
-[count]
-group_by = ["country"]
-[[count.measures]]
-name = "events"
-what = "events"
-[published]
-rows = [{ country = "Iraq", events = 17 }]
-source = "a made-up figure for the test"
-[tolerance]
-absolute = 1
-"""
+BASE = (Path(__file__).parent / "data" / "recipe_candidate.toml").read_text(encoding="utf-8")
 
 
 def test_inline_rows_and_absolute_tolerance(data_dir: Path, tmp_path: Path) -> None:
@@ -324,20 +403,9 @@ def test_inline_rows_and_absolute_tolerance(data_dir: Path, tmp_path: Path) -> N
     assert (row["published"], row["reproduced"], row["abs_diff"]) == (17, 18, 1)
 
 
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        (('id = "test"', 'id = "test"\ncolour = "red"'), "unknown key 'colour'"),
-        (('version = "22.0.2"', 'version = "9.9"'), "version '9.9'.*known"),
-        (('group_by = ["country"]', 'group_by = ["province"]'), "'province' is not one of"),
-        (('what = "events"', 'what = "mean"'), "what='mean'.*'events', 'sum'"),
-        (('country = ["Iraq"]', 'country = ["Irak"]'), "country 'Irak' is not in the data"),
-        (("absolute = 1", "absolute = -1"), "non-negative"),
-    ],
-)
-def test_bad_recipes_are_clear_errors(data_dir: Path, tmp_path: Path, change, message) -> None:
-    path = _write(tmp_path, BASE.replace(*change))
-    with pytest.raises(TrendsError, match=message):
+def test_a_country_not_in_the_data_lists_the_countries(data_dir: Path, tmp_path: Path) -> None:
+    path = _write(tmp_path, BASE.replace('country = ["Iraq"]', 'country = ["Irak"]'))
+    with pytest.raises(TrendsError, match="country 'Irak' is not in the data; countries: .*Iraq"):
         reproduce(path, data_dir=data_dir)
 
 
@@ -345,12 +413,6 @@ def test_region_not_in_the_data_lists_the_regions(data_dir: Path, tmp_path: Path
     text = BASE.replace('country = ["Iraq"]', 'country = ["Iraq"]\nregion = ["Atlantis"]')
     with pytest.raises(TrendsError, match="region Atlantis is not in the data; regions: .*Kirk"):
         reproduce(_write(tmp_path, text), data_dir=data_dir)
-
-
-def test_cli_bad_recipe_is_one_line_exit_2(tmp_path: Path, capsys) -> None:
-    assert main(["reproduce", str(tmp_path / "absent.toml")]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "shipped" in err
 
 
 def test_recipes_are_valid_json_able_charts(data_dir: Path, ged191) -> None:
@@ -389,10 +451,12 @@ def test_html_escapes_text_from_recipes_and_data(data_dir: Path, tmp_path: Path)
         "a made-up figure for the test", hostile
     )
     text += f'[differences]\nnote = "{hostile}"\n'
+    text = text.replace("[published]", '[published]\nurl = "javascript:alert(2)"')
     result = reproduce(_write(tmp_path, text), data_dir=data_dir)
     page = result.to_html(tmp_path / "page.html").read_text(encoding="utf-8")
     assert hostile not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert 'href="javascript' not in page and "javascript:alert(2)" in page  # text, not a link
 
 
 def test_a_row_without_a_published_number_is_not_tested(data_dir: Path, tmp_path: Path) -> None:
@@ -417,3 +481,59 @@ def test_grouping_by_month_and_the_coverage_window(data_dir: Path, tmp_path: Pat
     assert (feb["reproduced"], feb["status"]) == (18, "exact")
     assert jan["status"] == "not tested" and "2022-02-01 to 2022-02-28" in jan["note"]
     assert result.verdict == "reproduced exactly"
+
+
+def test_any_format_trends_reads(ucdp_dir: Path, tmp_path: Path) -> None:
+    """The recount reads with trends.read(): a canonical CSV (not a UCDP file) gives the
+    same numbers, and the canonical fatalities_low/high give the range."""
+    from trends.incidents import CANONICAL_COLUMNS
+
+    incidents = trends.read(ucdp_dir / "ged_candidate_22_0_2.csv")
+    data = tmp_path / "canonical.csv"
+    incidents.data[[c for c in CANONICAL_COLUMNS if c != "region_raw"]].to_csv(data, index=False)
+    text = BASE.replace(
+        'rows = [{ country = "Iraq", events = 17 }]',
+        'rows = [{ country = "Iraq", events = 18, deaths = 200 }]',
+    ).replace(
+        "[published]", '[[count.measures]]\nname = "deaths"\nwhat = "sum"\n'
+        'column = "fatalities"\n\n[published]',
+    )  # fmt: skip
+    path = tmp_path / "canonical.toml"
+    path.write_text(text, encoding="utf-8")
+    via_csv = reproduce(path, data=data)
+    via_ucdp = reproduce(path, data=ucdp_dir / "ged_candidate_22_0_2.csv")
+    assert via_csv.source["dataset_id"] is None  # read as a canonical table, not as UCDP
+    assert via_ucdp.source["dataset_id"] == "ucdp-candidate"
+    pd.testing.assert_frame_equal(via_csv.table, via_ucdp.table)
+    raw = pd.read_csv(ucdp_dir / "ged_candidate_22_0_2.csv")
+    iraq = raw[raw["country"] == "Iraq"]
+    deaths = _row(via_csv.table, country="Iraq", measure="deaths")
+    assert deaths["reproduced"] == iraq["best"].sum()
+    assert (deaths["reproduced_low"], deaths["reproduced_high"]) == (
+        iraq["low"].sum(),
+        iraq["high"].sum(),
+    )
+    assert _row(via_csv.table, country="Iraq", measure="events")["reproduced"] == len(iraq)
+
+
+def test_grouping_by_quarter(ucdp_dir: Path, tmp_path: Path) -> None:
+    """Any period of trends.periods groups the rows: Iraq's events by quarter of 2021."""
+    text = BASE.replace('group_by = ["country"]', 'group_by = ["quarter"]')
+    text = text.replace('version = "22.0.2"', 'version = "21.01.21.12"')
+    text = text.replace(
+        'rows = [{ country = "Iraq", events = 17 }]',
+        'rows = [{ quarter = "2021Q1", events = 1 }, { quarter = "2021Q3", events = 1 },'
+        ' { quarter = "2022Q1", events = 1 }]',
+    )
+    path = tmp_path / "quarters.toml"
+    path.write_text(text, encoding="utf-8")
+    data = ucdp_dir / "ged_candidate_21_01_21_12.csv"
+    result = reproduce(path, data=data)
+    raw = pd.read_csv(data)
+    iraq = pd.to_datetime(raw.loc[raw["country"] == "Iraq", "date_start"])
+    by_quarter = iraq.dt.to_period("Q").value_counts()
+    for quarter in ("2021Q1", "2021Q3"):
+        row = _row(result.table, quarter=quarter)
+        assert row["reproduced"] == by_quarter[pd.Period(quarter, freq="Q")]
+    late = _row(result.table, quarter="2022Q1")  # after the release's window
+    assert late["status"] == "not tested" and "2022-01-01 to 2022-03-31" in late["note"]

@@ -16,6 +16,7 @@ from .estimation import RATE_METHODS
 from .periods import PERIODS
 from .readers import FORMATS
 from .trend_tests import METHODS as TREND_METHODS
+from .verdicts import DIFFERS, REPRODUCED_EXACTLY, REPRODUCED_WITHIN, UNTESTABLE
 
 __all__ = ["main"]
 
@@ -63,6 +64,17 @@ def _grouping_options(parser: argparse.ArgumentParser) -> None:
         choices=SPANS,
         help="incidents over several periods (default: start)",
     )
+
+
+#: Exit status of ``trends reproduce`` by verdict; 1 (internal error) and 2 (bad input
+#: or usage) keep their meaning. Documented in its --help and reports/recipes/README.md.
+_REPRODUCE_EXIT = {REPRODUCED_EXACTLY: 0, REPRODUCED_WITHIN: 0, DIFFERS: 3, UNTESTABLE: 4}
+_REPRODUCE_EPILOG = f"""exit status:
+  0  {REPRODUCED_EXACTLY}, or {REPRODUCED_WITHIN} (the recipe's)
+  3  {DIFFERS}: a tested number lies outside the recipe's tolerance
+  4  {UNTESTABLE}: no published number could be tested
+  2  bad input or usage: a malformed recipe, a missing or unreadable file
+  1  internal error (rerun with --debug for the traceback)"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -140,10 +152,23 @@ def _parser() -> argparse.ArgumentParser:
             help="print the time of the run (or $SOURCE_DATE_EPOCH) in the footer",
         )
 
-    p = sub.add_parser("reproduce", help="reproduce a published figure or check a claim (recipe)")
+    p = sub.add_parser(
+        "reproduce",
+        help="reproduce a published figure or check a claim (recipe)",
+        description="Recount a published figure (or check a published claim) from the data\n"
+        "its recipe names, and compare. A recipe carries the numbers it checks: the\n"
+        "event file is all it needs (trends reproduce RECIPE --data FILE).",
+        epilog=_REPRODUCE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("recipe", nargs="?", help="a shipped recipe's id, or a recipe TOML file")
     p.add_argument("--list", action="store_true", help="list the shipped recipes and exit")
-    p.add_argument("--data", help="the recipe's event file (default: its file under --data-dir)")
+    p.add_argument(
+        "--data",
+        metavar="FILE",
+        help="the recipe's event file, in any format trends reads (default: the recipe's "
+        "file name, looked up in --data-dir, $TRENDS_DATA and the recipe's folder)",
+    )
     p.add_argument(
         "--data-dir", help="folder the recipe's file names are resolved in (default: $TRENDS_DATA)"
     )
@@ -270,7 +295,7 @@ def _run(args: argparse.Namespace) -> int:
             _write_csv(result.table, args.csv)
         if args.output:
             print(f"wrote {result.to_html(args.output)}")
-        return 0 if result.ok else 1  # differs, or cannot be tested: exit status 1
+        return _REPRODUCE_EXIT[result.verdict]
     return 0
 
 

@@ -18,6 +18,7 @@ __all__ = [
     "FormatError",
     "CellsError",
     "OptionError",
+    "RecipeError",
     "TrendsWarning",
     "ThinCoverageWarning",
     "DispersionWarning",
@@ -93,6 +94,27 @@ class CellsError(TrendsError):
 
 class OptionError(TrendsError):
     """A keyword option has a bad value; the message repeats it and says what is valid."""
+
+
+class RecipeError(TrendsError):
+    """A reproduction recipe is malformed, or names something that does not exist.
+
+    Parameters
+    ----------
+    message : str
+        What was wrong and what was expected.
+    file : str, optional
+        The recipe file.
+    key : str, optional
+        The key in the recipe, dotted from the top (``count.measures[1].what``).
+    """
+
+    def __init__(self, message: str, *, file: str | None = None, key: str | None = None) -> None:
+        self.file = file
+        self.key = key
+        self.detail = message
+        where = [str(w) for w in (file, key) if w is not None]
+        super().__init__(f"{': '.join(where)}: {message}" if where else message)
 
 
 class TrendsWarning(UserWarning):

@@ -28,7 +28,7 @@ from pathlib import Path
 from . import registry
 from .errors import TrendsError
 
-__all__ = ["fetch", "cache_dir"]
+__all__ = ["fetch", "cache_dir", "where_to_get"]
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,27 @@ def _how_to_get(dataset: str, entry: dict) -> str:
     return f"{dataset} ({entry.get('name', dataset)}) cannot be downloaded by trends: {access}" + (
         f" ({home})" if home and home not in access else ""
     )
+
+
+def where_to_get(dataset: str, version: str) -> str:
+    """One sentence saying where the file of a release comes from.
+
+    The publisher's download address and the :func:`fetch` call that downloads it
+    when the registry records one; otherwise how to obtain the data set (the
+    registry's access note and the publisher's site).
+    """
+    entry, release = _release(dataset, version)
+    if entry.get("access", "open") != "open":
+        return _how_to_get(dataset, entry)
+    name = f"{entry.get('name', dataset)} {version}"
+    address = release.get("download")
+    if address:
+        return (
+            f"{name} is published at {address}; trends.datasets.fetch({dataset!r}, "
+            f"{version!r}) downloads it into the cache and returns its path"
+        )
+    note = entry.get("access_note") or "the registry records no download address for it"
+    return f"{name}: {note} ({entry.get('homepage', 'the publisher')})"
 
 
 def fetch(

@@ -28,6 +28,12 @@ API. The imprecision of an estimate is its test's business (a wide interval, a l
 p-value); it is shown as a reliability flag beside the verdict, never used to withhold
 it. Reasons go to ``coverage_reasons`` (the reporting) and ``notes`` (the estimate),
 never into the verdict itself.
+
+A reproduction (:func:`~trends.reproduce`) checks arithmetic, not a hypothesis, and has
+its own words, kept here with the rest of the vocabulary: each published number is
+``exact``, ``within tolerance``, ``differs`` or ``not tested`` (:data:`ROW_STATUSES`),
+and the recipe as a whole is ``reproduced exactly``, ``reproduced within tolerance``,
+``differs`` or ``cannot be tested with this data`` (:data:`REPRODUCTION_VERDICTS`).
 """
 
 from __future__ import annotations
@@ -56,6 +62,16 @@ __all__ = [
     "NOT_COVERED",
     "NOT_ESTIMABLE",
     "TOO_SHORT",
+    "REPRODUCED_EXACTLY",
+    "REPRODUCED_WITHIN",
+    "DIFFERS",
+    "UNTESTABLE",
+    "REPRODUCTION_VERDICTS",
+    "ROW_EXACT",
+    "ROW_WITHIN",
+    "ROW_DIFFERS",
+    "ROW_NOT_TESTED",
+    "ROW_STATUSES",
     "KINDS",
     "DIRECTIONAL",
     "WITHHELD",
@@ -76,6 +92,22 @@ INCONCLUSIVE = "inconclusive (thin coverage)"
 NOT_COVERED = "not covered"
 NOT_ESTIMABLE = "not estimable"
 TOO_SHORT = "too short to call"
+
+# Reproductions: the verdict on a recipe, and the status of each published number.
+REPRODUCED_EXACTLY = "reproduced exactly"
+REPRODUCED_WITHIN = "reproduced within tolerance"
+DIFFERS = "differs"
+UNTESTABLE = "cannot be tested with this data"
+#: The verdicts of a reproduction, from the best outcome to the least testable.
+REPRODUCTION_VERDICTS = (REPRODUCED_EXACTLY, REPRODUCED_WITHIN, DIFFERS, UNTESTABLE)
+ROW_EXACT, ROW_WITHIN, ROW_DIFFERS, ROW_NOT_TESTED = (
+    "exact",
+    "within tolerance",
+    "differs",
+    "not tested",
+)
+#: The status of one published number set beside its recount.
+ROW_STATUSES = (ROW_EXACT, ROW_WITHIN, ROW_DIFFERS, ROW_NOT_TESTED)
 
 #: For each kind of result: (word for up, word for down, neutral word).
 KINDS: dict[str, tuple[str, str, str]] = {

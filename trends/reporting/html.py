@@ -209,6 +209,7 @@ class Page:
     sections: list[tuple[str, str, str]] = field(default_factory=list)  # (id, title, html)
     charts: list[tuple[str, alt.TopLevelMixin]] = field(default_factory=list)
     footer: str = ""
+    style: str = ""  # CSS added after report.css (a page of another kind, e.g. a reproduction)
 
     def chart(self, name: str, chart: alt.TopLevelMixin, caption: str = "") -> str:
         """Register ``chart`` and return the HTML that places it (drawn by report.js)."""
@@ -245,7 +246,7 @@ class Page:
                 '<meta name="viewport" content="width=device-width, initial-scale=1">',
                 '<meta name="generator" content="trends">',
                 f"<title>{esc(self.title)}</title>",
-                f"<style>\n{template('report.css')}</style>",
+                f"<style>\n{template('report.css')}{self.style}</style>",
                 "</head>",
                 f'<body data-charts="{len(self.charts)}">',
                 '<header class="masthead"><div class="inner">'
