@@ -677,7 +677,8 @@ def _sources_and_coverage(
     has_sources = any(c in grid.columns for c in _SOURCE_COLUMNS)
     positions = grid.groupby("region", sort=False).indices
     alpha = float(out["alpha"].iloc[0])
-    direction = np.log(out["rate_ratio"].to_numpy(dtype=float))
+    with np.errstate(divide="ignore", invalid="ignore"):  # a ratio of 0 or inf: a direction
+        direction = np.log(out["rate_ratio"].to_numpy(dtype=float))
     called = out["qvalue"].to_numpy(dtype=float) < alpha
     pvalue = out["pvalue"].to_numpy(dtype=float)
     phi = out["dispersion"].to_numpy(dtype=float)
