@@ -31,13 +31,11 @@ from scipy import special, stats
 
 from trends.errors import DispersionWarning
 from trends.stats.dispersion import (
-    fit_f_dist,
-    fit_f_dist_robustly,
     group_residuals,
     moderated_dispersion,
     squeeze_var,
-    trigamma_inverse,
 )
+from trends.stats.fdist import fit_f_dist, fit_f_dist_robustly, trigamma_inverse
 
 REF = Path(__file__).parent / "reference"
 RTOL = 1e-6

@@ -48,24 +48,20 @@ those of the classic method, which is also what edgeR 3.x's ``glmQLFit`` uses.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy import interpolate, special, stats
+from scipy import stats
 
 from ..errors import DispersionWarning
+from .fdist import as_vector, fit_f_dist, fit_f_dist_robustly, log_variance_scores, spline_df
+from .rnumerics import NaturalSpline
 
 __all__ = [
-    "FDistFit",
-    "FDistRobustFit",
     "SqueezeVarResult",
     "GroupResiduals",
-    "trigamma_inverse",
-    "fit_f_dist",
-    "fit_f_dist_robustly",
     "squeeze_var",
     "moderated_dispersion",
     "group_residuals",
@@ -79,44 +75,6 @@ TREND_ALPHA = 0.05
 
 
 # --------------------------------------------------------------------------- results
-
-
-class FDistFit(NamedTuple):
-    """Prior of the residual variances (limma's ``fitFDist`` value).
-
-    Attributes
-    ----------
-    prior_var : float or ndarray
-        ``s0^2``, the prior (scale) variance; limma's ``scale``. One value, or one
-        per variance when a covariate was used.
-    prior_df : float
-        ``d0``, the prior degrees of freedom; limma's ``df2``. ``inf`` when the
-        variances vary no more than sampling alone explains; ``0`` when a single
-        usable variance leaves nothing to estimate it from; ``nan`` when nothing is
-        usable.
-    """
-
-    prior_var: float | np.ndarray
-    prior_df: float
-
-
-class FDistRobustFit(NamedTuple):
-    """Robust prior of the residual variances (limma's ``fitFDistRobustly`` value).
-
-    Attributes
-    ----------
-    prior_var : float or ndarray
-        ``s0^2`` (limma's ``scale``).
-    prior_df : float
-        ``d0`` fitted to the Winsorized variances (limma's ``df2``).
-    prior_df_shrunk : ndarray
-        Per-variance prior df, smaller for likely outliers (limma's ``df2.shrunk``);
-        the df the posterior uses.
-    """
-
-    prior_var: float | np.ndarray
-    prior_df: float
-    prior_df_shrunk: np.ndarray
 
 
 class SqueezeVarResult(NamedTuple):
@@ -165,650 +123,10 @@ class GroupResiduals(NamedTuple):
 # --------------------------------------------------------------------------- helpers
 
 
-def trigamma_inverse(x: ArrayLike) -> np.ndarray:
-    """Solve ``trigamma(y) = x`` for ``y`` (limma's ``trigammaInverse``).
-
-    Newton's method on ``1 / trigamma(y) = 1 / x`` from ``y = 0.5 + 1 / x``, which
-    converges monotonically (Smyth 2004, appendix). As limma does, ``1 / sqrt(x)`` is
-    returned for ``x > 1e7`` and ``1 / x`` for ``x < 1e-6`` (the asymptotes), and NaN
-    for negative ``x``.
-
-    Parameters
-    ----------
-    x : array_like
-        Positive values.
-
-    Returns
-    -------
-    ndarray
-        ``y`` with ``trigamma(y) = x``, same shape as ``x``.
-    """
-    x = np.asarray(x, dtype=float)
-    y = np.full(x.shape, np.nan)
-    big = x > 1e7
-    small = (x < 1e-6) & (x >= 0)
-    y[big] = 1.0 / np.sqrt(x[big])
-    y[small] = 1.0 / x[small]
-    mid = (x >= 1e-6) & (x <= 1e7)
-    if mid.any():
-        xm = x[mid]
-        ym = 0.5 + 1.0 / xm
-        active = np.ones(xm.shape, dtype=bool)
-        for _ in range(60):
-            tri = special.polygamma(1, ym[active])
-            step = tri * (1.0 - tri / xm[active]) / special.polygamma(2, ym[active])
-            ym[active] = ym[active] + step
-            done = np.abs(step) / ym[active] < 1e-13
-            idx = np.flatnonzero(active)
-            active[idx[done]] = False
-            if not active.any():
-                break
-        y[mid] = ym
-    return y
-
-
-class _NaturalSpline:
-    """Natural cubic spline basis with an intercept, as ``splines::ns(x, df,
-    intercept = TRUE)`` builds it: boundary knots at the range of ``x``,
-    ``df - 2`` interior knots at equally spaced quantiles (R's type 7), cubic
-    B-splines constrained to zero second derivative at both boundary knots, and
-    linear continuation beyond them (``predict.ns``).
-
-    The basis spans the same space as R's (the columns may differ by an invertible
-    linear map), so least-squares fitted values and predictions are the same.
-    """
-
-    def __init__(self, x: np.ndarray, df: int) -> None:
-        lo, hi = float(np.min(x)), float(np.max(x))
-        n_interior = df - 2
-        if n_interior > 0:
-            probs = np.linspace(0.0, 1.0, n_interior + 2)[1:-1]
-            interior = np.quantile(x, probs)
-        else:
-            interior = np.empty(0)
-        if not lo < hi or np.any(interior <= lo) or np.any(interior >= hi):
-            raise ValueError("Problem with covariate: knots coincide")
-        self.lo, self.hi = lo, hi
-        self.knots = np.r_[[lo] * 4, interior, [hi] * 4]
-        n_basis = len(self.knots) - 4
-        self._spline = interpolate.BSpline(self.knots, np.eye(n_basis), 3, extrapolate=True)
-        d2 = self._spline.derivative(2)
-        const = np.vstack([d2(lo), d2(hi)])  # 2 x n_basis
-        q, _ = np.linalg.qr(const.T, mode="complete")
-        self._null = q[:, 2:]  # n_basis x df: B-spline combinations with the constraints
-        d1 = self._spline.derivative(1)
-        self._edge = {
-            "lo": (self._spline(lo) @ self._null, d1(lo) @ self._null),
-            "hi": (self._spline(hi) @ self._null, d1(hi) @ self._null),
-        }
-
-    def basis(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=float)
-        out = np.empty((x.size, self._null.shape[1]))
-        inside = (x >= self.lo) & (x <= self.hi)
-        if inside.any():
-            out[inside] = self._spline(x[inside]) @ self._null
-        for side, mask, pivot in (("lo", x < self.lo, self.lo), ("hi", x > self.hi, self.hi)):
-            if mask.any():
-                value, slope = self._edge[side]
-                out[mask] = value[None, :] + (x[mask] - pivot)[:, None] * slope[None, :]
-        return out
-
-
-def _spline_df(n_ok: int, covariate: np.ndarray) -> int:
-    """limma's choice of spline df for the covariate trend: 1 + (n >= 3) + (n >= 6)
-    + (n >= 30), at most the number of distinct covariate values."""
-    k = 1 + (n_ok >= 3) + (n_ok >= 6) + (n_ok >= 30)
-    return int(min(k, np.unique(covariate).size))
-
-
-def _finite_covariate(covariate: ArrayLike, n: int) -> np.ndarray:
-    """limma's treatment of a covariate: NaN is an error, -inf / inf are moved one
-    unit beyond the finite range (to -1 / 1 when no value is finite)."""
-    cov = np.asarray(covariate, dtype=float).ravel().copy()
-    if cov.size != n:
-        raise ValueError("s2 and covariate must be of the same length")
-    if np.isnan(cov).any():
-        raise ValueError("NA covariate values not allowed")
-    fin = np.isfinite(cov)
-    if not fin.all():
-        if fin.any():
-            lo, hi = cov[fin].min(), cov[fin].max()
-            cov[cov == -np.inf] = lo - 1.0
-            cov[cov == np.inf] = hi + 1.0
-        else:
-            cov = np.sign(cov)
-    return cov
-
-
-def _log_variance_scores(x: np.ndarray, df1: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
-    """Floored variances and ``e = log s2 - digamma(df/2) + log(df/2)`` (limma): the
-    variances are floored at 0, then at 1e-5 times their median (1e-5 when more
-    than half are zero), with a warning when any was zero."""
-    x = np.maximum(x, 0.0)
-    m = float(np.median(x))
-    if m == 0.0:
-        warnings.warn(
-            "More than half of residual variances are exactly zero: eBayes unreliable",
-            DispersionWarning,
-            stacklevel=3,
-        )
-        m = 1.0
-    elif np.any(x == 0):
-        warnings.warn(
-            "Zero sample variances detected, have been offset away from zero",
-            DispersionWarning,
-            stacklevel=3,
-        )
-    x = np.maximum(x, 1e-5 * m)
-    e = np.log(x) - special.digamma(np.asarray(df1) / 2.0) + np.log(np.asarray(df1) / 2.0)
-    return x, e
-
-
-def _as_vector(v: ArrayLike) -> np.ndarray:
-    return np.atleast_1d(np.asarray(v, dtype=float)).ravel()
-
-
 # --------------------------------------------------------------------------- fitFDist
 
 
-def fit_f_dist(s2: ArrayLike, df: ArrayLike, *, covariate: ArrayLike | None = None) -> FDistFit:
-    """Moment estimates of the scaled F distribution of residual variances.
-
-    Fits ``s2_g ~ s0^2 F(df_g, d0)`` to variances ``s2_g`` on ``df_g`` degrees of
-    freedom by matching the mean and variance of ``e_g = log s2_g - digamma(df_g/2)
-    + log(df_g/2)``: ``Var(e) - mean(trigamma(df_g/2)) = trigamma(d0/2)``, solved by
-    :func:`trigamma_inverse` (Smyth 2004, section 6.2). Same results as R's
-    ``limma::fitFDist(x = s2, df1 = df, covariate = covariate)`` (limma 3.54).
-
-    Parameters
-    ----------
-    s2 : array_like
-        Residual variances (dispersions), one per unit.
-    df : array_like
-        Their residual degrees of freedom: one value for all, or one per unit.
-        Units with ``df <= 1e-15`` or non-finite ``df`` or ``s2`` (or ``s2 < 0``)
-        do not enter the fit.
-    covariate : array_like, optional
-        When given, ``log s0^2`` is a natural cubic spline in it: ``splines::ns``
-        with ``1 + (n >= 3) + (n >= 6) + (n >= 30)`` df (``n`` usable units, at
-        most the number of distinct covariate values; a constant prior below 2),
-        knots at equally spaced quantiles, fitted to ``e`` by least squares;
-        excluded units get the spline's prediction (linear beyond the range).
-
-    Returns
-    -------
-    FDistFit
-        ``prior_var`` (``s0^2``; an array, one per unit, when a covariate was used)
-        and ``prior_df`` (``d0``, possibly ``inf``).
-
-    Notes
-    -----
-    As in limma: zero variances are offset to ``1e-5`` times the median variance
-    with a :class:`~trends.errors.DispersionWarning` (more than half zero: offset
-    ``1e-5``, and the fit is unreliable); when ``Var(e)`` does not exceed the
-    sampling variance ``d0`` is infinite and ``s0^2`` is the mean of the (floored)
-    variances, or ``exp`` of the trend with a covariate; a single usable unit gives
-    ``s0^2`` = its variance and ``d0 = 0``; one unit in all gives the same.
-    """
-    x = _as_vector(s2)
-    n = x.size
-    if n == 0:
-        return FDistFit(np.nan, np.nan)
-    if n == 1:
-        return FDistFit(float(x[0]), 0.0)
-    df1 = _as_vector(df)
-    if df1.size == 1:
-        if not (np.isfinite(df1[0]) and df1[0] > 1e-15):
-            return FDistFit(np.nan, np.nan)
-        ok = np.ones(n, dtype=bool)
-        df1_all: np.ndarray | float = float(df1[0])
-    elif df1.size != n:
-        raise ValueError("s2 and df have different lengths")
-    else:
-        ok = np.isfinite(df1) & (df1 > 1e-15)
-        df1_all = df1
-    cov = None if covariate is None else _finite_covariate(covariate, n)
-    with np.errstate(invalid="ignore"):
-        ok &= np.isfinite(x) & (x > -1e-15)
-    n_ok = int(ok.sum())
-    if n_ok == 1:
-        return FDistFit(float(x[ok][0]), 0.0)
-    if n_ok == 0:
-        return FDistFit(np.nan, np.nan)
-    all_ok = n_ok == n
-    x_ok = x[ok]
-    df_ok = df1_all if np.ndim(df1_all) == 0 else df1_all[ok]
-    if cov is not None:
-        cov_ok = cov[ok]
-        spline_df = _spline_df(n_ok, cov_ok)
-        if spline_df < 2:
-            fit = fit_f_dist(x_ok, df_ok)
-            return FDistFit(np.full(n, fit.prior_var), fit.prior_df)
-    x_ok, e = _log_variance_scores(x_ok, df_ok)
-    if cov is None:
-        emean: float | np.ndarray = float(np.mean(e))
-        evar = float(np.sum((e - emean) ** 2) / (n_ok - 1))
-    else:
-        spline = _NaturalSpline(cov_ok, spline_df)
-        design = spline.basis(cov_ok)
-        coef, _, rank, _ = np.linalg.lstsq(design, e, rcond=None)
-        fitted = design @ coef
-        evar = float(np.sum((e - fitted) ** 2) / (n_ok - rank))
-        if all_ok:
-            emean = fitted
-        else:
-            emean = np.empty(n)
-            emean[ok] = fitted
-            emean[~ok] = spline.basis(cov[~ok]) @ coef
-    evar -= float(np.mean(special.polygamma(1, np.asarray(df_ok) / 2.0)))
-    if evar > 0:
-        d0 = 2.0 * float(trigamma_inverse(evar))
-        s20 = np.exp(np.asarray(emean) + special.digamma(d0 / 2.0) - np.log(d0 / 2.0))
-    else:
-        d0 = np.inf
-        s20 = np.asarray(np.mean(x_ok) if cov is None else np.exp(emean))
-    return FDistFit(float(s20) if s20.ndim == 0 else s20, d0)
-
-
 # --------------------------------------------------------------------------- robust
-
-
-def _f_logsf(x: np.ndarray, d1: Any, d2: float) -> np.ndarray:
-    if np.isinf(d2):
-        return stats.chi2.logsf(np.asarray(x) * d1, d1)
-    return stats.f.logsf(x, d1, d2)
-
-
-def _f_logcdf(x: np.ndarray, d1: Any, d2: float) -> np.ndarray:
-    if np.isinf(d2):
-        return stats.chi2.logcdf(np.asarray(x) * d1, d1)
-    return stats.f.logcdf(x, d1, d2)
-
-
-def _f_ppf(p: np.ndarray, d1: float, d2: float) -> np.ndarray:
-    if np.isinf(d2):
-        return stats.chi2.ppf(p, d1) / d1
-    return stats.f.ppf(p, d1, d2)
-
-
-def _f_isf(p: np.ndarray, d1: float, d2: float) -> np.ndarray:
-    if np.isinf(d2):
-        return stats.chi2.isf(p, d1) / d1
-    return stats.f.isf(p, d1, d2)
-
-
-def _f_pdf(x: np.ndarray, d1: float, d2: float) -> np.ndarray:
-    if np.isinf(d2):
-        return stats.chi2.pdf(x * d1, d1) * d1
-    return stats.f.pdf(x, d1, d2)
-
-
-_GAUSS_NODES, _GAUSS_WEIGHTS = np.polynomial.legendre.leggauss(128)
-_GAUSS_NODES = (_GAUSS_NODES + 1.0) / 2.0  # Gauss-Legendre on [0, 1], weights sum to 1
-_GAUSS_WEIGHTS = _GAUSS_WEIGHTS / 2.0
-
-
-def _winsorized_moments(d1: float, d2: float, tail_p: np.ndarray) -> tuple[float, float]:
-    """Mean and variance of ``log F(d1, d2)`` Winsorized at the ``tail_p`` tails,
-    by 128-point Gauss-Legendre quadrature on the scale ``F / (1 + F)`` (Phipson et
-    al. 2016; as limma's ``fitFDistRobustly``)."""
-    fq = np.r_[_f_ppf(tail_p[0], d1, d2), _f_isf(tail_p[1], d1, d2)]
-    zq = np.log(fq)
-    q = fq / (1.0 + fq)
-    q21 = q[1] - q[0]
-    nodes = q[0] + q21 * _GAUSS_NODES
-    fnodes = nodes / (1.0 - nodes)
-    znodes = np.log(fnodes)
-    dens = _f_pdf(fnodes, d1, d2) / (1.0 - nodes) ** 2
-    m = q21 * np.sum(_GAUSS_WEIGHTS * dens * znodes) + np.sum(zq * tail_p)
-    v = q21 * np.sum(_GAUSS_WEIGHTS * dens * (znodes - m) ** 2) + np.sum((zq - m) ** 2 * tail_p)
-    return float(m), float(v)
-
-
-def _zeroin(
-    f: Callable[[float], float], a: float, b: float, fa: float, fb: float, tol: float,
-    maxit: int = 1000,
-) -> float:  # fmt: skip
-    """Brent's (1973) root finder in the classic ``zeroin`` form, the algorithm of
-    R's ``uniroot``: inverse quadratic or secant steps kept inside the bracket,
-    bisection otherwise, stopping when the bracket is within
-    ``2 eps |b| + tol / 2``. Following the same steps keeps the root where
-    ``uniroot(tol = tol)`` leaves it, not only within ``tol`` of the exact root."""
-    eps = np.finfo(float).eps
-    c, fc = a, fa
-    if fa == 0.0:
-        return a
-    if fb == 0.0:
-        return b
-    for _ in range(maxit + 1):
-        prev_step = b - a
-        if abs(fc) < abs(fb):  # make b the best approximation so far
-            a, b, c = b, c, b
-            fa, fb, fc = fb, fc, fb
-        tol_act = 2.0 * eps * abs(b) + tol / 2.0
-        new_step = (c - b) / 2.0
-        if abs(new_step) <= tol_act or fb == 0.0:
-            return b
-        if abs(prev_step) >= tol_act and abs(fa) > abs(fb):
-            cb = c - b
-            if a == c:  # secant
-                t1 = fb / fa
-                p = cb * t1
-                q = 1.0 - t1
-            else:  # inverse quadratic interpolation
-                q = fa / fc
-                t1 = fb / fc
-                t2 = fb / fa
-                p = t2 * (cb * q * (q - t1) - (b - a) * (t1 - 1.0))
-                q = (q - 1.0) * (t1 - 1.0) * (t2 - 1.0)
-            if p > 0:
-                q = -q
-            else:
-                p = -p
-            if p < (0.75 * cb * q - abs(tol_act * q) / 2.0) and p < abs(prev_step * q / 2.0):
-                new_step = p / q
-        if abs(new_step) < tol_act:
-            new_step = tol_act if new_step > 0 else -tol_act
-        a, fa = b, fb
-        b += new_step
-        fb = f(b)
-        if (fb > 0 and fc > 0) or (fb < 0 and fc < 0):
-            c, fc = a, fa
-    return b
-
-
-def _lowest(
-    x: np.ndarray, y: np.ndarray, xs: float, nleft: int, nright: int, rw: np.ndarray | None
-) -> float | None:
-    """One local linear fit of Cleveland's lowess at ``xs`` over the neighbours
-    ``nleft..nright`` (and ties beyond), tricube weights times robustness weights
-    ``rw``; ``None`` when every weight is zero."""
-    n = x.size
-    span = x[n - 1] - x[0]
-    h = max(xs - x[nleft], x[nright] - xs)
-    h9, h1 = 0.999 * h, 0.001 * h
-    r = np.abs(x[nleft:] - xs)
-    beyond = np.flatnonzero((r > h9) & (x[nleft:] > xs))
-    stop = nleft + (beyond[0] if beyond.size else n - nleft)
-    r = r[: stop - nleft]
-    w = np.where(r <= h9, np.where(r <= h1, 1.0, (1.0 - (r / h) ** 3) ** 3), 0.0)
-    if rw is not None:
-        w = w * rw[nleft:stop]
-    a = w.sum()
-    if a <= 0:
-        return None
-    w = w / a
-    xx = x[nleft:stop]
-    if h > 0:
-        centre = np.sum(w * xx)
-        c = np.sum(w * (xx - centre) ** 2)
-        if np.sqrt(c) > 0.001 * span:
-            b = (xs - centre) / c
-            w = w * (b * (xx - centre) + 1.0)
-    return float(np.sum(w * y[nleft:stop]))
-
-
-def _clowess(x: np.ndarray, y: np.ndarray, f: float, nsteps: int, delta: float) -> np.ndarray:
-    """Cleveland's (1979) robust locally weighted regression on sorted ``x``, the
-    algorithm and conventions of R's ``lowess`` (``clowess``): ``floor(f n)``
-    neighbours (at least 2), fits at points ``delta`` apart with linear
-    interpolation between, ties given the fit of the first, ``nsteps`` robustness
-    iterations with bisquare weights at six median absolute residuals, weights 1 and
-    0 within 0.1% of the ends of the tricube and bisquare windows."""
-    n = x.size
-    if n < 2:
-        return y.astype(float).copy()
-    ns = max(2, min(n, int(f * n + 1e-7)))
-    ys = np.empty(n)
-    rw: np.ndarray | None = None
-    for step in range(nsteps + 1):
-        nleft, nright, last, i = 0, ns - 1, -1, 0
-        while True:
-            if nright < n - 1:
-                if x[i] - x[nleft] > x[nright + 1] - x[i]:
-                    nleft += 1
-                    nright += 1
-                    continue
-            fit = _lowest(x, y, float(x[i]), nleft, nright, rw)
-            ys[i] = y[i] if fit is None else fit
-            if last < i - 1:
-                denom = x[i] - x[last]
-                j = np.arange(last + 1, i)
-                alpha = (x[j] - x[last]) / denom
-                ys[j] = alpha * ys[i] + (1.0 - alpha) * ys[last]
-            last = i
-            cut = x[last] + delta
-            i = last + 1
-            while i < n:
-                if x[i] > cut:
-                    break
-                if x[i] == x[last]:
-                    ys[i] = ys[last]
-                    last = i
-                i += 1
-            i = max(last + 1, i - 1)
-            if last >= n - 1:
-                break
-        res = y - ys
-        if step == nsteps:
-            break
-        scale = np.mean(np.abs(res))
-        cmad = 6.0 * float(np.median(np.abs(res)))
-        if cmad < 1e-7 * scale:
-            break
-        r = np.abs(res)
-        rw = np.where(
-            r <= 0.001 * cmad, 1.0, np.where(r <= 0.999 * cmad, (1.0 - (r / cmad) ** 2) ** 2, 0.0)
-        )
-    return ys
-
-
-def _lowess(z: np.ndarray, x: np.ndarray, span: float, iterations: int) -> np.ndarray:
-    """Fitted values of R's ``lowess(x, z, f = span, iter = iterations - 1)`` with its
-    default ``delta`` (the unweighted branch of limma's ``loessFit``), in the input
-    order."""
-    o = np.argsort(x, kind="stable")
-    delta = 0.01 * float(np.ptp(x))
-    fitted = np.empty(x.size)
-    fitted[o] = _clowess(x[o], z[o], span, iterations - 1, delta)
-    return fitted
-
-
-def fit_f_dist_robustly(
-    s2: ArrayLike,
-    df: ArrayLike,
-    *,
-    covariate: ArrayLike | None = None,
-    winsor_tail_p: tuple[float, float] = (0.05, 0.1),
-) -> FDistRobustFit:
-    """Robust estimate of the scaled F distribution of residual variances.
-
-    Phipson et al. (2016): ``d0`` matched to the variance of the Winsorized
-    ``log s2`` (Winsorized at ``winsor_tail_p``, lower and upper), with the
-    Winsorized moments of ``log F(df, d0)`` by quadrature; then each unit's prior df
-    is shrunk by its probability of being an outlier. The algorithm of R's
-    ``limma:::fitFDistRobustly(x = s2, df1 = df, covariate, winsor.tail.p)``
-    (limma 3.54), including the transformation of variances on fewer df to the
-    largest df, the trimmed-mean trend (``lowess`` with span 0.4 and a covariate)
-    and the root of the moment equation found by Brent's method with
-    ``tol = 1e-8`` as ``uniroot`` does.
-
-    Parameters
-    ----------
-    s2, df : array_like
-        Residual variances and their df (one value or one per unit). Units with
-        ``df <= 1e-6`` (or non-finite) do not enter the fit and get ``d0``.
-    covariate : array_like, optional
-        Abundance covariate: the trend is ``lowess`` with span 0.4 and 3
-        robustness iterations (limma's ``loessFit``), as R computes it.
-    winsor_tail_p : (float, float)
-        Lower and upper tail proportions Winsorized.
-
-    Returns
-    -------
-    FDistRobustFit
-        ``prior_var``, ``prior_df`` and the per-unit ``prior_df_shrunk``.
-
-    Notes
-    -----
-    With exactly two units limma returns the non-robust fit without
-    ``df2.shrunk`` (so ``squeezeVar(robust = TRUE)`` returns an empty vector);
-    here ``prior_df_shrunk`` is then ``d0`` for both. Median variance ``<= 0`` is
-    an error, as in limma.
-    """
-    x = _as_vector(s2).copy()
-    n = x.size
-    if n < 2:
-        return FDistRobustFit(np.nan, np.nan, np.full(n, np.nan))
-    if n == 2:
-        fit = fit_f_dist(x, df, covariate=covariate)
-        return FDistRobustFit(fit.prior_var, fit.prior_df, np.full(n, fit.prior_df))
-    df1 = _as_vector(df)
-    if df1.size not in (1, n):
-        raise ValueError("s2 and df are different lengths")
-    cov = None
-    if covariate is not None:
-        cov = _as_vector(covariate)
-        if cov.size != n:
-            raise ValueError("s2 and covariate are different lengths")
-        if not np.isfinite(cov).all():
-            raise ValueError("covariate contains NA or infinite values")
-    tail_p = np.resize(np.asarray(winsor_tail_p, dtype=float), 2)
-    ok = ~np.isnan(x) & np.isfinite(df1) & (df1 > 1e-6)
-    ok = np.broadcast_to(ok, (n,))
-    if not ok.all():
-        sub = fit_f_dist_robustly(
-            x[ok], df1 if df1.size == 1 else df1[ok],
-            covariate=None if cov is None else cov[ok], winsor_tail_p=winsor_tail_p,
-        )  # fmt: skip
-        shrunk = np.empty(n)
-        shrunk[ok] = sub.prior_df_shrunk
-        shrunk[~ok] = sub.prior_df
-        if cov is None:
-            scale: float | np.ndarray = sub.prior_var
-        else:
-            scale = np.empty(n)
-            scale[ok] = sub.prior_var
-            xs, inv = np.unique(cov[ok], return_inverse=True)  # approx(ties = mean)
-            ys = np.bincount(inv, weights=np.log(sub.prior_var)) / np.bincount(inv)
-            scale[~ok] = np.exp(np.interp(cov[~ok], xs, ys))
-        return FDistRobustFit(scale, sub.prior_df, shrunk)
-
-    m = float(np.median(x))
-    if m <= 0:
-        raise ValueError("Variances are mostly <= 0")
-    tiny = x < m * 1e-12
-    if tiny.any():
-        warnings.warn(
-            f"{int(tiny.sum())} very small variance(s) detected, have been offset away from zero",
-            DispersionWarning,
-            stacklevel=2,
-        )
-        x[tiny] = m * 1e-12
-    nonrobust = fit_f_dist(x, df1, covariate=cov)
-    if np.all(tail_p < 1.0 / n):
-        return FDistRobustFit(
-            nonrobust.prior_var, nonrobust.prior_df, np.full(n, nonrobust.prior_df)
-        )
-    prob = np.array([tail_p[0], 1.0 - tail_p[1]])
-    if df1.size > 1:
-        df1max = float(df1.max())
-        lower = df1 < df1max - 1e-14
-        if lower.any():
-            # variances on fewer df moved to the same tail probability on df1max
-            s = nonrobust.prior_var if cov is None else np.asarray(nonrobust.prior_var)[lower]
-            f = x[lower] / s
-            d2 = nonrobust.prior_df
-            p_up = _f_logsf(f, df1[lower], d2)
-            p_low = _f_logcdf(f, df1[lower], d2)
-            up = p_up < p_low
-            f = np.where(
-                up,
-                _f_isf(np.exp(np.where(up, p_up, -1.0)), df1max, d2),
-                _f_ppf(np.exp(np.where(up, -1.0, p_low)), df1max, d2),
-            )
-            x[lower] = f * s
-            d1: float = df1max
-        else:
-            d1 = float(df1[0])
-    else:
-        d1 = float(df1[0])
-
-    z = np.log(x)
-    if cov is None:
-        ztrend: float | np.ndarray = float(stats.trim_mean(z, tail_p[1]))
-    else:
-        ztrend = _lowess(z, cov, span=0.4, iterations=4)
-    zresid = z - ztrend
-    zrq = np.quantile(zresid, prob)
-    zwins = np.clip(zresid, zrq[0], zrq[1])
-    zwmean = float(np.mean(zwins))
-    zwvar = float(np.mean((zwins - zwmean) ** 2) * n / (n - 1))
-
-    mom_mean, mom_var = _winsorized_moments(d1, np.inf, tail_p)
-    funval_inf = np.log(zwvar / mom_var)
-    if funval_inf <= 0:
-        ztc = ztrend + zwmean - mom_mean
-        s20 = np.exp(ztc)
-        fstat = np.exp(z - ztc)
-        tail = stats.chi2.sf(fstat * d1, d1)
-        r = stats.rankdata(fstat)
-        not_outlier = np.minimum(tail / ((n - r + 0.5) / n), 1.0)
-        shrunk = np.full(n, np.inf)
-        out = not_outlier < 1
-        if out.any():
-            shrunk[out] = not_outlier[out] * (n * d1)
-            o = np.argsort(tail, kind="stable")
-            shrunk[o] = np.maximum.accumulate(shrunk[o])
-        return FDistRobustFit(_scalar_or_array(s20), np.inf, shrunk)
-
-    if np.isinf(nonrobust.prior_df):
-        return FDistRobustFit(nonrobust.prior_var, np.inf, np.full(n, np.inf))
-
-    def moment_equation(u: float) -> float:
-        return float(np.log(zwvar / _winsorized_moments(d1, u / (1.0 - u), tail_p)[1]))
-
-    rbx = nonrobust.prior_df / (1.0 + nonrobust.prior_df)
-    funval_low = moment_equation(rbx)
-    if funval_low >= 0:
-        d0 = nonrobust.prior_df
-    else:
-        root = _zeroin(moment_equation, rbx, 1.0, funval_low, funval_inf, tol=1e-8)
-        d0 = root / (1.0 - root)
-    mom_mean, _ = _winsorized_moments(d1, d0, tail_p)
-    ztc = ztrend + zwmean - mom_mean
-    s20 = np.exp(ztc)
-    fstat = np.exp(z - ztc)
-    log_tail = _f_logsf(fstat, d1, d0)
-    r = stats.rankdata(fstat)
-    log_not_outlier = np.minimum(log_tail - (np.log(n - r + 0.5) - np.log(n)), 0.0)
-    not_outlier = np.exp(log_not_outlier)
-    outlier = -np.expm1(log_not_outlier)
-    if np.any(log_not_outlier < 0):
-        min_log_tail = float(np.min(log_tail))
-        if min_log_tail == -np.inf:
-            shrunk = not_outlier * d0
-        else:
-            d0_outlier = np.log(0.5) / min_log_tail * d0
-            new_log_tail = float(_f_logsf(np.max(fstat), d1, d0_outlier))
-            d0_outlier = np.log(0.5) / new_log_tail * d0_outlier
-            shrunk = not_outlier * d0 + outlier * d0_outlier
-        o = np.argsort(log_tail, kind="stable")
-        ordered = shrunk[o]
-        running = np.cumsum(ordered) / np.arange(1, n + 1)
-        imin = int(np.argmin(running))
-        ordered[: imin + 1] = running[imin]
-        shrunk = np.empty(n)
-        shrunk[o] = np.maximum.accumulate(ordered)
-    else:
-        shrunk = np.full(n, d0)
-    return FDistRobustFit(_scalar_or_array(s20), float(d0), shrunk)
-
-
-def _scalar_or_array(v: Any) -> float | np.ndarray:
-    v = np.asarray(v, dtype=float)
-    return float(v) if v.ndim == 0 else v
 
 
 # --------------------------------------------------------------------------- squeezeVar
@@ -876,13 +194,13 @@ def squeeze_var(
     One unit: nothing to squeeze; ``var_post = s2``, ``prior_var = s2``,
     ``prior_df = 0`` (as limma). Infinite ``d0``: every posterior is the prior.
     """
-    var = _as_vector(s2).copy()
+    var = as_vector(s2).copy()
     n = var.size
     if n == 0:
         raise ValueError("s2 is empty")
     if n == 1:
         return SqueezeVarResult(var.copy(), float(var[0]), 0.0)
-    df_arr = _as_vector(df)
+    df_arr = as_vector(df)
     if df_arr.size > 1:
         if df_arr.size != n:
             raise ValueError("s2 and df have different lengths")
@@ -976,14 +294,14 @@ def _trend_pvalue(s2: np.ndarray, df: np.ndarray, cov: np.ndarray) -> tuple[floa
     with the spline it would fit. Returns (p-value, spline df); NaN when no trend
     can be fitted."""
     n_ok = s2.size
-    spline_df = _spline_df(n_ok, cov)
-    if spline_df < 2:
-        return np.nan, spline_df
+    n_df = spline_df(n_ok, cov)
+    if n_df < 2:
+        return np.nan, n_df
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DispersionWarning)
-        _, e = _log_variance_scores(s2, df)
+        _, e = log_variance_scores(s2, df)
     try:
-        design = _NaturalSpline(cov, spline_df).basis(cov)
+        design = NaturalSpline(cov, n_df).basis(cov)
     except ValueError:
         return np.nan, 1
     coef, _, rank, _ = np.linalg.lstsq(design, e, rcond=None)
@@ -991,9 +309,9 @@ def _trend_pvalue(s2: np.ndarray, df: np.ndarray, cov: np.ndarray) -> tuple[floa
     rss0 = float(np.sum((e - e.mean()) ** 2))
     df_num, df_den = rank - 1, n_ok - rank
     if df_num < 1 or df_den < 1 or rss1 <= 0:
-        return np.nan, spline_df
+        return np.nan, n_df
     fstat = ((rss0 - rss1) / df_num) / (rss1 / df_den)
-    return float(stats.f.sf(fstat, df_num, df_den)), spline_df
+    return float(stats.f.sf(fstat, df_num, df_den)), n_df
 
 
 def moderated_dispersion(
@@ -1109,9 +427,9 @@ def moderated_dispersion(
      'residual_dispersion', 'residual_df', 'source']
     """
     index = pearson_chi2.index if isinstance(pearson_chi2, pd.Series) else None
-    chi2 = _as_vector(pearson_chi2)
+    chi2 = as_vector(pearson_chi2)
     n = chi2.size
-    dfr = np.broadcast_to(_as_vector(df_resid), (n,)).astype(float)
+    dfr = np.broadcast_to(as_vector(df_resid), (n,)).astype(float)
     if np.any(dfr < 0) or np.any(np.isnan(dfr)):
         raise ValueError("df_resid must be non-negative")
     if np.any(chi2 < 0):
@@ -1119,7 +437,7 @@ def moderated_dispersion(
     rate = None
     no_events = np.zeros(n, dtype=bool)
     if mean_rate is not None:
-        rate = np.broadcast_to(_as_vector(mean_rate), (n,)).astype(float)
+        rate = np.broadcast_to(as_vector(mean_rate), (n,)).astype(float)
         if np.any(~np.isfinite(rate)) or np.any(rate < 0):
             raise ValueError("mean_rate must be finite and non-negative")
         no_events = rate == 0
@@ -1155,7 +473,7 @@ def moderated_dispersion(
         positive = rate > 0
         log_rate = np.log(np.where(positive, rate, rate[positive].min() if positive.any() else 1.0))
         if trend is True:
-            use_trend = _spline_df(n_mod, log_rate[has_df]) >= 2
+            use_trend = spline_df(n_mod, log_rate[has_df]) >= 2
         else:
             p, _ = _trend_pvalue(residual[has_df], df_eff[has_df], log_rate[has_df])
             attrs["trend_pvalue"] = p
