@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Collection
 from pathlib import Path
 
-import pandas as pd
-
 from .. import registry
-from ..errors import DateError, FormatError
-from ..incidents import Incidents, make_ledger
+from ..errors import FormatError, SchemaError
+from ..incidents import Incidents
 from .canonical import canonicalise, source_info
-from .files import read_table
-from .parse import first_bad, parse_codes
+from .files import read_table, set_aside_spanning
+from .parse import Notes, parse_codes, parse_dates
 
 __all__ = ["read_acled", "looks_like_acled", "ACLED_DATE_PRECISION", "ACLED_LOCATION_PRECISION"]
 
@@ -39,47 +37,38 @@ def read_acled(path: str | Path, *, coverage: tuple[str, str] | None = None) -> 
     the data's own date range; declare one with ``coverage=``.
     """
     path = Path(path)
-    frame = read_table(path)
-    file = str(path)
-    entry = registry.get("acled")
-    columns = dict(entry["columns"])
-    if columns["event_id"] not in frame.columns or columns["date_start"] not in frame.columns:
+    table = read_table(path)
+    file = table.file
+    columns = dict(registry.get("acled")["columns"])
+    if not looks_like_acled(table.frame.columns):
         raise FormatError("not an ACLED export: it lacks event_id_cnty or event_date", file=file)
+    codes = {canon: columns.pop(canon) for canon in ("date_precision", "location_precision")}
+    absent = [c for c in codes.values() if c not in table.frame.columns]
+    if absent:
+        raise SchemaError(
+            f"missing column {absent[0]!r}, which every ACLED export has",
+            file=file,
+            column=absent[0],
+        )
+    table = set_aside_spanning(table, [*columns.values(), *codes.values()])
+    frame, notes = table.frame, Notes(file)
     precisions = {
-        "date_precision": parse_codes(
-            frame[columns.pop("date_precision")],
-            ACLED_DATE_PRECISION,
-            file=file,
-            column="time_precision",
-        ),
-        "location_precision": parse_codes(
-            frame[columns.pop("location_precision")],
-            ACLED_LOCATION_PRECISION,
-            file=file,
-            column="geo_precision",
-        ),
+        canon: parse_codes(frame[column], mapping, file=file, column=column, notes=notes)
+        for canon, column, mapping in (
+            ("date_precision", codes["date_precision"], ACLED_DATE_PRECISION),
+            ("location_precision", codes["location_precision"], ACLED_LOCATION_PRECISION),
+        )
     }
-    frame = frame.assign(event_date=_acled_dates(frame["event_date"], file))
-    data, set_aside = canonicalise(frame, file=file, rename=columns, precisions=precisions)
+    dates = parse_dates(
+        frame["event_date"],
+        "event_date",
+        file,
+        formats=("%d %B %Y",),
+        expected="YYYY-MM-DD or '15 January 2020'",
+    )
+    table.frame = frame.assign(event_date=dates)
+    canon = canonicalise(table, rename=columns, precisions=precisions, notes=notes)
+    data = canon.data
     named = data["sources"].str.count(";").add(1)
     data["n_sources"] = named.astype("Int64")
-    source = source_info(path, "acled", None, data, coverage)
-    return Incidents(data=data, ledger=make_ledger(len(frame), set_aside), source=source)
-
-
-def _acled_dates(values: pd.Series, file: str) -> pd.Series:
-    """ACLED writes ``2020-01-15`` in new exports and ``15 January 2020`` in old ones."""
-    text = values.astype("string").str.strip()
-    iso = pd.to_datetime(text, errors="coerce", format="ISO8601")
-    spelled = pd.to_datetime(text, errors="coerce", format="%d %B %Y")
-    parsed = iso.fillna(spelled)
-    bad = parsed.isna() & text.notna() & (text != "")
-    if bad.any():
-        i = first_bad(bad)
-        raise DateError(
-            f"{text.iloc[i]!r} is not a date; expected YYYY-MM-DD or '15 January 2020'",
-            file=file,
-            row=i + 1,
-            column="event_date",
-        )
-    return parsed
+    return canon.incidents(source_info(path, "acled", None, data, coverage), data)

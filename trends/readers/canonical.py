@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,7 @@ from ..errors import (
     DateError,
     DuplicateIdError,
     EmptyInputError,
+    OptionError,
     SchemaError,
     TrendsError,
     ValueRangeError,
@@ -34,13 +36,39 @@ from ..incidents import (
     SourceInfo,
     make_ledger,
 )
-from .files import read_table
-from .parse import clean_text, first_bad, normalise_sources, parse_dates, parse_numbers
+from .files import RawTable, read_table, set_aside_spanning
+from .parse import (
+    MAX_FATALITIES,
+    MAX_N_SOURCES,
+    Notes,
+    clean_text,
+    normalise_sources,
+    parse_dates,
+    parse_numbers,
+    refuse_first,
+)
 from .regions import harmonise_region
 
-__all__ = ["canonicalise", "source_info", "read_incidents"]
+__all__ = ["Canonical", "canonicalise", "source_info", "read_incidents"]
 
 logger = logging.getLogger(__name__)
+
+
+class Canonical(NamedTuple):
+    """What :func:`canonicalise` makes: the kept rows, the ledger and the notes."""
+
+    data: pd.DataFrame
+    ledger: pd.DataFrame
+    notes: pd.DataFrame
+
+    def incidents(self, source: SourceInfo, data: pd.DataFrame | None = None) -> Incidents:
+        """The :class:`~trends.incidents.Incidents` of these rows (or of ``data``)."""
+        return Incidents(
+            data=self.data if data is None else data,
+            ledger=self.ledger,
+            source=source,
+            notes=self.notes,
+        )
 
 
 def _missing(index: pd.Index, dtype: str = "string") -> pd.Series:
@@ -51,25 +79,25 @@ def _event_ids(src: Mapping[str, pd.Series], rename: Mapping[str, str], file: st
     """Event ids: present on every row and unique."""
     if "event_id" not in src:
         raise SchemaError("no column is mapped to 'event_id'", file=file)
-    event_id = clean_text(src["event_id"])
-    if event_id.isna().any():
-        i = first_bad(event_id.isna())
-        raise SchemaError(
-            "event id is empty; every incident needs an id",
-            file=file,
-            row=i + 1,
-            column=rename["event_id"],
-        )
+    column = rename["event_id"]
+    event_id = clean_text(src["event_id"], column, file)
+    refuse_first(
+        event_id.isna(),
+        SchemaError,
+        lambda i: "event id is empty or null-like; every incident needs an id",
+        file=file,
+        column=column,
+    )
     dup = event_id.duplicated(keep=False)
     if dup.any():
         ids = list(dict.fromkeys(event_id[dup].tolist()))
-        first = first_bad(event_id.duplicated())
-        raise DuplicateIdError(
-            f"{len(ids)} event id(s) appear more than once: {', '.join(map(str, ids[:10]))}"
-            + (" ..." if len(ids) > 10 else ""),
+        listed = ", ".join(map(str, ids[:10])) + (" ..." if len(ids) > 10 else "")
+        refuse_first(
+            event_id.duplicated(),
+            DuplicateIdError,
+            lambda i: f"{len(ids)} event id(s) appear more than once: {listed}",
             file=file,
-            row=first + 1,
-            column=rename["event_id"],
+            column=column,
         )
     return event_id
 
@@ -84,16 +112,14 @@ def _dates(
     if "date_end" not in src:
         return start, start
     end = parse_dates(src["date_end"], rename["date_end"], file)
-    backwards = end < start
-    if backwards.any():
-        i = first_bad(backwards)
-        raise DateError(
-            f"date_end {end.iloc[i].date()} is before date_start "
-            f"{start.iloc[i].date()}; expected date_end >= date_start",
-            file=file,
-            row=i + 1,
-            column=rename["date_end"],
-        )
+    refuse_first(
+        (end < start).fillna(False),
+        DateError,
+        lambda i: f"date_end {end.iloc[i].date()} is before date_start "
+        f"{start.iloc[i].date()}; expected date_end >= date_start",
+        file=file,
+        column=rename["date_end"],
+    )
     return start, end.fillna(start)
 
 
@@ -108,26 +134,55 @@ def _precision(
     """A precision column given as canonical words (``day``, ``region`` ...)."""
     if canon not in src:
         return _missing(index)
-    words = clean_text(src[canon]).str.lower()
-    bad = words.notna() & ~words.isin(allowed)
-    if bad.any():
-        i = first_bad(bad)
-        raise ValueRangeError(
-            f"{words.iloc[i]!r} is not one of {list(allowed)}",
-            file=file,
-            row=i + 1,
-            column=rename[canon],
-        )
+    words = clean_text(src[canon], rename[canon], file).str.lower()
+    refuse_first(
+        (words.notna() & ~words.isin(allowed)).fillna(False),
+        ValueRangeError,
+        lambda i: f"{words.iloc[i]!r} is not one of {list(allowed)}",
+        file=file,
+        column=rename[canon],
+    )
     return words
 
 
-def _n_sources(src: Mapping[str, pd.Series], rename: Mapping[str, str], file: str, index):
+def _numbers(
+    src: Mapping[str, pd.Series],
+    rename: Mapping[str, str],
+    file: str,
+    index: pd.Index,
+    notes: Notes,
+) -> dict[str, pd.Series]:
+    """Fatalities (best, low, high) and the number of sources."""
+    out: dict[str, pd.Series] = {}
+    for canon in ("fatalities", "fatalities_low", "fatalities_high"):
+        out[canon] = (
+            parse_numbers(
+                src[canon],
+                rename[canon],
+                file,
+                notes=notes,
+                maximum=MAX_FATALITIES,
+                what="a number of fatalities",
+            )
+            if canon in src
+            else _missing(index, "float64")
+        )
     if "n_sources" not in src:
-        return _missing(index, "Int64")
-    counts = parse_numbers(src["n_sources"], rename["n_sources"], file, minimum=None)
+        out["n_sources"] = _missing(index, "Int64")
+        return out
+    counts = parse_numbers(
+        src["n_sources"],
+        rename["n_sources"],
+        file,
+        notes=notes,
+        minimum=None,
+        maximum=MAX_N_SOURCES,
+        what="a number of sources",
+    )
     # A negative count of sources is a code for "unknown" (UCDP writes -1).
     counts = counts.where(counts >= 0)
-    return counts.round().astype("Int64")
+    out["n_sources"] = counts.round().astype("Int64")
+    return out
 
 
 def _set_aside(out: pd.DataFrame, has_place: bool) -> tuple[pd.Series, dict[str, int]]:
@@ -143,19 +198,35 @@ def _set_aside(out: pd.DataFrame, has_place: bool) -> tuple[pd.Series, dict[str,
     return ~(no_date | no_place), set_aside
 
 
+def _labels(
+    src: Mapping[str, pd.Series], rename: Mapping[str, str], file: str, index, notes: Notes
+) -> dict[str, pd.Series]:
+    """The names: country, subregion, event type, actor, and the raw region."""
+    out = {}
+    for canon in ("country", "region", "subregion", "event_type", "actor"):
+        out[canon] = (
+            clean_text(src[canon], rename[canon], file, notes=notes)
+            if canon in src
+            else _missing(index)
+        )
+    return out
+
+
 def canonicalise(
-    frame: pd.DataFrame,
+    table: RawTable,
     *,
-    file: str,
     rename: Mapping[str, str],
+    notes: Notes,
     precisions: Mapping[str, pd.Series] | None = None,
-) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Build canonical columns from ``frame`` and set aside unusable rows.
+) -> Canonical:
+    """Build canonical columns from ``table`` and set aside unusable rows.
 
     ``rename`` maps canonical name -> source column; ``precisions`` gives precision
-    columns a reader has already decoded from its codebook. Returns the kept rows
-    and the set-aside reasons with their row counts.
+    columns a reader has already decoded from its codebook; ``notes`` collects the
+    values read as missing. Returns the kept rows, the ledger (rows of the file:
+    kept, or set aside with a reason) and the notes counted among the rows kept.
     """
+    frame, file = table.frame, table.file
     missing = [src for src in rename.values() if src not in frame.columns]
     if missing:
         raise SchemaError(
@@ -163,7 +234,7 @@ def canonicalise(
             file=file,
             column=missing[0],
         )
-    n, index = len(frame), frame.index
+    index = frame.index
     out = pd.DataFrame(index=index)
     src = {canon: frame[col] for canon, col in rename.items()}
 
@@ -179,19 +250,18 @@ def canonicalise(
             if canon in precisions
             else _precision(canon, allowed, src, rename, file, index)
         )
+    labels = _labels(src, rename, file, index, notes)
     for canon in ("country", "subregion", "event_type", "actor"):
-        out[canon] = clean_text(src[canon]) if canon in src else _missing(index)
-    raw_region = clean_text(src["region"]) if "region" in src else _missing(index)
-    out["region_raw"] = raw_region
-    out["region"] = harmonise_region(out["country"], raw_region)
-    for canon in ("fatalities", "fatalities_low", "fatalities_high"):
-        out[canon] = (
-            parse_numbers(src[canon], rename[canon], file)
-            if canon in src
-            else _missing(index, "float64")
-        )
-    out["n_sources"] = _n_sources(src, rename, file, index)
-    out["sources"] = normalise_sources(src["sources"]) if "sources" in src else _missing(index)
+        out[canon] = labels[canon]
+    out["region_raw"] = labels["region"]
+    out["region"] = harmonise_region(out["country"], labels["region"])
+    for canon, values in _numbers(src, rename, file, index, notes).items():
+        out[canon] = values
+    out["sources"] = (
+        normalise_sources(src["sources"], rename["sources"], file)
+        if "sources" in src
+        else _missing(index)
+    )
 
     # Where the location is no finer than the country, the incident belongs to the
     # country's "(unknown)" region, so that region totals add up to the country's.
@@ -206,9 +276,13 @@ def canonicalise(
     clash = [c for c in passthrough.columns if c in CANONICAL_COLUMNS]
     passthrough = passthrough.rename(columns={c: f"{c}_source" for c in clash})
     data = pd.concat([out.loc[:, list(CANONICAL_COLUMNS)], passthrough], axis=1)
+    kept = data.index[keep.to_numpy()]
     data = data.loc[keep].reset_index(drop=True)
-    assert len(data) + sum(set_aside.values()) == n
-    return data, set_aside
+    for reason, n in table.set_aside.items():
+        set_aside[reason] = set_aside.get(reason, 0) + n
+    ledger = make_ledger(table.records, set_aside)
+    assert int(ledger["rows"].sum()) == table.records and len(data) == ledger["rows"].iloc[0]
+    return Canonical(data, ledger, notes.table(kept))
 
 
 def source_info(
@@ -276,23 +350,26 @@ def read_incidents(
     Incidents
     """
     if isinstance(path_or_frame, pd.DataFrame):
-        path, frame, file = None, path_or_frame.reset_index(drop=True), "data frame"
+        path, frame = None, path_or_frame.reset_index(drop=True)
         if frame.empty:
-            raise EmptyInputError("the data frame has no rows", file=file)
+            raise EmptyInputError("the data frame has no rows", file="data frame")
+        table = RawTable(frame, "data frame", len(frame), is_csv=False)
     else:
         path = Path(path_or_frame)
-        frame, file = read_table(path), str(path_or_frame)
+        table = read_table(path)
+        table.file = str(path_or_frame)
     columns = dict(columns or {})
     unknown = [k for k in columns if k not in CANONICAL_COLUMNS or k == "region_raw"]
     if unknown:
-        raise TrendsError(
+        raise OptionError(
             f"columns= maps {unknown[0]!r}, which is not a canonical column; "
             f"valid: {[c for c in CANONICAL_COLUMNS if c != 'region_raw']}"
         )
-    rename = {c: c for c in CANONICAL_COLUMNS if c in frame.columns and c != "region_raw"}
+    rename = {c: c for c in CANONICAL_COLUMNS if c in table.frame.columns and c != "region_raw"}
     rename.update(columns)
-    data, set_aside = canonicalise(frame, file=file, rename=rename)
-    source = source_info(path, None, None, data, coverage)
+    table = set_aside_spanning(table, rename.values())
+    canon = canonicalise(table, rename=rename, notes=Notes(table.file))
+    source = source_info(path, None, None, canon.data, coverage)
     if name:
         source = SourceInfo(**{**source.__dict__, "name": name})
-    return Incidents(data=data, ledger=make_ledger(len(frame), set_aside), source=source)
+    return canon.incidents(source)

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DateError, FormatError, SchemaError
-from ..incidents import Incidents, make_ledger
+from ..incidents import Incidents
 from .canonical import canonicalise, source_info
-from .files import read_table
-from .parse import first_bad, parse_codes, parse_dates, parse_numbers
+from .files import read_table, set_aside_spanning
+from .parse import DATE_RANGE, Notes, parse_codes, parse_dates, parse_numbers, refuse_first
 
 __all__ = ["read_gtd", "looks_like_gtd", "GTD_LOCATION_PRECISION"]
 
@@ -28,21 +28,36 @@ def looks_like_gtd(names: Collection[str]) -> bool:
     return {"eventid", "iyear", "imonth", "iday"} <= set(names)
 
 
-def _gtd_dates(frame: pd.DataFrame, file: str) -> tuple[pd.Series, pd.Series, pd.Series]:
+def _date_part(
+    frame: pd.DataFrame, column: str, top: float, file: str, notes: Notes
+) -> pd.Series:
+    """A whole number from 0 to ``top`` (0: unknown); else a DateError."""
+    values = parse_numbers(frame[column], column, file, notes=notes, minimum=None)
+    refuse_first(
+        values.notna() & ((values < 0) | (values > top) | (values % 1 != 0)),
+        DateError,
+        lambda i: f"{values.iloc[i]:g} is not a {column[1:]} (0 for unknown, or 1-{top:g})",
+        file=file,
+        column=column,
+    )
+    return values
+
+
+def _gtd_dates(
+    frame: pd.DataFrame, file: str, notes: Notes
+) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Start, end and date precision from ``iyear``/``imonth``/``iday`` (0 = unknown)."""
-    year = parse_numbers(frame["iyear"], "iyear", file)
-    month = parse_numbers(frame["imonth"], "imonth", file)
-    day = parse_numbers(frame["iday"], "iday", file)
-    for name, values, top in (("imonth", month, 12), ("iday", day, 31)):
-        bad = values > top
-        if bad.any():
-            i = first_bad(bad)
-            raise DateError(
-                f"{values.iloc[i]:g} is not a {name[1:]} (0 for unknown, or 1-{top})",
-                file=file,
-                row=i + 1,
-                column=name,
-            )
+    first, last = (int(d[:4]) for d in DATE_RANGE)
+    year = parse_numbers(frame["iyear"], "iyear", file, notes=notes, minimum=None)
+    refuse_first(
+        year.notna() & ((year < first) | (year > last) | (year % 1 != 0)),
+        DateError,
+        lambda i: f"{year.iloc[i]:g} is not a year trends reads (a whole year, {first}-{last})",
+        file=file,
+        column="iyear",
+    )
+    month = _date_part(frame, "imonth", 12, file, notes)
+    day = _date_part(frame, "iday", 31, file, notes)
     known_month, known_day = month > 0, (day > 0) & (month > 0)
     start_text = (
         year.astype("Int64").astype("string")
@@ -56,7 +71,7 @@ def _gtd_dates(frame: pd.DataFrame, file: str) -> tuple[pd.Series, pd.Series, pd
     end = end.where(known_month, start + pd.offsets.YearEnd(0)).where(~known_day, start)
     if "extended" in frame.columns and "resolution" in frame.columns:
         resolved = parse_dates(frame["resolution"], "resolution", file)
-        extended = pd.to_numeric(frame["extended"], errors="coerce") == 1
+        extended = pd.to_numeric(frame["extended"].astype("string"), errors="coerce") == 1
         end = end.where(~(extended & resolved.notna()), resolved)
     precision = pd.Series(
         np.where(known_day, "day", np.where(known_month, "month", "year")),
@@ -79,9 +94,9 @@ def read_gtd(path: str | Path, *, coverage: tuple[str, str] | None = None) -> In
     left missing: unknown, which coverage treats as unknown, not as thin.
     """
     path = Path(path)
-    frame = read_table(path)
-    file = str(path)
-    missing = [c for c in _GTD_NEEDED if c not in frame.columns]
+    table = read_table(path)
+    file = table.file
+    missing = [c for c in _GTD_NEEDED if c not in table.frame.columns]
     if len(missing) == len(_GTD_NEEDED):
         raise FormatError(
             "not a GTD file: it has none of eventid, iyear, imonth, iday, country_txt", file=file
@@ -90,31 +105,28 @@ def read_gtd(path: str | Path, *, coverage: tuple[str, str] | None = None) -> In
         raise SchemaError(
             f"missing column {missing[0]!r}, which every GTD file has", file=file, column=missing[0]
         )
-    start, end, precision = _gtd_dates(frame, file)
-    location = (
-        parse_codes(frame["specificity"], GTD_LOCATION_PRECISION, file=file, column="specificity")
-        if "specificity" in frame.columns
-        else None
-    )
-    frame = frame.assign(_start=start, _end=end)
-    rename = {
-        "event_id": "eventid",
-        "date_start": "_start",
-        "date_end": "_end",
-        "country": "country_txt",
-    }
+    rename = {"event_id": "eventid", "date_start": "_start", "date_end": "_end"}
     optional = {
+        "country": "country_txt",
         "region": "provstate",
         "subregion": "city",
         "event_type": "attacktype1_txt",
         "actor": "gname",
         "fatalities": "nkill",
     }
-    rename.update({k: v for k, v in optional.items() if v in frame.columns})
+    rename.update({k: v for k, v in optional.items() if v in table.frame.columns})
+    table = set_aside_spanning(
+        table, [*rename.values(), *_GTD_NEEDED, "extended", "resolution", "specificity"]
+    )
+    frame, notes = table.frame, Notes(file)
+    start, end, precision = _gtd_dates(frame, file, notes)
     precisions = {"date_precision": precision}
-    if location is not None:
-        precisions["location_precision"] = location
-    data, set_aside = canonicalise(frame, file=file, rename=rename, precisions=precisions)
-    data = data.drop(columns=["_start", "_end"], errors="ignore")
-    source = source_info(path, "gtd", None, data, coverage)
-    return Incidents(data=data, ledger=make_ledger(len(frame), set_aside), source=source)
+    if "specificity" in frame.columns:
+        precisions["location_precision"] = parse_codes(
+            frame["specificity"], GTD_LOCATION_PRECISION, file=file, column="specificity",
+            notes=notes,
+        )
+    table.frame = frame.assign(_start=start, _end=end)
+    canon = canonicalise(table, rename=rename, precisions=precisions, notes=notes)
+    data = canon.data.drop(columns=["_start", "_end"], errors="ignore")
+    return canon.incidents(source_info(path, "gtd", None, data, coverage), data)

@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import FormatError, SchemaError
-from ..incidents import Incidents, make_ledger
+from ..incidents import Incidents
 from .canonical import canonicalise, source_info
-from .files import read_table
-from .parse import parse_codes
+from .files import read_table, set_aside_spanning
+from .parse import Notes, parse_codes
 
 __all__ = [
     "read_ucdp_ged",
@@ -99,8 +99,8 @@ def read_ucdp_ged(
     outside these are read as unknown, with a logged warning.
     """
     path = Path(path)
-    frame = read_table(path)
-    file = str(path)
+    table = read_table(path)
+    frame, file = table.frame, table.file
     if not looks_like_ucdp(frame.columns):
         raise FormatError(
             "not a UCDP GED file: it has none of the UCDP columns "
@@ -115,14 +115,6 @@ def read_ucdp_ged(
             column=missing[0],
         )
     family = dataset or _ucdp_family(frame.columns)
-    precisions = {
-        "date_precision": parse_codes(
-            frame["date_prec"], UCDP_DATE_PRECISION, file=file, column="date_prec"
-        ),
-        "location_precision": parse_codes(
-            frame["where_prec"], UCDP_LOCATION_PRECISION, file=file, column="where_prec"
-        ),
-    }
     rename = {
         "event_id": "id",
         "date_start": "date_start",
@@ -140,11 +132,25 @@ def read_ucdp_ged(
         "fatalities_high": "high",
     }
     rename.update({k: v for k, v in optional.items() if v in frame.columns})
-    data, set_aside = canonicalise(frame, file=file, rename=rename, precisions=precisions)
+    table = set_aside_spanning(table, [*rename.values(), "date_prec", "where_prec"])
+    frame, notes = table.frame, Notes(file)
+    precisions = {
+        "date_precision": parse_codes(
+            frame["date_prec"], UCDP_DATE_PRECISION, file=file, column="date_prec", notes=notes
+        ),
+        "location_precision": parse_codes(
+            frame["where_prec"],
+            UCDP_LOCATION_PRECISION,
+            file=file,
+            column="where_prec",
+            notes=notes,
+        ),
+    }
+    canon = canonicalise(table, rename=rename, precisions=precisions, notes=notes)
+    data = canon.data
     if "type_of_violence" in data.columns:
-        codes = pd.to_numeric(data["type_of_violence"], errors="coerce")
+        codes = pd.to_numeric(data["type_of_violence"].astype("string"), errors="coerce")
         data["event_type"] = codes.map(UCDP_VIOLENCE).astype("string")
     if "region_source" in data.columns:
         data = data.rename(columns={"region_source": "world_region"})
-    source = source_info(path, family, version, data, coverage)
-    return Incidents(data=data, ledger=make_ledger(len(frame), set_aside), source=source)
+    return canon.incidents(source_info(path, family, version, data, coverage), data)
