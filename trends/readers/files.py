@@ -173,7 +173,7 @@ def _read_csv(path: Path, file: str) -> pd.DataFrame:
         raise EmptyInputError("the file is empty: expected a header row and data rows", file=file)
     _check_names(_header(text), file)
     try:
-        return pd.read_csv(
+        frame = pd.read_csv(
             io.StringIO(text),
             dtype="string",
             keep_default_na=False,
@@ -186,6 +186,16 @@ def _read_csv(path: Path, file: str) -> pd.DataFrame:
         ) from exc
     except (pd.errors.ParserError, ValueError, OverflowError, MemoryError) as exc:
         raise _parser_error(exc, file) from exc
+    if not isinstance(frame.index, pd.RangeIndex):
+        # pandas takes the first column as the index when the first record has one
+        # field more than the header: the columns would be silently shifted.
+        raise FormatError(
+            f"the first record has more fields than the header ({len(frame.columns)}); "
+            "the columns do not line up",
+            file=file,
+            row=1,
+        )
+    return frame
 
 
 def _read_parquet(path: Path, file: str) -> pd.DataFrame:

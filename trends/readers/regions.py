@@ -8,6 +8,7 @@ tidied (spacing collapsed, an administrative suffix dropped) and kept.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 import pandas as pd
@@ -40,7 +41,9 @@ def display_name(name: str) -> str:
     return text
 
 
+@functools.cache
 def _alias_table() -> dict[tuple[str, str], str]:
+    """(country, region key) -> harmonised name, built once from the registry's table."""
     table = registry.region_aliases()
     out: dict[tuple[str, str], str] = {}
     for country, region, alias in table.itertuples(index=False):
