@@ -353,7 +353,7 @@ def read_incidents(
         path, frame = None, path_or_frame.reset_index(drop=True)
         if frame.empty:
             raise EmptyInputError("the data frame has no rows", file="data frame")
-        table = RawTable(frame, "data frame", len(frame), is_csv=False)
+        table = RawTable(frame, "data frame", len(frame), may_span=False)
     else:
         path = Path(path_or_frame)
         table = read_table(path)

@@ -65,7 +65,9 @@ class RawTable:
     frame: pd.DataFrame
     file: str
     records: int
-    is_csv: bool
+    #: whether a field may hold a line break of the file (CSV files with more line
+    #: breaks than records): only then can a quote have swallowed lines
+    may_span: bool
     set_aside: dict[str, int] = field(default_factory=dict)
 
 
@@ -117,10 +119,16 @@ def _raw_bytes(path: Path, limit: int | None = None) -> bytes:
     return data[:cap]
 
 
+def _encoding(data: bytes) -> tuple[str, str]:
+    """The codec and its name: UTF-16 when the data opens with its mark, else UTF-8."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16", "UTF-16"
+    return "utf-8-sig", "UTF-8"
+
+
 def _decode(data: bytes, file: str, *, partial: bool = False) -> str:
     """UTF-8 (a byte-order mark dropped) or UTF-16 with its mark; else a FormatError."""
-    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
-    encoding, label = ("utf-16", "UTF-16") if utf16 else ("utf-8-sig", "UTF-8")
+    encoding, label = _encoding(data)
     try:
         decoder = codecs.getincrementaldecoder(encoding)()
         text = decoder.decode(data, final=not partial)
@@ -167,11 +175,16 @@ def _parser_error(exc: Exception, file: str) -> FormatError:
     return FormatError(f"cannot be read as CSV: {message}", file=file)
 
 
-def _read_csv(path: Path, file: str) -> pd.DataFrame:
+def _line_breaks(text: str) -> int:
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
+
+
+def _read_csv(path: Path, file: str) -> tuple[pd.DataFrame, bool]:
+    """The records of a CSV file, and whether a field may hold a line break."""
     text = _decode(_raw_bytes(path), file)
     if not text or text.isspace():
         raise EmptyInputError("the file is empty: expected a header row and data rows", file=file)
-    _check_names(_header(text), file)
+    _check_names(_header(text[: 1 << 20]), file)
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -195,7 +208,9 @@ def _read_csv(path: Path, file: str) -> pd.DataFrame:
             file=file,
             row=1,
         )
-    return frame
+    # the header and each record end with at most one line break; any more are blank
+    # lines or line breaks inside fields
+    return frame, _line_breaks(text) > len(frame) + 1
 
 
 def _read_parquet(path: Path, file: str) -> pd.DataFrame:
@@ -236,12 +251,15 @@ def read_table(path: str | Path) -> RawTable:
     path = Path(path)
     file = str(path)
     _check_path(path)
-    frame = _read_parquet(path, file) if _is_parquet(path) else _read_csv(path, file)
+    if _is_parquet(path):
+        frame, breaks = _read_parquet(path, file), False
+    else:
+        frame, breaks = _read_csv(path, file)
     if frame.empty:
         raise EmptyInputError("the file has a header but no data rows", file=file)
     if path.stat().st_size > parse.MAX_FIELD_CHARS or _is_gzip(path):
         _check_field_sizes(frame, file)
-    return RawTable(frame=frame, file=file, records=len(frame), is_csv=not _is_parquet(path))
+    return RawTable(frame=frame, file=file, records=len(frame), may_span=breaks)
 
 
 def column_names(path: str | Path) -> list[str]:
@@ -284,7 +302,7 @@ def set_aside_spanning(table: RawTable, single_line: Collection[str]) -> RawTabl
     marks such a record; it is set aside with :data:`SPANNING_REASON` (and a logged
     warning naming its row and column). Free text with line breaks elsewhere is kept.
     """
-    if not table.is_csv:
+    if not table.may_span:
         return table
     frame = table.frame
     width = len(frame.columns)
@@ -294,7 +312,9 @@ def set_aside_spanning(table: RawTable, single_line: Collection[str]) -> RawTabl
         values = frame[name]
         if not pd.api.types.is_string_dtype(values):
             continue
-        broken = values.str.contains(r"[\r\n]", regex=True).fillna(False).astype(bool)
+        broken = (
+            values.str.contains("\n", regex=False) | values.str.contains("\r", regex=False)
+        ).fillna(False).astype(bool)
         if not broken.any():
             continue
         if name in single_line:

@@ -185,34 +185,40 @@ def no_nested_values(values: pd.Series, column: str, file: str) -> None:
     )
 
 
-def _trimmed(
-    values: pd.Series, column: str, file: str, *, collapse: bool = False
-) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Text trimmed of invisible characters at both ends, and where it is blank or null-like.
+class _Distinct:
+    """A column's distinct values, trimmed, so that each rule runs once per value.
 
-    Blank: missing, empty or white space only (missing, as always). Null-like: any
-    other text that trims to nothing (invisible characters) or to a :data:`NULL_TOKENS`.
-    ``collapse`` turns inner runs of white space into one space. The work is done once
-    per distinct value.
+    ``text`` holds the distinct values trimmed of invisible characters at both ends
+    (inner white space collapsed with ``collapse``); ``blank`` marks those empty or white
+    space only (missing, as always) and ``null`` the other ones that trim to nothing
+    (invisible characters) or to one of :data:`NULL_TOKENS`. :meth:`expand` maps a
+    per-value result back onto the rows.
     """
-    no_nested_values(values, column, file)
-    codes, uniques = pd.factorize(values.astype("string"), use_na_sentinel=True)
-    raw = pd.Series(uniques, dtype="string")
-    text = raw.str.replace(_EDGES, "", regex=True)
-    if collapse:
-        text = text.str.replace(r"\s+", " ", regex=True)
-    blank = (raw.str.strip() == "").fillna(True).to_numpy(dtype=bool)
-    null = ~blank & ((text == "") | text.str.casefold().isin(NULL_TOKENS)).fillna(False).to_numpy(
-        dtype=bool
-    )
-    missing = codes < 0
 
-    def back(flags: np.ndarray) -> pd.Series:
-        out = flags[codes] if len(flags) else np.zeros(len(codes), dtype=bool)
-        return pd.Series(np.where(missing, False, out), index=values.index)
+    def __init__(self, values: pd.Series, column: str, file: str, *, collapse: bool = False):
+        no_nested_values(values, column, file)
+        self.index = values.index
+        self.codes, uniques = pd.factorize(values.astype("string"), use_na_sentinel=True)
+        raw = pd.Series(uniques, dtype="string")
+        text = raw.str.replace(_EDGES, "", regex=True)
+        if collapse:
+            text = text.str.replace(r"\s+", " ", regex=True)
+        self.text = text
+        self.blank = (raw.str.strip() == "").fillna(True).astype(bool)
+        self.null = ~self.blank & ((text == "") | text.str.casefold().isin(NULL_TOKENS)).fillna(
+            False
+        ).astype(bool)
 
-    full = pd.Series(text.array.take(codes, allow_fill=True), index=values.index, dtype="string")
-    return full, back(blank) | pd.Series(missing, index=values.index), back(null)
+    @property
+    def unusable(self) -> pd.Series:
+        """Per distinct value: blank or null-like."""
+        return self.blank | self.null
+
+    def expand(self, per_value: pd.Series, fill: object = None) -> pd.Series:
+        """Per-value results onto the rows (rows with no value get ``fill``, or missing)."""
+        taken = pd.Series(per_value).array.take(self.codes, allow_fill=True)
+        out = pd.Series(taken, index=self.index)
+        return out if fill is None else out.fillna(fill).astype(type(fill))
 
 
 def _bounded_dates(parsed: pd.Series, column: str, file: str) -> pd.Series:
@@ -250,23 +256,21 @@ def parse_dates(
         if getattr(values.dt, "tz", None) is not None:
             values = values.dt.tz_localize(None)
         return _bounded_dates(values, column, file)
-    text, blank, null = _trimmed(values, column, file)
-    blank = blank | null
-    codes, uniques = pd.factorize(text.where(~blank), use_na_sentinel=True)
-    unique = pd.Series(uniques, dtype="string")
+    distinct = _Distinct(values, column, file)
+    unique = distinct.text.where(~distinct.unusable)
     day = unique.str.extract(_DATE_RE, expand=False)
     parsed = pd.to_datetime(day, format="%Y-%m-%d", errors="coerce")
     for fmt in formats:
         parsed = parsed.fillna(pd.to_datetime(unique, format=fmt, errors="coerce"))
-    dates = pd.Series(parsed.to_numpy()[codes], index=values.index)
-    dates[codes < 0] = pd.NaT
     refuse_first(
-        dates.isna() & ~blank,
+        distinct.expand(parsed.isna() & ~distinct.unusable, False),
         DateError,
-        lambda i: f"{text.iloc[i]!r} is not a possible date; expected {expected}",
+        lambda i: f"{distinct.expand(distinct.text).iloc[i]!r} is not a possible date; "
+        f"expected {expected}",
         file=file,
         column=column,
     )
+    dates = distinct.expand(parsed)
     return _bounded_dates(dates, column, file)
 
 
@@ -274,20 +278,20 @@ def _text_numbers(
     values: pd.Series, column: str, file: str, notes: Notes
 ) -> pd.Series:
     """Numbers from text by :data:`NUMBER_PATTERN`; null-like text is missing, with a note."""
-    text, blank, null = _trimmed(values, column, file)
-    notes.add(column, "null-like", null, values)
-    folded = text.str.casefold().str.lstrip("+-")
-    infinite = folded.isin(NON_FINITE_TOKENS).fillna(False)
-    grammar = text.str.fullmatch(_NUMBER_RE).fillna(False)
+    distinct = _Distinct(values, column, file)
+    text = distinct.text
+    notes.add(column, "null-like", distinct.expand(distinct.null, False), values)
+    infinite = text.str.casefold().str.lstrip("+-").isin(NON_FINITE_TOKENS).fillna(False)
+    grammar = text.str.fullmatch(_NUMBER_RE).fillna(False).astype(bool)
     refuse_first(
-        ~(blank | null | infinite | grammar),
+        distinct.expand(~(distinct.unusable | infinite | grammar), False),
         ValueRangeError,
-        lambda i: f"{text.iloc[i]!r} is not a number",
+        lambda i: f"{distinct.expand(text).iloc[i]!r} is not a number",
         file=file,
         column=column,
     )
-    usable = text.where(grammar | infinite)
-    return pd.to_numeric(usable, errors="coerce").astype("float64")
+    numbers = pd.to_numeric(text.where(grammar | infinite), errors="coerce").astype("float64")
+    return distinct.expand(numbers, np.nan).astype("float64")
 
 
 def parse_numbers(
@@ -363,18 +367,19 @@ def clean_text(
     Null-like text (:data:`NULL_TOKENS`, or only invisible characters) is missing,
     noted in ``notes``; a name longer than ``limit`` characters is a LimitError.
     """
-    text, blank, null = _trimmed(values, column, file, collapse=True)
+    distinct = _Distinct(values, column, file, collapse=True)
     if notes is not None:
-        notes.add(column, "null-like", null, values)
-    lengths = text.str.len()
+        notes.add(column, "null-like", distinct.expand(distinct.null, False), values)
+    lengths = distinct.text.str.len().fillna(0)
     refuse_first(
-        (lengths > limit).fillna(False),
+        distinct.expand(lengths > limit, False),
         LimitError,
-        lambda i: f"a value of {lengths.iloc[i]:,} characters; names are limited to {limit:,}",
+        lambda i: f"a value of {distinct.expand(lengths).iloc[i]:,} characters; "
+        f"names are limited to {limit:,}",
         file=file,
         column=column,
     )
-    return text.where(~(blank | null))
+    return distinct.expand(distinct.text.where(~distinct.unusable)).astype("string")
 
 
 def normalise_sources(values: pd.Series, column: str, file: str) -> pd.Series:
