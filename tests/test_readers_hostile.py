@@ -237,6 +237,32 @@ def test_malformed_csv_is_a_format_error_naming_the_file(tmp_path, raw, match):
     assert info.value.file == str(path)
 
 
+def test_damaged_files_are_a_format_error_naming_the_file(tmp_path):
+    frame = pd.DataFrame({"event_id": ["a"], "date_start": ["2020-01-01"], "country": ["Iraq"]})
+    frame.to_parquet(tmp_path / "ok.parquet")
+    data = (tmp_path / "ok.parquet").read_bytes()
+    cases = {
+        "cut.parquet": data[: len(data) // 2],
+        "cut.csv.gz": gzip.compress(CANONICAL.encode())[:20],
+        "plain.csv.gz": CANONICAL.encode(),
+        "odd.csv": CANONICAL.encode("utf-16") + b"\x00",
+    }
+    for name, raw in cases.items():
+        path = tmp_path / name
+        path.write_bytes(raw)
+        for fmt in (None, "canonical"):
+            with pytest.raises(FormatError) as info:
+                trends.read(path, format=fmt)
+            assert info.value.file == str(path)
+
+
+def test_a_data_frame_with_a_duplicated_column_is_an_error():
+    frame = pd.DataFrame([["a", "2020-01-01", "b"]], columns=["event_id", "date_start", "event_id"])
+    with pytest.raises(SchemaError, match="appears twice") as info:
+        trends.read_incidents(frame)
+    assert info.value.column == "event_id"
+
+
 def test_text_that_is_not_utf8_names_the_line(tmp_path):
     path = tmp_path / "latin1.csv"
     path.write_bytes("event_id,date_start,region\na,2020-01-01,Anbâr\n".encode("latin-1"))

@@ -36,7 +36,7 @@ from ..incidents import (
     SourceInfo,
     make_ledger,
 )
-from .files import RawTable, read_table, set_aside_spanning
+from .files import RawTable, check_names, read_table, set_aside_spanning
 from .parse import (
     MAX_FATALITIES,
     MAX_N_SOURCES,
@@ -353,6 +353,7 @@ def read_incidents(
         path, frame = None, path_or_frame.reset_index(drop=True)
         if frame.empty:
             raise EmptyInputError("the data frame has no rows", file="data frame")
+        check_names([str(c) for c in frame.columns], "data frame")
         table = RawTable(frame, "data frame", len(frame), may_span=False)
     else:
         path = Path(path_or_frame)

@@ -43,7 +43,14 @@ from ..errors import EmptyInputError, FileError, FormatError, LimitError, Schema
 from . import parse
 from .parse import refuse_first
 
-__all__ = ["RawTable", "read_table", "column_names", "set_aside_spanning", "SPANNING_REASON"]
+__all__ = [
+    "RawTable",
+    "read_table",
+    "column_names",
+    "check_names",
+    "set_aside_spanning",
+    "SPANNING_REASON",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +160,7 @@ def _header(text: str) -> list[str]:
         return []
 
 
-def _check_names(names: list[str], file: str) -> None:
+def check_names(names: list[str], file: str) -> None:
     """A SchemaError naming the first column name that appears twice."""
     seen: dict[str, int] = {}
     for i, name in enumerate(names):
@@ -184,7 +191,7 @@ def _read_csv(path: Path, file: str) -> tuple[pd.DataFrame, bool]:
     text = _decode(_raw_bytes(path), file)
     if not text or text.isspace():
         raise EmptyInputError("the file is empty: expected a header row and data rows", file=file)
-    _check_names(_header(text[: 1 << 20]), file)
+    check_names(_header(text[: 1 << 20]), file)
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -216,7 +223,7 @@ def _read_csv(path: Path, file: str) -> tuple[pd.DataFrame, bool]:
 def _read_parquet(path: Path, file: str) -> pd.DataFrame:
     import pyarrow as pa
 
-    _check_names(column_names(path), file)
+    check_names(column_names(path), file)
     try:
         frame = pd.read_parquet(path)
     except (pa.ArrowException, OSError, ValueError, OverflowError) as exc:

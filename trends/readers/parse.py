@@ -2,7 +2,9 @@
 
 Every reader turns its raw columns into canonical values with these functions, so
 that one rule has one home. The rules themselves are data (the constants below),
-so that another route in (``count(path)`` in SQL) can apply the same ones:
+so that another route in (``count(path)`` in SQL) can apply the same ones; the
+patterns are written so that Python's ``re`` and RE2 (DuckDB's ``regexp_matches``)
+read them alike:
 
 - :data:`DATE_PATTERN`: the only text dates read, ``YYYY-MM-DD`` with an optional
   time and an optional zone suffix; the zone is dropped, so the date is the local
@@ -92,10 +94,13 @@ NULL_TOKENS = frozenset(
 )
 #: White space, control and format characters (zero-width spaces and joiners, the
 #: byte-order mark, bidirectional marks, soft hyphen): invisible, so a name made only
-#: of them is no name, and they are trimmed from both ends of every name.
+#: of them is no name, and they are trimmed from both ends of every name. A regular
+#: expression class holding the characters themselves, so that Python's ``re`` and RE2
+#: (DuckDB's ``regexp_*`` functions) read it alike.
 INVISIBLE = (
-    r"[\s\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
-    r"\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
+    "[\\s\\x00-\\x1f\\x7f-\\x9f"
+    "\u00a0\u00ad\u061c\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u2066-\u206f"
+    "\u3000\ufeff\ufff9-\ufffb]"
 )
 #: Longest name (event id, country, region, subregion, event type, actor), in characters.
 MAX_NAME_CHARS = 1_000
