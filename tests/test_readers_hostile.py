@@ -141,11 +141,34 @@ def test_files_over_the_size_limit_are_refused_before_they_are_read(tmp_path, mo
     path = _write(tmp_path, [HEADER, GOOD, _row(2)])
     gz = tmp_path / "ged.csv.gz"
     gz.write_bytes(gzip.compress(path.read_bytes()))
+    parquet = tmp_path / "ged.parquet"
+    rows = 2_000
+    pd.DataFrame(
+        {"event_id": [f"e{i}" for i in range(rows)], "date_start": ["2020-01-01"] * rows,
+         "notes": ["x" * 4_000] * rows}
+    ).to_parquet(parquet)
+    assert parquet.stat().st_size < 100_000  # 8 MB of text, stored once in a dictionary
     monkeypatch.setattr(parse, "MAX_FILE_BYTES", 64)
     for target in (path, gz):
         with pytest.raises(LimitError, match="at most 64") as info:
             trends.read(target, format="ucdp")
         assert info.value.file == str(target)
+    monkeypatch.setattr(parse, "MAX_FILE_BYTES", 1_000_000)
+    with pytest.raises(LimitError, match="once decoded"):
+        trends.read(parquet)
+    monkeypatch.setattr(parse, "MAX_FILE_BYTES", 10_000_000)
+    assert len(trends.read(parquet)) == rows
+
+
+def test_a_compressed_parquet_field_over_the_limit_is_refused(tmp_path):
+    path = tmp_path / "long.parquet"
+    long = "x" * (parse.MAX_FIELD_CHARS + 1)
+    pd.DataFrame({"event_id": ["a", "b"], "date_start": ["2020-01-01"] * 2,
+                  "notes": ["short", long]}).to_parquet(path)
+    assert path.stat().st_size < parse.MAX_FIELD_CHARS
+    with pytest.raises(LimitError) as info:
+        trends.read(path)
+    _located(info.value, path, row=2, column="notes")
 
 
 # ---------------------------------------------------------------------------- structure

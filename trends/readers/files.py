@@ -5,9 +5,9 @@ What a reader loads:
 - Only regular files: a FIFO, a device (``/dev/zero``), a socket or a directory is
   refused with a :class:`~trends.errors.FileError` before it is opened, so reading
   never hangs or streams without end.
-- At most :data:`~trends.readers.parse.MAX_FILE_BYTES` bytes (after decompression);
-  a larger file is a :class:`~trends.errors.LimitError`. ``.gz`` files are
-  decompressed.
+- At most :data:`~trends.readers.parse.MAX_FILE_BYTES` bytes of data (a ``.gz``
+  file decompressed, a Parquet file decoded); a larger file is a
+  :class:`~trends.errors.LimitError`.
 - CSV: UTF-8, with or without a byte-order mark, or UTF-16 with one; text kept as
   text (pandas' string dtype; only empty fields are missing). The records are those
   the CSV grammar (RFC 4180, pandas' C tokenizer) sees: a quoted field may span
@@ -220,10 +220,58 @@ def _read_csv(path: Path, file: str) -> tuple[pd.DataFrame, bool]:
     return frame, _line_breaks(text) > len(frame) + 1
 
 
+def _parquet_size(path: Path) -> int:
+    """Bytes a Parquet file's data takes once decoded, counted without decoding it all.
+
+    Stored size first (pages uncompressed, still encoded); then text and bytes columns
+    are read one row group at a time as dictionaries, whose decoded size is the sum of
+    the lengths of the values their indices point to, so a small file of one long
+    string repeated millions of times cannot exhaust memory.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    cap = parse.MAX_FILE_BYTES
+    meta = pq.read_metadata(path)
+    total = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    if total > cap:
+        return total
+    schema = pq.read_schema(path)
+    text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_binary(f.type)
+            or pa.types.is_large_string(f.type) or pa.types.is_large_binary(f.type)]
+    if not text:
+        return total
+    handle = pq.ParquetFile(path, read_dictionary=text)
+    decoded = 0
+    for group in range(handle.num_row_groups):
+        table = handle.read_row_group(group, columns=text)
+        for column in table.columns:
+            for chunk in column.chunks:
+                if pa.types.is_dictionary(chunk.type):
+                    lengths = pc.binary_length(chunk.dictionary).take(chunk.indices)
+                    decoded += int(pc.sum(lengths).as_py() or 0) + 8 * len(chunk)
+                else:
+                    decoded += chunk.nbytes
+        if total + decoded > cap:
+            break
+    return total + decoded
+
+
 def _read_parquet(path: Path, file: str) -> pd.DataFrame:
     import pyarrow as pa
 
     check_names(column_names(path), file)
+    try:
+        size = _parquet_size(path)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise FormatError(f"cannot be read as Parquet: {exc}", file=file) from None
+    if size > parse.MAX_FILE_BYTES:
+        raise LimitError(
+            f"more than {parse.MAX_FILE_BYTES:,} bytes once decoded; a reader loads at most "
+            f"{parse.MAX_FILE_BYTES:,}",
+            file=file,
+        )
     try:
         frame = pd.read_parquet(path)
     except (pa.ArrowException, OSError, ValueError, OverflowError) as exc:
@@ -264,7 +312,8 @@ def read_table(path: str | Path) -> RawTable:
         frame, breaks = _read_csv(path, file)
     if frame.empty:
         raise EmptyInputError("the file has a header but no data rows", file=file)
-    if path.stat().st_size > parse.MAX_FIELD_CHARS or _is_gzip(path):
+    # a plain CSV of fewer bytes than the limit holds no field over it
+    if path.stat().st_size > parse.MAX_FIELD_CHARS or _is_gzip(path) or _is_parquet(path):
         _check_field_sizes(frame, file)
     return RawTable(frame=frame, file=file, records=len(frame), may_span=breaks)
 
