@@ -130,6 +130,9 @@ def test_names_and_fields_over_the_size_limits_are_refused(tmp_path):
     with pytest.raises(LimitError) as info:
         trends.read(path)
     _located(info.value, path, row=2, column="adm_1")
+    path = _write(tmp_path, [HEADER + "," + long_name, GOOD + ",a"], "name.csv")
+    with pytest.raises(LimitError, match="column 11 has 1,001 characters"):
+        trends.read(path)
     huge = "y" * (parse.MAX_FIELD_CHARS + 1)
     path = _write(tmp_path, [HEADER + ",notes", GOOD + ",a", _row(2) + "," + huge], "huge.csv")
     with pytest.raises(LimitError) as info:

@@ -23,7 +23,6 @@ from ..errors import (
     EmptyInputError,
     OptionError,
     SchemaError,
-    TrendsError,
     ValueRangeError,
 )
 from ..fetch import file_sha256
@@ -304,7 +303,7 @@ def source_info(
     if coverage is not None:
         window, origin = (pd.Timestamp(coverage[0]), pd.Timestamp(coverage[1])), "declared"
         if window[1] < window[0]:
-            raise TrendsError(f"coverage={coverage!r} ends before it starts")
+            raise OptionError(f"coverage={coverage!r} ends before it starts")
     elif window is None:
         window, origin = ((first, last) if pd.notna(first) else None), "data"
     return SourceInfo(

@@ -161,9 +161,16 @@ def _header(text: str) -> list[str]:
 
 
 def check_names(names: list[str], file: str) -> None:
-    """A SchemaError naming the first column name that appears twice."""
+    """A SchemaError naming the first column name that appears twice; a LimitError for a
+    name longer than MAX_NAME_CHARS."""
     seen: dict[str, int] = {}
     for i, name in enumerate(names):
+        if len(name) > parse.MAX_NAME_CHARS:
+            raise LimitError(
+                f"the name of column {i + 1} has {len(name):,} characters; column names "
+                f"are limited to {parse.MAX_NAME_CHARS:,}",
+                file=file,
+            )
         if name.strip() == "":
             continue
         if name in seen:
