@@ -176,6 +176,9 @@ def refuse_first(
     raise error(message(i), file=file, row=int(bad.index[i]) + 1, column=column)
 
 
+_KINDS = {"dict": "struct (mapping)", "bytes": "bytes value", "set": "set"}
+
+
 def no_nested_values(values: pd.Series, column: str, file: str) -> None:
     """A SchemaError if a column holds lists, structs, maps or bytes (as Parquet can)."""
     if values.dtype != object:
@@ -184,7 +187,8 @@ def no_nested_values(values: pd.Series, column: str, file: str) -> None:
     refuse_first(
         nested.astype(bool),
         SchemaError,
-        lambda i: f"holds a {type(values.iloc[i]).__name__} where text or a number is expected",
+        lambda i: f"holds a {_KINDS.get(type(values.iloc[i]).__name__, 'list')} where text or "
+        "a number is expected",
         file=file,
         column=column,
     )
