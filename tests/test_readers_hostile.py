@@ -4,7 +4,9 @@ with a ``trends`` InputError that names the file (and the row and column where k
 Example tests pin each promise of issue 11; the property tests at the end generate hostile
 CSV and Parquet files (encodings, byte-order marks, quoting, embedded line breaks, null-like
 and invisible text, extreme and non-finite numbers, odd and huge names, duplicate columns,
-mixed line endings) and check the invariant on every one.
+mixed line endings) and check the invariant on every one. A grid of hostile cells in every
+column of every format is in ``test_readers_other.py``; the checks on the shared UCDP files
+are in ``test_readers.py``.
 """
 
 from __future__ import annotations
@@ -420,85 +422,6 @@ def test_the_format_registry_feeds_read_detect_and_the_cli(capsys):
     assert "'ucdp', 'acled', 'gtd', 'canonical'" in capsys.readouterr().err
     with pytest.raises(ValueError, match="format='xls' is not one of 'ucdp'"):
         trends.read("x.csv", format="xls")
-
-
-# ---------------------------------------------------------------------------- real files
-
-
-@pytest.mark.shared
-def test_the_null_region_of_candidate_22_0_2_is_missing(ucdp_dir):
-    inc = trends.read(ucdp_dir / "ged_candidate_22_0_2.csv")
-    uganda = inc.data.loc[inc.data["event_id"] == "431491"].iloc[0]
-    assert uganda["region"] == "(unknown)" and pd.isna(uganda["region_raw"])
-    assert uganda["adm_1"] == "NULL"  # the source column passes through untouched
-    assert "NULL" not in set(inc.data["region"])
-    notes = inc.notes.set_index("column")["rows"].to_dict()
-    assert notes == {"adm_1": 35, "adm_2": 132}
-
-
-@pytest.mark.shared
-@pytest.mark.parametrize(
-    "name",
-    [
-        "ged191_iraq.csv",
-        "ged_syria_652_1601_1911.csv",
-        "ged_candidate_21_01_21_12.csv",
-        "ged_candidate_22_0_2.csv",
-    ],
-)
-def test_real_files_lose_no_record_to_the_quote_check(ucdp_dir, name):
-    path = ucdp_dir / name
-    inc = trends.read(path)
-    records = sum(1 for _ in csv.reader(io.StringIO(path.read_text("utf-8"), newline=""))) - 1
-    _reconciles(inc, records)
-    assert SPANNING_REASON not in set(inc.ledger["reason"])
-
-
-# ---------------------------------------------------------------------------- every format
-
-SAMPLES = {
-    "ucdp": [HEADER, GOOD, _row(2), "3,2016-02-01,2016-02-03,4,6,Iraq,,1,C,0"],
-    "acled": [
-        "event_id_cnty,event_date,year,time_precision,event_type,actor1,country,admin1,admin2,"
-        "geo_precision,source,fatalities",
-        "IRQ1,2020-01-15,2020,1,Battles,IS,Iraq,Ninewa,Mosul,1,Shafaq News; Rudaw,2",
-        "IRQ2,20 January 2020,2020,2,Battles,IS,Iraq,Anbar,Ramadi,3,Iraqi News Agency,0",
-    ],
-    "gtd": [
-        "eventid,iyear,imonth,iday,extended,resolution,country_txt,provstate,city,specificity,"
-        "attacktype1_txt,gname,nkill",
-        "201401010001,2014,1,5,0,,Iraq,Nineveh,Mosul,1,Bombing/Explosion,ISIL,3",
-        "201403100001,2014,3,10,1,2014-03-20,Iraq,Kirkuk,Kirkuk,1,Hostage Taking,ISIL,0",
-    ],
-}
-HOSTILE_CELLS = [
-    "NULL", "nan", "\u200b", "inf", "1e400", "-1", "1e30", "2.5", "x" * 1_100, '"a\nb, c"',
-    "2016-01-06T23:30:00+03:00", "1500-01-01", "=HYPERLINK(1)", "", "0",
-]
-
-
-@pytest.mark.parametrize("fmt", sorted(SAMPLES))
-def test_every_hostile_cell_in_every_column_is_read_or_refused_with_a_location(tmp_path, fmt):
-    lines = SAMPLES[fmt]
-    width = len(lines[0].split(","))
-    outcomes = set()
-    pairs = [(c, cell) for c in range(width) for i, cell in enumerate(HOSTILE_CELLS)
-             if (c + i) % 7 == 0]  # a seventh of the grid: every column, every cell
-    for column, cell in pairs:
-        fields = lines[1].split(",")
-        fields[column] = cell
-        path = _write(tmp_path, [lines[0], ",".join(fields), *lines[2:]], f"{fmt}.csv")
-        try:
-            inc = trends.read(path, format=fmt)
-        except InputError as exc:
-            assert exc.file == str(path), exc
-            outcomes.add(type(exc).__name__)
-            continue
-        _reconciles(inc, len(lines) - 1)
-        numbers = inc.data[["fatalities", "fatalities_low", "fatalities_high"]]
-        assert not np.isinf(numbers.to_numpy(float)).any()
-        outcomes.add("read")
-    assert "read" in outcomes and len(outcomes) > 2
 
 
 # ---------------------------------------------------------------------------- properties
