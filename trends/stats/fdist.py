@@ -200,54 +200,23 @@ def fit_f_dist(s2: ArrayLike, df: ArrayLike, *, covariate: ArrayLike | None = No
     """
     x = as_vector(s2)
     n = x.size
-    if n == 0:
+    if n < 2:
+        return FDistFit(float(x[0]), 0.0) if n == 1 else FDistFit(np.nan, np.nan)
+    usable = _usable(x, as_vector(df))
+    if usable is None:
         return FDistFit(np.nan, np.nan)
-    if n == 1:
-        return FDistFit(float(x[0]), 0.0)
-    df1 = as_vector(df)
-    if df1.size == 1:
-        if not (np.isfinite(df1[0]) and df1[0] > 1e-15):
-            return FDistFit(np.nan, np.nan)
-        ok = np.ones(n, dtype=bool)
-        df1_all: np.ndarray | float = float(df1[0])
-    elif df1.size != n:
-        raise ValueError("s2 and df have different lengths")
-    else:
-        ok = np.isfinite(df1) & (df1 > 1e-15)
-        df1_all = df1
+    ok, df1_all = usable
     cov = None if covariate is None else _finite_covariate(covariate, n)
-    with np.errstate(invalid="ignore"):
-        ok &= np.isfinite(x) & (x > -1e-15)
     n_ok = int(ok.sum())
-    if n_ok == 1:
-        return FDistFit(float(x[ok][0]), 0.0)
-    if n_ok == 0:
-        return FDistFit(np.nan, np.nan)
-    all_ok = n_ok == n
+    if n_ok < 2:
+        return FDistFit(float(x[ok][0]), 0.0) if n_ok == 1 else FDistFit(np.nan, np.nan)
     x_ok = x[ok]
     df_ok = df1_all if np.ndim(df1_all) == 0 else df1_all[ok]
-    if cov is not None:
-        cov_ok = cov[ok]
-        n_df = spline_df(n_ok, cov_ok)
-        if n_df < 2:
-            fit = fit_f_dist(x_ok, df_ok)
-            return FDistFit(np.full(n, fit.prior_var), fit.prior_df)
+    if cov is not None and spline_df(n_ok, cov[ok]) < 2:
+        fit = fit_f_dist(x_ok, df_ok)
+        return FDistFit(np.full(n, fit.prior_var), fit.prior_df)
     x_ok, e = log_variance_scores(x_ok, df_ok)
-    if cov is None:
-        emean: float | np.ndarray = float(np.mean(e))
-        evar = float(np.sum((e - emean) ** 2) / (n_ok - 1))
-    else:
-        spline = NaturalSpline(cov_ok, n_df)
-        design = spline.basis(cov_ok)
-        coef, _, rank, _ = np.linalg.lstsq(design, e, rcond=None)
-        fitted = design @ coef
-        evar = float(np.sum((e - fitted) ** 2) / (n_ok - rank))
-        if all_ok:
-            emean = fitted
-        else:
-            emean = np.empty(n)
-            emean[ok] = fitted
-            emean[~ok] = spline.basis(cov[~ok]) @ coef
+    emean, evar = _log_moments(e, ok, cov)
     evar -= float(np.mean(special.polygamma(1, np.asarray(df_ok) / 2.0)))
     if evar > 0:
         d0 = 2.0 * float(trigamma_inverse(evar))
@@ -256,6 +225,47 @@ def fit_f_dist(s2: ArrayLike, df: ArrayLike, *, covariate: ArrayLike | None = No
         d0 = np.inf
         s20 = np.asarray(np.mean(x_ok) if cov is None else np.exp(emean))
     return FDistFit(float(s20) if s20.ndim == 0 else s20, d0)
+
+
+def _usable(x: np.ndarray, df1: np.ndarray) -> tuple[np.ndarray, np.ndarray | float] | None:
+    """Which units enter the fit (finite, non-negative variance on positive df) and
+    their df (a number when one for all); None when the one df given is unusable."""
+    n = x.size
+    if df1.size == 1:
+        if not (np.isfinite(df1[0]) and df1[0] > 1e-15):
+            return None
+        ok = np.ones(n, dtype=bool)
+        df1_all: np.ndarray | float = float(df1[0])
+    elif df1.size != n:
+        raise ValueError("s2 and df have different lengths")
+    else:
+        ok = np.isfinite(df1) & (df1 > 1e-15)
+        df1_all = df1
+    with np.errstate(invalid="ignore"):
+        ok &= np.isfinite(x) & (x > -1e-15)
+    return ok, df1_all
+
+
+def _log_moments(
+    e: np.ndarray, ok: np.ndarray, cov: np.ndarray | None
+) -> tuple[float | np.ndarray, float]:
+    """Mean (per unit, from the natural-spline trend, with a covariate) and residual
+    variance of the log-variance scores ``e`` of the usable units ``ok``."""
+    n_ok = e.size
+    if cov is None:
+        emean = float(np.mean(e))
+        return emean, float(np.sum((e - emean) ** 2) / (n_ok - 1))
+    spline = NaturalSpline(cov[ok], spline_df(n_ok, cov[ok]))
+    design = spline.basis(cov[ok])
+    coef, _, rank, _ = np.linalg.lstsq(design, e, rcond=None)
+    fitted = design @ coef
+    evar = float(np.sum((e - fitted) ** 2) / (n_ok - rank))
+    if ok.all():
+        return fitted, evar
+    full = np.empty(ok.size)
+    full[ok] = fitted
+    full[~ok] = spline.basis(cov[~ok]) @ coef
+    return full, evar
 
 
 def _f_logsf(x: np.ndarray, d1: Any, d2: float) -> np.ndarray:
@@ -364,102 +374,24 @@ def fit_f_dist_robustly(
     df1 = as_vector(df)
     if df1.size not in (1, n):
         raise ValueError("s2 and df are different lengths")
-    cov = None
-    if covariate is not None:
-        cov = as_vector(covariate)
-        if cov.size != n:
-            raise ValueError("s2 and covariate are different lengths")
-        if not np.isfinite(cov).all():
-            raise ValueError("covariate contains NA or infinite values")
+    cov = None if covariate is None else _robust_covariate(covariate, n)
     tail_p = np.resize(np.asarray(winsor_tail_p, dtype=float), 2)
-    ok = ~np.isnan(x) & np.isfinite(df1) & (df1 > 1e-6)
-    ok = np.broadcast_to(ok, (n,))
+    ok = np.broadcast_to(~np.isnan(x) & np.isfinite(df1) & (df1 > 1e-6), (n,))
     if not ok.all():
-        sub = fit_f_dist_robustly(
-            x[ok], df1 if df1.size == 1 else df1[ok],
-            covariate=None if cov is None else cov[ok], winsor_tail_p=winsor_tail_p,
-        )  # fmt: skip
-        shrunk = np.empty(n)
-        shrunk[ok] = sub.prior_df_shrunk
-        shrunk[~ok] = sub.prior_df
-        if cov is None:
-            scale: float | np.ndarray = sub.prior_var
-        else:
-            scale = np.empty(n)
-            scale[ok] = sub.prior_var
-            xs, inv = np.unique(cov[ok], return_inverse=True)  # approx(ties = mean)
-            ys = np.bincount(inv, weights=np.log(sub.prior_var)) / np.bincount(inv)
-            scale[~ok] = np.exp(np.interp(cov[~ok], xs, ys))
-        return FDistRobustFit(scale, sub.prior_df, shrunk)
-
-    m = float(np.median(x))
-    if m <= 0:
-        raise ValueError("Variances are mostly <= 0")
-    tiny = x < m * 1e-12
-    if tiny.any():
-        warnings.warn(
-            f"{int(tiny.sum())} very small variance(s) detected, have been offset away from zero",
-            DispersionWarning,
-            stacklevel=2,
-        )
-        x[tiny] = m * 1e-12
+        return _on_usable(x, df1, cov, ok, winsor_tail_p)
+    _offset_tiny(x)
     nonrobust = fit_f_dist(x, df1, covariate=cov)
     if np.all(tail_p < 1.0 / n):
         return FDistRobustFit(
             nonrobust.prior_var, nonrobust.prior_df, np.full(n, nonrobust.prior_df)
         )
-    prob = np.array([tail_p[0], 1.0 - tail_p[1]])
-    if df1.size > 1:
-        df1max = float(df1.max())
-        lower = df1 < df1max - 1e-14
-        if lower.any():
-            # variances on fewer df moved to the same tail probability on df1max
-            s = nonrobust.prior_var if cov is None else np.asarray(nonrobust.prior_var)[lower]
-            f = x[lower] / s
-            d2 = nonrobust.prior_df
-            p_up = _f_logsf(f, df1[lower], d2)
-            p_low = _f_logcdf(f, df1[lower], d2)
-            up = p_up < p_low
-            f = np.where(
-                up,
-                _f_isf(np.exp(np.where(up, p_up, -1.0)), df1max, d2),
-                _f_ppf(np.exp(np.where(up, -1.0, p_low)), df1max, d2),
-            )
-            x[lower] = f * s
-            d1: float = df1max
-        else:
-            d1 = float(df1[0])
-    else:
-        d1 = float(df1[0])
-
+    d1 = _to_largest_df(x, df1, nonrobust, cov)
     z = np.log(x)
-    if cov is None:
-        ztrend: float | np.ndarray = float(stats.trim_mean(z, tail_p[1]))
-    else:
-        ztrend = lowess(z, cov, span=0.4, iterations=4)
-    zresid = z - ztrend
-    zrq = np.quantile(zresid, prob)
-    zwins = np.clip(zresid, zrq[0], zrq[1])
-    zwmean = float(np.mean(zwins))
-    zwvar = float(np.mean((zwins - zwmean) ** 2) * n / (n - 1))
-
+    ztrend, zwmean, zwvar = _winsorized_log(z, cov, tail_p)
     mom_mean, mom_var = _winsorized_moments(d1, np.inf, tail_p)
     funval_inf = np.log(zwvar / mom_var)
     if funval_inf <= 0:
-        ztc = ztrend + zwmean - mom_mean
-        s20 = np.exp(ztc)
-        fstat = np.exp(z - ztc)
-        tail = stats.chi2.sf(fstat * d1, d1)
-        r = stats.rankdata(fstat)
-        not_outlier = np.minimum(tail / ((n - r + 0.5) / n), 1.0)
-        shrunk = np.full(n, np.inf)
-        out = not_outlier < 1
-        if out.any():
-            shrunk[out] = not_outlier[out] * (n * d1)
-            o = np.argsort(tail, kind="stable")
-            shrunk[o] = np.maximum.accumulate(shrunk[o])
-        return FDistRobustFit(_scalar_or_array(s20), np.inf, shrunk)
-
+        return _infinite_prior(z, ztrend + zwmean - mom_mean, d1)
     if np.isinf(nonrobust.prior_df):
         return FDistRobustFit(nonrobust.prior_var, np.inf, np.full(n, np.inf))
 
@@ -475,32 +407,149 @@ def fit_f_dist_robustly(
         d0 = root / (1.0 - root)
     mom_mean, _ = _winsorized_moments(d1, d0, tail_p)
     ztc = ztrend + zwmean - mom_mean
-    s20 = np.exp(ztc)
     fstat = np.exp(z - ztc)
+    return FDistRobustFit(_scalar_or_array(np.exp(ztc)), float(d0), _shrunk_df(fstat, d1, d0))
+
+
+def _robust_covariate(covariate: ArrayLike, n: int) -> np.ndarray:
+    cov = as_vector(covariate)
+    if cov.size != n:
+        raise ValueError("s2 and covariate are different lengths")
+    if not np.isfinite(cov).all():
+        raise ValueError("covariate contains NA or infinite values")
+    return cov
+
+
+def _on_usable(
+    x: np.ndarray,
+    df1: np.ndarray,
+    cov: np.ndarray | None,
+    ok: np.ndarray,
+    winsor_tail_p: tuple[float, float],
+) -> FDistRobustFit:
+    """The robust fit of the usable units; the others get the prior df (and the prior
+    variance interpolated on the covariate, as R's ``approx(ties = mean)``)."""
+    n = x.size
+    sub = fit_f_dist_robustly(
+        x[ok], df1 if df1.size == 1 else df1[ok],
+        covariate=None if cov is None else cov[ok], winsor_tail_p=winsor_tail_p,
+    )  # fmt: skip
+    shrunk = np.empty(n)
+    shrunk[ok] = sub.prior_df_shrunk
+    shrunk[~ok] = sub.prior_df
+    if cov is None:
+        return FDistRobustFit(sub.prior_var, sub.prior_df, shrunk)
+    scale = np.empty(n)
+    scale[ok] = sub.prior_var
+    xs, inv = np.unique(cov[ok], return_inverse=True)
+    ys = np.bincount(inv, weights=np.log(sub.prior_var)) / np.bincount(inv)
+    scale[~ok] = np.exp(np.interp(cov[~ok], xs, ys))
+    return FDistRobustFit(scale, sub.prior_df, shrunk)
+
+
+def _offset_tiny(x: np.ndarray) -> None:
+    """Variances below 1e-12 of the median are raised to it (in place), as limma does."""
+    m = float(np.median(x))
+    if m <= 0:
+        raise ValueError("Variances are mostly <= 0")
+    tiny = x < m * 1e-12
+    if tiny.any():
+        warnings.warn(
+            f"{int(tiny.sum())} very small variance(s) detected, have been offset away from zero",
+            DispersionWarning,
+            stacklevel=3,
+        )
+        x[tiny] = m * 1e-12
+
+
+def _to_largest_df(
+    x: np.ndarray, df1: np.ndarray, nonrobust: FDistFit, cov: np.ndarray | None
+) -> float:
+    """Variances on fewer df moved (in place) to the same tail probability on the
+    largest df; returns that df."""
+    if df1.size == 1:
+        return float(df1[0])
+    df1max = float(df1.max())
+    lower = df1 < df1max - 1e-14
+    if not lower.any():
+        return float(df1[0])
+    s = nonrobust.prior_var if cov is None else np.asarray(nonrobust.prior_var)[lower]
+    f = x[lower] / s
+    d2 = nonrobust.prior_df
+    p_up = _f_logsf(f, df1[lower], d2)
+    p_low = _f_logcdf(f, df1[lower], d2)
+    up = p_up < p_low
+    f = np.where(
+        up,
+        _f_isf(np.exp(np.where(up, p_up, -1.0)), df1max, d2),
+        _f_ppf(np.exp(np.where(up, -1.0, p_low)), df1max, d2),
+    )
+    x[lower] = f * s
+    return df1max
+
+
+def _winsorized_log(
+    z: np.ndarray, cov: np.ndarray | None, tail_p: np.ndarray
+) -> tuple[float | np.ndarray, float, float]:
+    """The trend of the log variances (a trimmed mean, or ``lowess`` on the covariate)
+    and the mean and variance of the Winsorized residuals about it."""
+    n = z.size
+    if cov is None:
+        ztrend: float | np.ndarray = float(stats.trim_mean(z, tail_p[1]))
+    else:
+        ztrend = lowess(z, cov, span=0.4, iterations=4)
+    zresid = z - ztrend
+    zrq = np.quantile(zresid, np.array([tail_p[0], 1.0 - tail_p[1]]))
+    zwins = np.clip(zresid, zrq[0], zrq[1])
+    zwmean = float(np.mean(zwins))
+    zwvar = float(np.mean((zwins - zwmean) ** 2) * n / (n - 1))
+    return ztrend, zwmean, zwvar
+
+
+def _infinite_prior(z: np.ndarray, ztc: float | np.ndarray, d1: float) -> FDistRobustFit:
+    """The Winsorized variance is no more than sampling explains: ``d0`` infinite, with
+    each unit's df shrunk by its chance of being an outlier against chi-square(d1)."""
+    n = z.size
+    fstat = np.exp(z - ztc)
+    tail = stats.chi2.sf(fstat * d1, d1)
+    r = stats.rankdata(fstat)
+    not_outlier = np.minimum(tail / ((n - r + 0.5) / n), 1.0)
+    shrunk = np.full(n, np.inf)
+    out = not_outlier < 1
+    if out.any():
+        shrunk[out] = not_outlier[out] * (n * d1)
+        o = np.argsort(tail, kind="stable")
+        shrunk[o] = np.maximum.accumulate(shrunk[o])
+    return FDistRobustFit(_scalar_or_array(np.exp(ztc)), np.inf, shrunk)
+
+
+def _shrunk_df(fstat: np.ndarray, d1: float, d0: float) -> np.ndarray:
+    """Each unit's prior df, shrunk by its probability of being an outlier
+    (Phipson et al. 2016), made monotone in the tail probability as limma does."""
+    n = fstat.size
     log_tail = _f_logsf(fstat, d1, d0)
     r = stats.rankdata(fstat)
     log_not_outlier = np.minimum(log_tail - (np.log(n - r + 0.5) - np.log(n)), 0.0)
+    if not np.any(log_not_outlier < 0):
+        return np.full(n, d0)
     not_outlier = np.exp(log_not_outlier)
     outlier = -np.expm1(log_not_outlier)
-    if np.any(log_not_outlier < 0):
-        min_log_tail = float(np.min(log_tail))
-        if min_log_tail == -np.inf:
-            shrunk = not_outlier * d0
-        else:
-            d0_outlier = np.log(0.5) / min_log_tail * d0
-            new_log_tail = float(_f_logsf(np.max(fstat), d1, d0_outlier))
-            d0_outlier = np.log(0.5) / new_log_tail * d0_outlier
-            shrunk = not_outlier * d0 + outlier * d0_outlier
-        o = np.argsort(log_tail, kind="stable")
-        ordered = shrunk[o]
-        running = np.cumsum(ordered) / np.arange(1, n + 1)
-        imin = int(np.argmin(running))
-        ordered[: imin + 1] = running[imin]
-        shrunk = np.empty(n)
-        shrunk[o] = np.maximum.accumulate(ordered)
+    min_log_tail = float(np.min(log_tail))
+    if min_log_tail == -np.inf:
+        shrunk = not_outlier * d0
     else:
-        shrunk = np.full(n, d0)
-    return FDistRobustFit(_scalar_or_array(s20), float(d0), shrunk)
+        d0_outlier = np.log(0.5) / min_log_tail * d0
+        new_log_tail = float(_f_logsf(np.max(fstat), d1, d0_outlier))
+        d0_outlier = np.log(0.5) / new_log_tail * d0_outlier
+        shrunk = not_outlier * d0 + outlier * d0_outlier
+    o = np.argsort(log_tail, kind="stable")
+    ordered = shrunk[o]
+    running = np.cumsum(ordered) / np.arange(1, n + 1)
+    imin = int(np.argmin(running))
+    ordered[: imin + 1] = running[imin]
+    out = np.empty(n)
+    out[o] = np.maximum.accumulate(ordered)
+    return out
 
 
 def _scalar_or_array(v: Any) -> float | np.ndarray:

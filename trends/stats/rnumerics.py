@@ -147,6 +147,37 @@ def _lowest(
     return float(np.sum(w * y[nleft:stop]))
 
 
+def _lowess_pass(
+    x: np.ndarray, y: np.ndarray, ys: np.ndarray, ns: int, delta: float, rw: np.ndarray | None
+) -> None:
+    """One pass of ``clowess``: fits ``ys`` (in place) at points ``delta`` apart with
+    ``ns`` neighbours and robustness weights ``rw``, interpolating between them."""
+    n = x.size
+    nleft, nright, last, i = 0, ns - 1, -1, 0
+    while True:
+        if nright < n - 1 and x[i] - x[nleft] > x[nright + 1] - x[i]:
+            nleft += 1
+            nright += 1
+            continue
+        fit = _lowest(x, y, float(x[i]), nleft, nright, rw)
+        ys[i] = y[i] if fit is None else fit
+        if last < i - 1:
+            j = np.arange(last + 1, i)
+            alpha = (x[j] - x[last]) / (x[i] - x[last])
+            ys[j] = alpha * ys[i] + (1.0 - alpha) * ys[last]
+        last = i
+        cut = x[last] + delta
+        i = last + 1
+        while i < n and x[i] <= cut:
+            if x[i] == x[last]:
+                ys[i] = ys[last]
+                last = i
+            i += 1
+        i = max(last + 1, i - 1)
+        if last >= n - 1:
+            return
+
+
 def _clowess(x: np.ndarray, y: np.ndarray, f: float, nsteps: int, delta: float) -> np.ndarray:
     """Cleveland's (1979) robust locally weighted regression on sorted ``x``, the
     algorithm and conventions of R's ``lowess`` (``clowess``): ``floor(f n)``
@@ -161,33 +192,7 @@ def _clowess(x: np.ndarray, y: np.ndarray, f: float, nsteps: int, delta: float) 
     ys = np.empty(n)
     rw: np.ndarray | None = None
     for step in range(nsteps + 1):
-        nleft, nright, last, i = 0, ns - 1, -1, 0
-        while True:
-            if nright < n - 1:
-                if x[i] - x[nleft] > x[nright + 1] - x[i]:
-                    nleft += 1
-                    nright += 1
-                    continue
-            fit = _lowest(x, y, float(x[i]), nleft, nright, rw)
-            ys[i] = y[i] if fit is None else fit
-            if last < i - 1:
-                denom = x[i] - x[last]
-                j = np.arange(last + 1, i)
-                alpha = (x[j] - x[last]) / denom
-                ys[j] = alpha * ys[i] + (1.0 - alpha) * ys[last]
-            last = i
-            cut = x[last] + delta
-            i = last + 1
-            while i < n:
-                if x[i] > cut:
-                    break
-                if x[i] == x[last]:
-                    ys[i] = ys[last]
-                    last = i
-                i += 1
-            i = max(last + 1, i - 1)
-            if last >= n - 1:
-                break
+        _lowess_pass(x, y, ys, ns, delta, rw)
         res = y - ys
         if step == nsteps:
             break
