@@ -128,10 +128,10 @@ def test_relabelling_regions_and_shuffling_rows_change_nothing(cells, rnd):
 @FAST
 @given(cell_tables())
 def test_presets_are_ordered(cells):
-    lenient = ranks(coverage(cells, "lenient", dispersion=1.0))
+    lenient = ranks(coverage(cells, rules="lenient", dispersion=1.0))
     default = ranks(coverage(cells, dispersion=1.0))
-    strict = ranks(coverage(cells, "strict", dispersion=1.0))
-    nchs = ranks(coverage(cells, "nchs", dispersion=1.0))
+    strict = ranks(coverage(cells, rules="strict", dispersion=1.0))
+    nchs = ranks(coverage(cells, rules="nchs", dispersion=1.0))
     assert (lenient <= default).all() and (default <= strict).all() and (nchs <= default).all()
 
 

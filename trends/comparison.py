@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -36,7 +35,9 @@ import pandas as pd
 
 from . import verdicts
 from .cells import as_cells, cells_period
-from .errors import CellsError, DispersionWarning, TrendsError
+from .checks import check_choice, check_fraction, check_positive
+from .errors import CellsError, DispersionWarning, OptionError
+from .estimation import DAYS_PER
 from .periods import period_bounds, period_range, to_period_end_label, to_period_label
 from .stats.dispersion import moderated_dispersion, source_words
 from .stats.two_rates import TESTS, two_sample_rates
@@ -73,7 +74,7 @@ def compare(
     dispersion: str | float = "auto",
     alpha: float = 0.05,
     level: float = 0.95,
-    per: float | None = None,
+    per: str = "month",
     rules: str | CoverageRules | Mapping[str, Any] = "default",
 ) -> pd.DataFrame:
     """Compare each region's incident rate in two windows (after versus before).
@@ -143,9 +144,9 @@ def compare(
         Significance level of the verdicts (0.05).
     level : float
         Confidence level of the intervals (0.95).
-    per : float, optional
-        Rates are events per ``per`` units of exposure; default 30.4375 (per mean
-        month when exposure is in days, as in :func:`trends.rates`).
+    per : {"month", "day", "week", "quarter", "year"}
+        Unit of time of ``rate_before``, ``rate_after`` and the rate difference, as in
+        :func:`trends.rates` (a month is 30.4375 days of exposure).
     rules : str, CoverageRules or dict
         Coverage rules passed to :func:`trends.coverage_model.assess_window`.
 
@@ -242,11 +243,9 @@ def compare(
     """
     method_used = _check_method(method)
     phi_fixed = _check_dispersion(dispersion)
-    alpha = _check_fraction("alpha", alpha)
-    level = _check_fraction("level", level)
-    per = 30.4375 if per is None else float(per)
-    if not (math.isfinite(per) and per > 0):
-        raise TrendsError(f"per={per!r} must be a positive number")
+    alpha = check_fraction("alpha", alpha)
+    level = check_fraction("level", level)
+    per_days = DAYS_PER[check_choice("per", per, DAYS_PER)]
 
     if isinstance(cells, pd.DataFrame) and len(cells) == 0:
         raise CellsError("cells is empty: there is nothing to compare")
@@ -269,11 +268,13 @@ def compare(
         out[col] = agg[col].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         for w in ("before", "after"):
-            out[f"rate_{w}"] = per * agg[f"count_{w}"].to_numpy() / agg[f"exposure_{w}"].to_numpy()
+            out[f"rate_{w}"] = (
+                per_days * agg[f"count_{w}"].to_numpy() / agg[f"exposure_{w}"].to_numpy()
+            )
     for col in ("rate_ratio", "rr_low", "rr_high"):
         out[col] = res[col]
     for col in ("rate_diff", "rd_low", "rd_high"):
-        out[col] = per * res[col]
+        out[col] = per_days * res[col]
     out["statistic"] = res["statistic"]
     out["pvalue"] = res["pvalue"]
     out["qvalue"] = verdicts.adjust(res["pvalue"])
@@ -331,34 +332,19 @@ def _dispersion_notes(out: pd.DataFrame, method: str, notes: list[list[str]]) ->
 
 
 def _check_method(method: Any) -> str:
-    if not isinstance(method, str) or method not in METHODS:
-        raise TrendsError(f"method={method!r} is not one of {', '.join(map(repr, METHODS))}")
+    method = check_choice("method", method, METHODS)
     return "score" if method == "auto" else method
 
 
 def _check_dispersion(dispersion: Any) -> float | None:
     """None for "auto", else the fixed positive dispersion."""
-    if isinstance(dispersion, str):
-        if dispersion == "auto":
-            return None
-        raise TrendsError(f"dispersion={dispersion!r} must be 'auto', 1 or a positive number")
+    if isinstance(dispersion, str) and dispersion == "auto":
+        return None
     try:
-        phi = float(dispersion)
-    except (TypeError, ValueError):
-        phi = math.nan
-    if isinstance(dispersion, bool) or not (math.isfinite(phi) and phi > 0):
-        raise TrendsError(f"dispersion={dispersion!r} must be 'auto', 1 or a positive number")
-    return phi
-
-
-def _check_fraction(name: str, value: Any) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        x = math.nan
-    if not 0 < x < 1:
-        raise TrendsError(f"{name}={value!r} must lie strictly between 0 and 1")
-    return x
+        return check_positive("dispersion", dispersion)
+    except OptionError:
+        message = f"dispersion={dispersion!r} must be 'auto', 1 or a positive number"
+        raise OptionError(message) from None
 
 
 def _windows(
@@ -373,7 +359,7 @@ def _windows(
     out = []
     for name, window in (("before", before), ("after", after)):
         if isinstance(window, (str, bytes)) or not isinstance(window, Sequence) or len(window) != 2:
-            raise TrendsError(
+            raise OptionError(
                 f"{name}={window!r} must be a (first, last) pair of periods or dates, "
                 "e.g. ('2016-01', '2016-06')"
             )
@@ -381,17 +367,17 @@ def _windows(
         last = to_period_end_label(window[1], kind)
         labels = period_range(first, last, kind)
         if not labels:
-            raise TrendsError(f"{name}={tuple(window)!r} ends ({last}) before it starts ({first})")
+            raise OptionError(f"{name}={tuple(window)!r} ends ({last}) before it starts ({first})")
         outside = [lab for lab in labels if lab not in all_labels]
         if outside:
-            raise TrendsError(
+            raise OptionError(
                 f"{name}={tuple(window)!r} reaches outside the data: {outside[0]} is not "
                 f"within the table's periods, {data_first} to {data_last}"
             )
         out.append(labels)
     overlap = sorted(set(out[0]) & set(out[1]))
     if overlap:
-        raise TrendsError(
+        raise OptionError(
             f"before={tuple(before)!r} and after={tuple(after)!r} overlap in "
             f"{overlap[0]}..{overlap[-1]} ({len(overlap)} periods); windows must be disjoint"
         )

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import registry
+from .errors import OptionError
 from .fetch import fetch
 from .incidents import Incidents, SourceInfo, make_ledger
 
@@ -87,7 +88,7 @@ def simulate(
         (share of incidents still reported after the change).
     """
     if months < 4:
-        raise ValueError(f"months={months!r}: the demo needs at least 4 months")
+        raise OptionError(f"months={months!r}: the demo needs at least 4 months")
     rng = np.random.default_rng(seed)
     periods = pd.period_range(pd.Period(start, freq="M"), periods=months, freq="M")
     change = months // 2

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .cells import as_cells
-from .errors import CellsError, TrendsError
+from .errors import CellsError, OptionError
 from .stats.poisson import INTERVAL_METHODS, poisson_interval
 
 __all__ = ["rates", "RATE_METHODS", "DAYS_PER"]
@@ -40,6 +40,7 @@ DAYS_PER = {"day": 1.0, "week": 7.0, "month": 30.4375, "quarter": 91.3125, "year
 
 def rates(
     cells: pd.DataFrame,
+    *,
     per: str | float | None = None,
     population: pd.DataFrame | None = None,
     method: str = "exact",
@@ -75,8 +76,9 @@ def rates(
     if population is None:
         unit = per if per is not None else "month"
         if unit not in DAYS_PER:
-            raise TrendsError(
-                f"per={per!r} needs a population table; without one, per is one of {list(DAYS_PER)}"
+            raise OptionError(
+                f"per={per!r} needs a population table; without one, per is one of "
+                + ", ".join(map(repr, DAYS_PER))
             )
         scale = DAYS_PER[unit]
         exposure = table["exposure"].to_numpy(float)
@@ -84,7 +86,7 @@ def rates(
     else:
         people = 100_000.0 if per is None else per
         if isinstance(people, str) or not people > 0:
-            raise TrendsError(
+            raise OptionError(
                 f"per={per!r}: with a population table, per is a number of people, e.g. 100_000"
             )
         exposure = _person_years(table, population)

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from .errors import TrendsError
+from .errors import OptionError, TrendsError
 
 __all__ = [
     "PERIODS",
@@ -44,7 +44,7 @@ _PANDAS_FREQ = {"month": "M", "quarter": "Q", "year": "Y"}
 
 def _check_period(period: str) -> str:
     if period not in PERIODS:
-        raise TrendsError(f"period={period!r} is not one of {', '.join(map(repr, PERIODS))}")
+        raise OptionError(f"period={period!r} is not one of {', '.join(map(repr, PERIODS))}")
     return period
 
 

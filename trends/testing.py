@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .errors import OptionError
 from .estimation import DAYS_PER
 from .periods import PERIODS_PER_YEAR, period_bounds, period_range, to_period_label
 
@@ -57,7 +58,7 @@ def simulate_cells(
         ``apc``, ``change_at``, ``ratio``, ``variance_ratio``.
     """
     if variance_ratio < 1:
-        raise ValueError(f"variance_ratio={variance_ratio!r} must be at least 1")
+        raise OptionError(f"variance_ratio={variance_ratio!r} must be at least 1")
     rng = np.random.default_rng(seed)
     labels = _labels(start, n_periods, period)
     first, last = period_bounds(labels, period)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..cells import as_cells, source_counts
-from ..errors import TrendsError
+from ..errors import OptionError
 from .arrays import covered_mask, divide, optional_column
 from .judge import judge, reliability
 from .measures import cell_events, distinct_sources, pooled_sources, relative_widths
@@ -23,8 +23,8 @@ logger = logging.getLogger(__name__)
 
 def coverage(
     cells: pd.DataFrame,
-    rules: str | CoverageRules | Mapping[str, Any] = "default",
     *,
+    rules: str | CoverageRules | Mapping[str, Any] = "default",
     baseline: pd.DataFrame | tuple[str, str] | None = None,
     dispersion: float | pd.Series = 1.0,
     **overrides: Any,
@@ -243,12 +243,12 @@ def _baseline_mixes(
         kind = cells.attrs.get("period")
         labels = set(period_range(str(baseline[0]), str(baseline[1]), kind))
         if not labels:
-            raise TrendsError(f"baseline={baseline!r} holds no period (is it reversed?)")
+            raise OptionError(f"baseline={baseline!r} holds no period (is it reversed?)")
         base = cells[cells["period"].astype("string").isin(labels)]
     elif isinstance(baseline, pd.DataFrame):
         base = as_cells(baseline, name="baseline")
     else:
-        raise TrendsError(
+        raise OptionError(
             f"baseline={baseline!r} must be None, a cell table, or (first, last) period labels"
         )
     out: dict[str, tuple[dict[str, float] | None, float]] = {}

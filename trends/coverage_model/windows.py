@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..cells import as_cells
-from ..errors import CellsError, TrendsError
+from ..errors import CellsError, OptionError
 from .arrays import CellArrays, is_checked, num
 from .judge import judge, reliability
 from .measures import TEXT_COLUMNS, WINDOW_COLUMNS, measures, relative_widths
@@ -146,7 +146,7 @@ def assess_windows(
     bad = ~((phi > 0) & np.isfinite(phi))
     if bad.any():
         value = dispersion if not isinstance(dispersion, pd.Series) else phi[bad][0]
-        raise TrendsError(f"dispersion={value!r} must be a positive finite number")
+        raise OptionError(f"dispersion={value!r} must be a positive finite number")
     phi = np.maximum(phi, 1.0)
     base_of: dict[Any, tuple[CellArrays, np.ndarray]] | None = None
     if baseline is not None:
@@ -196,7 +196,7 @@ def per_region(value: Any, regions: np.ndarray, name: str) -> np.ndarray:
     if isinstance(value, pd.Series):
         missing = [str(g) for g in regions[~pd.Index(regions).isin(value.index)]]
         if missing:
-            raise TrendsError(
+            raise OptionError(
                 f"{name} has no value for region(s) {missing[:5]}; give one per region"
             )
         return value.reindex(pd.Index(regions, dtype=object)).to_numpy(dtype=float)
@@ -251,5 +251,5 @@ def as_window(cells: pd.DataFrame, name: str) -> pd.DataFrame:
 def check_dispersion(dispersion: Any) -> float:
     phi = num(dispersion)
     if not (phi > 0 and math.isfinite(phi)):
-        raise TrendsError(f"dispersion={dispersion!r} must be a positive finite number")
+        raise OptionError(f"dispersion={dispersion!r} must be a positive finite number")
     return phi

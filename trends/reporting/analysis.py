@@ -217,7 +217,7 @@ def analyse(
         "joinpoints": jp_options,
         "span": span,
     }
-    cov = step("coverage", lambda: trends.coverage(cells, rules))
+    cov = step("coverage", lambda: trends.coverage(cells, rules=rules))
     rates = step("rates", lambda: trends.rates(cells, level=level))
     comparison = step("compare", lambda: trends.compare(
         cells, before=before_w, after=after_w, level=level, rules=rules
