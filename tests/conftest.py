@@ -101,3 +101,15 @@ def dump_dom() -> Callable[[Path, Path], str]:
     Chromium, with no network (``unshare -n`` where the system allows it)."""
     _chromium()
     return _dump_dom
+
+
+#: Fixtures that read ../shared: a test using any of them is marked ``shared``.
+_SHARED_FIXTURES = {"shared_dir", "ucdp_dir", "reference_dir"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that reads the shared data (through the fixtures above, directly
+    or through a fixture of its module) ``shared``, so ``-m "not shared"`` runs without it."""
+    for item in items:
+        if _SHARED_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.shared)

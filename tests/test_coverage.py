@@ -357,6 +357,7 @@ def test_source_activity_without_names_cannot_check():
     assert math.isnan(act["continuing_pvalue"]) and math.isnan(act["n_sources_expected"])
 
 
+@pytest.mark.slow
 def test_continuing_outlet_test_holds_its_level_by_simulation():
     """The re-test among the outlets filing in both windows: unchanged outlets over
     2,000 replications reject at about its level (reports per event counted in its

@@ -75,6 +75,7 @@ def test_zero_counts():
     assert poisson_interval(np.array([0.0]))[1][0] == pytest.approx(3.688879454113936, rel=1e-12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["exact", "mid-p", "score", "jeffreys"])
 def test_interval_coverage_by_simulation(method):
     # Coverage over means from 0.5 to 60: the exact interval never falls below 95%; the
