@@ -181,12 +181,13 @@ def _clean_text(values: pd.Series) -> pd.Series:
 
 
 def _normalise_sources(values: pd.Series) -> pd.Series:
-    """``;``-separated outlet names, trimmed, duplicates removed, order kept."""
+    """``;``-separated outlet names, trimmed, spellings of one outlet merged through the
+    alias table (:func:`trends.registry.source_name`), duplicates removed, order kept."""
 
     def one(value: object) -> object:
         if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
             return pd.NA
-        names = [" ".join(part.split()) for part in str(value).split(";")]
+        names = [registry.source_name(" ".join(part.split())) for part in str(value).split(";")]
         names = list(dict.fromkeys(name for name in names if name))
         return ";".join(names) if names else pd.NA
 
@@ -372,6 +373,11 @@ def _canonicalise(
         out["n_sources"] = pd.Series(pd.NA, index=frame.index, dtype="Int64")
     out["sources"] = (
         _normalise_sources(src["sources"])
+        if "sources" in src
+        else pd.Series(pd.NA, index=frame.index, dtype="string")
+    )
+    out["sources_raw"] = (
+        _clean_text(src["sources"])
         if "sources" in src
         else pd.Series(pd.NA, index=frame.index, dtype="string")
     )
@@ -578,13 +584,14 @@ def read_incidents(
         path = Path(path_or_frame)
         frame, file = _read_table(path), str(path_or_frame)
     columns = dict(columns or {})
-    unknown = [k for k in columns if k not in CANONICAL_COLUMNS or k == "region_raw"]
+    derived = ("region_raw", "sources_raw")  # kept by the reader, never mapped
+    unknown = [k for k in columns if k not in CANONICAL_COLUMNS or k in derived]
     if unknown:
         raise TrendsError(
             f"columns= maps {unknown[0]!r}, which is not a canonical column; "
-            f"valid: {[c for c in CANONICAL_COLUMNS if c != 'region_raw']}"
+            f"valid: {[c for c in CANONICAL_COLUMNS if c not in derived]}"
         )
-    rename = {c: c for c in CANONICAL_COLUMNS if c in frame.columns and c != "region_raw"}
+    rename = {c: c for c in CANONICAL_COLUMNS if c in frame.columns and c not in derived}
     rename.update(columns)
     data, set_aside = _canonicalise(frame, file=file, rename=rename)
     source = _source_info(path, None, None, data, coverage)
