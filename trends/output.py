@@ -190,15 +190,24 @@ def _neutralise_text(value: object) -> object:
     return value
 
 
-def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
+def neutralise_formulas(table: pd.DataFrame, *, one_newline: bool = False) -> pd.DataFrame:
     """A copy of ``table`` whose text cells cannot start a spreadsheet formula.
 
     Text cells (and column names) starting with one of :data:`FORMULA_PREFIXES` are
     prefixed with ``'`` (OWASP's rule). Numeric, boolean and date columns are left
-    alone, so negative numbers stay numbers.
+    alone, so negative numbers stay numbers. With ``one_newline``, carriage returns
+    inside text cells become ``\n``: Python's CSV writer (3.11) quotes a field holding
+    ``\n`` but not one holding a lone ``\r``, which would split the row for a reader.
     """
+
+    def cell(value: object) -> object:
+        value = _neutralise_text(value)
+        if one_newline and isinstance(value, str) and "\r" in value:
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
+        return value
+
     out = table.copy(deep=False)
-    out.columns = [_neutralise_text(c) for c in out.columns]
+    out.columns = [cell(c) for c in out.columns]
     for position in range(out.shape[1]):
         column = out.iloc[:, position]
         dtype = column.dtype
@@ -206,7 +215,7 @@ def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
             column = column.astype(object)
         elif not (pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype)):
             continue
-        text = column.map(_neutralise_text, na_action="ignore")
+        text = column.map(cell, na_action="ignore")
         if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
             text = text.astype(dtype)
         out.isetitem(position, text)
@@ -230,7 +239,8 @@ def write_table(
 ) -> Path:
     """Write ``table`` as CSV or Parquet (by the extension), safely.
 
-    CSV: no index, ``\\n`` line ends, formulas neutralised (:func:`neutralise_formulas`).
+    CSV: no index, ``\\n`` line ends, formulas neutralised and carriage returns inside
+    cells made ``\\n`` (:func:`neutralise_formulas`).
     Parquet: no index; the table's ``attrs`` are not stored. The same table gives the
     same bytes.
     """
@@ -238,7 +248,8 @@ def write_table(
     plain = table.copy(deep=False)
     plain.attrs = {}
     if kind == "csv":
-        text = neutralise_formulas(plain).to_csv(index=False, lineterminator="\n")
+        safe = neutralise_formulas(plain, one_newline=True)
+        text = safe.to_csv(index=False, lineterminator="\n")
         return write_text(path, text, inputs=inputs)
     with replacing(path, binary=True, inputs=inputs) as handle:
         plain.to_parquet(handle, index=False)
