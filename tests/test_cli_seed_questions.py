@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 import trends
+from trends import registry
 from trends.cli import main
 from trends.output import FORMULA_PREFIXES
 
@@ -91,3 +92,17 @@ def test_outlet_spellings_are_merged_and_the_raw_names_kept(ucdp_dir):
         merged = inc.data.loc[named, "sources"].str.split(";")
         assert merged.map(lambda names, name=name, raw_name=raw_name: name in names
                           and raw_name not in names).all()  # fmt: skip
+
+
+def test_fetch_downloads_and_checksums_a_release(ucdp_dir, tmp_path, capsys):
+    """trends fetch ucdp-candidate 22.0.2 (here from a local copy: no network in tests)."""
+    source = ucdp_dir / "ged_candidate_22_0_2.csv"
+    argv = ["fetch", "ucdp-candidate", "22.0.2", "--url", source.as_uri(), "--cache", str(tmp_path)]
+    assert main(argv) == 0
+    path = capsys.readouterr().out.strip()
+    assert path.endswith("ged_candidate_22_0_2.csv")
+    assert open(path, "rb").read() == source.read_bytes()  # noqa: PTH123
+    assert main(["fetch", "--list"]) == 0
+    listed = capsys.readouterr().out
+    for dataset in registry.ids():
+        assert f"\n{dataset} " in "\n" + listed
