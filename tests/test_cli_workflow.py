@@ -355,3 +355,11 @@ def test_report_tables_have_no_formula_cell(tmp_path, capsys):
 
 def _csv_text_cells(text: str) -> list[str]:
     return [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+
+
+def test_filters_that_keep_nothing_say_what_each_set_aside(tmp_path, capsys):
+    log = own_log(tmp_path / "log.csv")
+    argv = ["rates", log, "--columns", COLUMNS, "--where", "actor=Nobody", "-o", tmp_path / "r.csv"]
+    status, _, err = run(argv, capsys)
+    assert status == 2 and err.count("\n") == 1
+    assert "no incident meets the --where conditions (filtered out: actor != Nobody: 400)" in err

@@ -162,6 +162,11 @@ def read_input(args: argparse.Namespace):
     conditions = [parse_condition(text) for text in args.where]
     for key, value in conditions:  # one at a time: each keeps its own ledger reason
         incidents = incidents.filter(**{key: value})
+    if conditions and len(incidents) == 0:
+        set_aside = incidents.ledger[incidents.ledger["reason"] != "kept"]
+        pairs = zip(set_aside["reason"], set_aside["rows"], strict=True)
+        why = "; ".join(f"{reason}: {rows:,}" for reason, rows in pairs)
+        raise InputError(f"no incident meets the --where conditions ({why})", file=args.input)
     return incidents
 
 
