@@ -13,9 +13,10 @@ ValueError) or an :class:`OSError` on a file; any other exception, a bare
 ValueError from deep inside a library included, is a bug (status 1).
 
 Modules: :mod:`.commands` holds the subcommands (one :data:`~.commands.COMMANDS`
-entry each), :mod:`.options` the options they share (input, column map, coverage,
-filters, grouping), :mod:`.console` the progress bars, ``--quiet`` and the one-line
-warnings. Nothing heavy is imported before ``SOURCE_DATE_EPOCH`` is checked.
+entry each; :mod:`.reports` those that write pages or fetch files), :mod:`.options`
+the options they share (input, column map, coverage, filters, grouping, outputs),
+:mod:`.console` the progress bars, ``--quiet`` and the one-line warnings. Nothing
+heavy is imported before ``SOURCE_DATE_EPOCH`` is checked (numpy reads it on import).
 """
 
 from __future__ import annotations
