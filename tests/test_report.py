@@ -302,7 +302,7 @@ def test_tables_sortable_and_coloured(page_html: str) -> None:
 
 def test_header_states_parameters(page_html: str) -> None:
     data = page_html.split('<section id="data">')[1].split("</section>")[0]
-    for needle in ("period=month", "before=2019-11..2019-11", "after=2019-12..2019-12",
+    for needle in ("period=month", "before=2018-01..2018-12", "after=2019-01..2019-12",
                    "rules=default", "level=0.95", "n_permutations=99",
                    trends.__version__):  # fmt: skip
         assert needle in data

@@ -21,6 +21,7 @@ __all__ = [
     "CellsError",
     "OptionError",
     "RecipeError",
+    "OutputError",
     "TrendsWarning",
     "ThinCoverageWarning",
     "DispersionWarning",
@@ -125,6 +126,19 @@ class RecipeError(TrendsError):
         self.detail = message
         where = [str(w) for w in (file, key) if w is not None]
         super().__init__(f"{': '.join(where)}: {message}" if where else message)
+
+
+class OutputError(TrendsError):
+    """An output cannot be written, or would overwrite an input.
+
+    The message names the file and the reason (``cannot write report.html: No space
+    left on device``); :attr:`file` holds the path.
+    """
+
+    def __init__(self, message: str, *, file: str | None = None) -> None:
+        self.file = file
+        self.detail = message
+        super().__init__(message)
 
 
 class TrendsWarning(UserWarning):

@@ -26,6 +26,10 @@ __all__ = [
     "infer_period",
     "to_period_label",
     "to_period_end_label",
+    "period_span",
+    "DEFAULT_WINDOW",
+    "default_windows",
+    "describe_windows",
 ]
 
 PERIODS = ("week", "month", "quarter", "year")
@@ -170,3 +174,94 @@ def period_range(first: str, last: str, period: str) -> list[str]:
     else:
         days = pd.period_range(start, end, freq=_PANDAS_FREQ[period]).start_time
     return list(period_labels(days, period))
+
+
+def period_span(value: str | dt.date | pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last day of a period label (``"2016"``, ``"2016Q3"``, ``"2016-07"``,
+    ``"2016-W27"``), or a date twice (``"2016-07-15"``, a date, a Timestamp).
+
+    Raises
+    ------
+    TrendsError
+        (a ValueError) when ``value`` is neither.
+    """
+    text = str(value).strip()
+    for kind, pat in _PATTERNS.items():
+        if pat.match(text):
+            return pd.Timestamp(_label_start(text, kind)), pd.Timestamp(_label_end(text, kind))
+    try:
+        day = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):
+        day = pd.NaT
+    if pd.isna(day):
+        raise TrendsError(
+            f"{value!r} is not a period label (2016, 2016Q3, 2016-07, 2016-W27) or a date"
+        )
+    return day, day
+
+
+#: Length of each default comparison window: a year of periods.
+DEFAULT_WINDOW = {"week": 52, "month": 12, "quarter": 4, "year": 1}
+
+_PLURAL = {"week": "weeks", "month": "months", "quarter": "quarters", "year": "years"}
+
+
+def default_windows(cells: pd.DataFrame) -> tuple[tuple[str, str], tuple[str, str]]:
+    """The default comparison: the last year of complete periods against the year before.
+
+    ``after`` is the last :data:`DEFAULT_WINDOW` complete periods (twelve months, four
+    quarters, 52 weeks or one year) and ``before`` the as many periods before them. A
+    period is complete when it lies wholly inside the source's coverage window (its
+    ``exposure`` is its length in days), so a month the data set covers only in part
+    is never compared. With fewer than two years of complete periods the complete
+    periods are split into two halves of equal length. :func:`describe_windows` says
+    it in words.
+
+    Parameters
+    ----------
+    cells : DataFrame
+        A cell table (:func:`trends.count`): ``period``, ``count``, and where known
+        ``covered``, ``exposure``, ``period_start``, ``period_end``.
+
+    Returns
+    -------
+    (before, after)
+        Each a ``(first, last)`` pair of period labels.
+    """
+    from .cells import cells_period
+
+    kind = cells_period(cells)
+    usable = cells[cells["count"].notna()]
+    if "covered" in usable.columns:
+        usable = usable[usable["covered"].fillna(True).astype(bool)]
+    if "exposure" in usable.columns:
+        labels = usable["period"].astype("string")
+        start, end = period_bounds(labels, kind)
+        days = (end - start).dt.days.to_numpy() + 1
+        usable = usable[usable["exposure"].to_numpy(float) >= days]
+    complete = sorted(set(usable["period"].astype(str)), key=lambda lab: _label_start(lab, kind))
+    if len(complete) < 2:
+        raise TrendsError(
+            f"{len(complete)} complete {_PLURAL[kind]} inside the source's coverage: "
+            "nothing to compare; give before= and after="
+        )
+    n = min(DEFAULT_WINDOW[kind], len(complete) // 2)
+    after = complete[-n:]
+    before = complete[-2 * n : -n]
+    return (before[0], before[-1]), (after[0], after[-1])
+
+
+def describe_windows(before: tuple[str, str], after: tuple[str, str], period: str) -> str:
+    """The default windows in words: ``the last 12 complete months (2019-01 to 2019-12)
+    against the 12 before (2018-01 to 2018-12)``."""
+    n_after = len(period_range(after[0], after[1], period))
+    n_before = len(period_range(before[0], before[1], period))
+    unit = _PLURAL[period] if n_after != 1 else period
+
+    def span(window: tuple[str, str]) -> str:
+        return window[0] if window[0] == window[1] else f"{window[0]} to {window[1]}"
+
+    return (
+        f"the last {n_after} complete {unit} ({span(after)}) against the "
+        f"{n_before} before ({span(before)})"
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import tomllib
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,17 @@ import pandas as pd
 
 from .errors import TrendsError
 
-__all__ = ["data_dir", "get", "has", "ids", "coverage", "version_for_dates", "region_aliases"]
+__all__ = [
+    "data_dir",
+    "get",
+    "has",
+    "ids",
+    "coverage",
+    "version_for_dates",
+    "region_aliases",
+    "source_aliases",
+    "source_name",
+]
 
 
 def data_dir(name: str = "datasets") -> Path:
@@ -83,3 +94,43 @@ def version_for_dates(dataset: str, dates: pd.Series) -> str | None:
 def region_aliases() -> pd.DataFrame:
     """The alias table: columns country, region (harmonised name), alias."""
     return pd.read_csv(data_dir() / "regions.csv", dtype="string")
+
+
+@functools.cache
+def source_aliases() -> pd.DataFrame:
+    """The outlet alias table (``datasets/sources.csv``): columns source (the name
+    used), alias (another spelling of the same outlet)."""
+    return pd.read_csv(data_dir() / "sources.csv", dtype="string", keep_default_na=False)
+
+
+def _source_key(name: str) -> str:
+    """Spelling-insensitive key: no accents, case, spacing or punctuation (``@``, ``.``)."""
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+@functools.cache
+def _source_lookup() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for source, alias in source_aliases().itertuples(index=False):
+        for spelling in (source, alias):
+            key = _source_key(str(spelling))
+            if key and out.setdefault(key, str(source)) != str(source):
+                raise TrendsError(
+                    f"datasets/sources.csv: {spelling!r} is listed for both "
+                    f"{out[key]!r} and {source!r}"
+                )
+    return out
+
+
+def source_name(name: str) -> str:
+    """The name an outlet goes by: ``"Air Wars"`` -> ``"Airwars"``, ``"HRW"`` ->
+    ``"Human Rights Watch"``; a name the alias table does not list is returned as is.
+
+    Spellings are matched regardless of case, accents, spacing and punctuation, so
+    ``"AIRWARS"`` and ``"Air-Wars"`` match too; only names listed in
+    ``datasets/sources.csv`` (source or alias) are ever changed.
+    """
+    key = _source_key(name)
+    return _source_lookup().get(key, name) if key else name

@@ -14,7 +14,7 @@ from .errors import OptionError
 from .estimation import DAYS_PER
 from .periods import PERIODS_PER_YEAR, period_bounds, period_range, to_period_label
 
-__all__ = ["simulate_cells", "cells_strategy", "assert_cells_equal"]
+__all__ = ["simulate_cells", "cells_strategy", "assert_cells_equal", "formula_cells"]
 
 
 def simulate_cells(
@@ -142,3 +142,22 @@ def cells_strategy(max_regions: int = 4, max_periods: int = 12, period: str = "m
         )
 
     return build()
+
+
+def formula_cells(text: str) -> list[str]:
+    """The cells of a CSV text a spreadsheet would read as a formula: text starting with
+    one of :data:`trends.output.FORMULA_PREFIXES` that is not a plain number."""
+    import csv
+    import io
+
+    from .output import FORMULA_PREFIXES
+
+    bad = []
+    for row in csv.reader(io.StringIO(text, newline="")):
+        for cell in row:
+            if cell.startswith(FORMULA_PREFIXES):
+                try:
+                    float(cell)
+                except ValueError:
+                    bad.append(cell)
+    return bad

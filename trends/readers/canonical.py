@@ -261,6 +261,9 @@ def canonicalise(
         if "sources" in src
         else _missing(index)
     )
+    out["sources_raw"] = (  # as the file spells the outlets, before the alias table
+        clean_text(src["sources"], rename["sources"], file) if "sources" in src else _missing(index)
+    )
 
     # Where the location is no finer than the country, the incident belongs to the
     # country's "(unknown)" region, so that region totals add up to the country's.
@@ -359,13 +362,14 @@ def read_incidents(
         table = read_table(path)
         table.file = str(path_or_frame)
     columns = dict(columns or {})
-    unknown = [k for k in columns if k not in CANONICAL_COLUMNS or k == "region_raw"]
+    derived = ("region_raw", "sources_raw")  # kept by the reader, never mapped
+    unknown = [k for k in columns if k not in CANONICAL_COLUMNS or k in derived]
     if unknown:
         raise OptionError(
             f"columns= maps {unknown[0]!r}, which is not a canonical column; "
-            f"valid: {[c for c in CANONICAL_COLUMNS if c != 'region_raw']}"
+            f"valid: {[c for c in CANONICAL_COLUMNS if c not in derived]}"
         )
-    rename = {c: c for c in CANONICAL_COLUMNS if c in table.frame.columns and c != "region_raw"}
+    rename = {c: c for c in CANONICAL_COLUMNS if c in table.frame.columns and c not in derived}
     rename.update(columns)
     table = set_aside_spanning(table, rename.values())
     canon = canonicalise(table, rename=rename, notes=Notes(table.file))

@@ -45,6 +45,7 @@ from collections.abc import Callable, Collection, Mapping
 import numpy as np
 import pandas as pd
 
+from .. import registry
 from ..errors import DateError, InputError, LimitError, SchemaError, ValueRangeError
 
 __all__ = [
@@ -392,7 +393,8 @@ def clean_text(
 
 
 def normalise_sources(values: pd.Series, column: str, file: str) -> pd.Series:
-    """``;``-separated outlet names, trimmed, duplicates removed, order kept.
+    """``;``-separated outlet names, trimmed, spellings of one outlet merged through the
+    alias table (:func:`trends.registry.source_name`), duplicates removed, order kept.
 
     A part that is null-like or only invisible characters names no outlet.
     """
@@ -403,7 +405,7 @@ def normalise_sources(values: pd.Series, column: str, file: str) -> pd.Series:
         if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
             return pd.NA
         names = [" ".join(edges.sub("", part).split()) for part in str(value).split(";")]
-        names = [n for n in names if n and n.casefold() not in NULL_TOKENS]
+        names = [registry.source_name(n) for n in names if n and n.casefold() not in NULL_TOKENS]
         names = list(dict.fromkeys(names))
         return ";".join(names) if names else pd.NA
 

@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import periods
 from ..cells import as_cells, cells_period
 from ..errors import TrendsError, TrendsWarning
-from ..periods import period_range
 
 __all__ = ["Results", "analyse", "default_windows", "top_sources"]
 
@@ -70,18 +70,8 @@ class Results:
 
 
 def default_windows(cells: pd.DataFrame) -> tuple[tuple[str, str], tuple[str, str]]:
-    """The last covered period (after) and the one before it (before)."""
-    covered = cells[cells["count"].notna()]
-    if "covered" in covered.columns:
-        covered = covered[covered["covered"].fillna(True).astype(bool)]
-    if covered.empty:
-        raise TrendsError("no cell lies inside the source's coverage: nothing to compare")
-    kind = cells_period(cells)
-    last = covered.sort_values("period_start")["period"].iloc[-1]
-    labels = period_range(cells.sort_values("period_start")["period"].iloc[0], last, kind)
-    if len(labels) < 2:
-        raise TrendsError(f"only one period ({last}) is covered: give before= and after=")
-    return (labels[-2], labels[-2]), (str(last), str(last))
+    """The default comparison windows: :func:`trends.periods.default_windows`."""
+    return periods.default_windows(cells)
 
 
 def _window(value: Any) -> tuple[str, str] | None:

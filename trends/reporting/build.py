@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..output import write_text
 from .analysis import Results, analyse
 from .html import Page, esc
 from .sections import (
@@ -121,7 +122,7 @@ def report(
     page = render(res, title=title, timestamp=_timestamp(timestamp))
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page.render(), encoding="utf-8", newline="\n")
+    write_text(out, page.render())  # trends.output: atomic, never a truncated file
     logger.info("report written to %s", out)
     if figures_dir is not None:
         save_figures(page, figures_dir, formats=figure_formats)

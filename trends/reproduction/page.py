@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..output import write_text
 from ..verdicts import ROW_DIFFERS, ROW_EXACT, ROW_WITHIN
 from .result import key_label, tolerance_text
 
@@ -388,5 +389,5 @@ def write_html(result: Reproduction, path: Path) -> Path:
         )
     page.add("provenance", "Recipe, data and provenance", _facts(result))
     page.footer = esc(f"trends {__version__} · trends reproduce {r.id}")
-    path.write_text(page.render(), encoding="utf-8")
+    write_text(path, page.render())  # trends.output: atomic, never a truncated file
     return path
