@@ -141,7 +141,7 @@ def joinpoint_options(res: Results) -> dict[str, Any]:
     """Every option of :func:`trends.joinpoints` as used: the defaults, then those given."""
     import inspect
 
-    from ..joinpoint import joinpoints
+    from ..joinpoint.api import joinpoints
 
     defaults = {
         name: p.default
