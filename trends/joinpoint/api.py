@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
+import warnings
 import zlib
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -14,12 +16,14 @@ import pandas as pd
 
 from ..cells import as_cells, cells_period
 from ..checks import check_choice, check_count, check_fraction
-from ..errors import CellsError, TrendsError
+from ..errors import CellsError, EstimationWarning, TrendsError
 from ..periods import PERIODS_PER_YEAR, period_range
+from ..verdicts import NOT_ESTIMABLE
 from . import kernels
 from .fit import Series
-from .intervals import aapc_from, empirical_intervals, fit_record, segment_apcs
+from .intervals import empirical_intervals
 from .search import LOCAL, Grid
+from .segments import COLUMNS, failed_row, region_rows, series_problem, unfitted_row
 from .select import select_k
 
 if TYPE_CHECKING:
@@ -30,6 +34,8 @@ __all__ = ["INTERVALS", "SELECTIONS", "VARIANCES", "joinpoints"]
 VARIANCES = ("poisson", "constant")
 SELECTIONS = ("permutation", "bic", "wbic")
 INTERVALS = ("empirical", "parametric")
+
+logger = logging.getLogger(__name__)
 
 
 def joinpoints(
@@ -156,27 +162,45 @@ def joinpoints(
     by_region = {key: g for key, g in covered.groupby("region", sort=False, observed=True)}
     _check_length(by_region, settings)
     groups = {r: by_region.get(r, covered.iloc[:0]).reset_index(drop=True) for r in regions}
-    fittable = [r for r in regions if not _series_problem(groups[r])]
+    fittable = [r for r in regions if not series_problem(groups[r])]
     selected = _fit_with_progress({r: groups[r] for r in fittable}, settings, progress)
     rows: list[dict] = []
     fits: dict[str, dict] = {}
     for region in regions:
-        base = _base(region, settings)
-        if region not in selected:
-            rows.append(_unfitted_row(base, groups[region], rules))
-            continue
-        record, region_rows = _region_rows(
-            base, groups[region], selected[region], kind, settings, rules
-        )
-        fits[str(region)] = record
-        rows.extend(region_rows)
-    out = pd.DataFrame(rows, columns=_COLUMNS)
+        base, g = _base(region, settings), groups[region]
+        found = selected.get(region)
+        if found is None:
+            rows.append(unfitted_row(base, g, rules))
+        elif isinstance(found, str):
+            rows.append(failed_row(base, g, rules, found))
+        else:
+            fits[str(region)], region_rows_ = region_rows(base, g, found, kind, settings, rules)
+            rows.extend(region_rows_)
+    out = pd.DataFrame(rows, columns=COLUMNS)
     for col in ("segment", "n_joinpoints"):
         out[col] = out[col].astype("Int64")
+    _warn_not_estimable(selected, out)
     warn_withheld(out["verdict"].tolist(), "joinpoint segment")
     out.attrs["fits"] = fits
     out.attrs["level"] = level
     return out
+
+
+def _warn_not_estimable(selected: dict, out: pd.DataFrame) -> None:
+    """One :class:`~trends.errors.EstimationWarning` for the regions whose fit failed
+    and the segments whose APC is not estimable (the notes say why)."""
+    failed = sum(isinstance(v, str) for v in selected.values())
+    fitted = out[out["n_joinpoints"].notna()]
+    segments = int((fitted["verdict"] == NOT_ESTIMABLE).sum())
+    if not failed and not segments:
+        return
+    warnings.warn(
+        f"joinpoints: {failed} of {out['region'].nunique()} regions could not be fitted and "
+        f"{segments} of {len(fitted)} segments have no estimable APC; the notes column "
+        "says why",
+        EstimationWarning,
+        stacklevel=3,
+    )
 
 
 def _settings(**options: Any) -> dict[str, Any]:
@@ -216,7 +240,9 @@ def _prepare(cells: pd.DataFrame) -> tuple[pd.DataFrame, str]:
 
 
 def _check_length(by_region: dict, settings: dict) -> None:
-    """An error when no region is long enough for ``max_joinpoints``."""
+    """An error when no region is long enough for ``max_joinpoints`` but some region is
+    for fewer (the option is wrong). When no region can have even a line (a file of
+    one or two periods), each region's row says so instead."""
     k, min_end, min_between = (
         settings["max_joinpoints"],
         settings["min_end"],
@@ -224,7 +250,7 @@ def _check_length(by_region: dict, settings: dict) -> None:
     )
     longest = max((len(g) for g in by_region.values()), default=0)
     needed = periods_needed(k, min_end, min_between)
-    if longest < needed:
+    if periods_needed(0, min_end, min_between) <= longest < needed:
         raise TrendsError(
             f"max_joinpoints={k} needs at least {needed} covered periods "
             f"(min_end={min_end}, min_between={min_between}); the longest region has "
@@ -276,77 +302,6 @@ def _base(region: Any, settings: dict) -> dict:
     }
 
 
-def _unfitted_row(base: dict, g: pd.DataFrame, rules: Any) -> dict:
-    """The one row of a region whose series cannot be fitted, saying why."""
-    from ..coverage_model import assess_window
-    from ..verdicts import gate
-
-    problem = _series_problem(g)
-    status, reasons = (
-        assess_window(g, rules=rules) if len(g) else ("uncovered", ["no covered cells"])
-    )
-    verdict = "not covered" if problem[0] == "not covered" else gate("stable", status)
-    if verdict == "stable":
-        verdict = "inconclusive (thin coverage)"
-    return _empty_row(base, g, status, reasons, verdict, problem[1])
-
-
-def _region_rows(
-    base: dict, g: pd.DataFrame, selected: tuple, kind: str, settings: dict, rules: Any
-) -> tuple[dict, list[dict]]:
-    """A fitted region's record for :func:`aapc` and its rows, one per segment."""
-    from ..coverage_model import assess_window
-    from ..verdicts import gate
-
-    grid, series, k, detail, empirical = selected
-    ppy, level = settings["ppy"], settings["level"]
-    note = ""
-    if series.k_max < settings["max_joinpoints"]:
-        note = (
-            f"{len(g)} covered periods allow at most {series.k_max} joinpoints "
-            f"(asked for {settings['max_joinpoints']})"
-        )
-    fit = series.fits[k]
-    record = fit_record(fit, grid.x, ppy, g, kind)
-    whole = aapc_from(record, grid.x[0], grid.x[-1], level)
-    edges = [0, *fit.knots.tolist(), len(g) - 1]
-    if empirical is None:
-        apcs = segment_apcs(fit, ppy, level)
-    else:
-        apcs, low, high = empirical
-        whole = {**whole, "aapc_low": low, "aapc_high": high}
-    rows = []
-    for j in range(k + 1):
-        lo, hi = edges[j], edges[j + 1]
-        apc, low, high, pvalue = apcs[j]
-        raw = "rising" if low > 0 else "falling" if high < 0 else "stable"
-        status, reasons = assess_window(g.iloc[lo : hi + 1], rules=rules)
-        previous = g.iloc[edges[j - 1] : lo + 1] if j > 0 else None
-        status, reasons = _mix_gate(g.iloc[lo : hi + 1], previous, status, reasons, rules)
-        rows.append(
-            {
-                **base,
-                "segment": j + 1,
-                "segment_start": g["period_start"].iloc[lo],
-                "segment_end": g["period_end"].iloc[hi],
-                "segment_start_period": str(g["period"].iloc[lo]),
-                "segment_end_period": str(g["period"].iloc[hi]),
-                "n_joinpoints": k,
-                "apc": float(apc),
-                "apc_low": float(low),
-                "apc_high": float(high),
-                "pvalue": pvalue,
-                **whole,
-                "selection_detail": detail,
-                "coverage": status,
-                "coverage_reasons": "; ".join(reasons),
-                "verdict": gate(raw, status),
-                "note": note,
-            }
-        )
-    return record, rows
-
-
 def _fit_regions(groups: dict, settings: dict, done) -> dict:
     """Fit and select the model of every region (``groups``: region -> its covered
     cells), two regions at a time when numba's kernels can run side by side.
@@ -376,7 +331,33 @@ def _fit_regions(groups: dict, settings: dict, done) -> dict:
         return dict(zip(regions, pool.map(work, regions), strict=True))
 
 
-def _fit_region(region, g: pd.DataFrame, settings: dict) -> tuple:
+def _fit_region(region, g: pd.DataFrame, settings: dict) -> tuple | str:
+    """:func:`_fit_one`, or why it failed (a sentence for the notes).
+
+    Floating-point trouble is handled where it arises: overflow and division by zero
+    are let through silently (``np.errstate``; a fit heading to a rate of 0 overflows
+    on its way, and the estimates that result are judged in :mod:`.segments`); a
+    linear-algebra failure or a non-finite fit makes the region's one row say so
+    instead of ending the call.
+    """
+    with np.errstate(all="ignore"):
+        try:
+            found = _fit_one(region, g, settings)
+        except _NUMERIC_FAILURES as exc:
+            logger.debug("region %r: joinpoint fit failed", region, exc_info=True)
+            return f"the joinpoint search or fit failed ({type(exc).__name__}: {exc})"
+    fit = found[1].fits[found[2]]
+    if not fit.finite:
+        return "the joinpoint fit did not reach finite estimates"
+    return found
+
+
+#: Errors of the numerics (LAPACK, a division by zero in a compiled kernel, NaN given to
+#: a solver) that make a region's row say so rather than end the call.
+_NUMERIC_FAILURES = (np.linalg.LinAlgError, ArithmeticError, ValueError)
+
+
+def _fit_one(region, g: pd.DataFrame, settings: dict) -> tuple:
     """One region's grid, fits for 0..k joinpoints, chosen k, how it was chosen, and
     the empirical-quantile intervals of the chosen fit (None unless asked for)."""
     min_end, min_between = settings["min_end"], settings["min_between"]
@@ -413,15 +394,6 @@ def _fit_region(region, g: pd.DataFrame, settings: dict) -> tuple:
     return grid, series, k, detail, empirical
 
 
-_COLUMNS = [
-    "region", "segment", "segment_start", "segment_end", "segment_start_period",
-    "segment_end_period", "n_joinpoints", "apc", "apc_low", "apc_high", "pvalue",
-    "aapc", "aapc_low", "aapc_high", "interval", "method", "parameters", "selection",
-    "selection_detail",
-    "coverage", "coverage_reasons", "verdict", "note",
-]  # fmt: skip
-
-
 def periods_needed(k: int, min_end: int, min_between: int) -> int:
     """Fewest observations that allow k joinpoints (and a line with 1 residual df)."""
     if k == 0:
@@ -435,76 +407,3 @@ def k_allowed(n: int, min_end: int, min_between: int) -> int:
     while periods_needed(k + 1, min_end, min_between) <= n:
         k += 1
     return k
-
-
-def _series_problem(g: pd.DataFrame) -> tuple[str, str] | None:
-    """Why a region's series cannot be fitted at all, or None."""
-    if len(g) == 0:
-        return "not covered", "no covered cells (every count is missing)"
-    if (g["exposure"] <= 0).all() or g["exposure"].isna().all():
-        return "not covered", "no exposure in any covered cell: no rate to model"
-    if (g["exposure"] <= 0).any():
-        return "thin", (
-            f"{int((g['exposure'] <= 0).sum())} covered cells have no exposure; "
-            "drop them or give their exposure"
-        )
-    if len(g) < 3:
-        return "thin", f"{len(g)} covered periods: a trend needs at least 3"
-    if (g["count"] == 0).all():
-        return "thin", "every count is zero: a log-linear trend has no finite estimate"
-    return None
-
-
-def _mix_gate(
-    segment: pd.DataFrame,
-    previous: pd.DataFrame | None,
-    status: str,
-    reasons: list[str],
-    rules: Any,
-) -> tuple[str, list[str]]:
-    """Add the source-mix rule to a segment's coverage, as :func:`trends.trend` does.
-
-    A segment across which the main outlet went silent (or a new one started) measures
-    the reporting as much as the events, and so does a joinpoint where that happened.
-    So the segment's second half is judged against its first half (segments of at least
-    4 periods), and the segment against the one before it, each with the source-mix
-    rule of ``rules`` alone (:func:`trends.coverage_model.mix_rules`: the count rules
-    judged the segment already). A change beyond the threshold makes the segment at
-    least ``thin``. Cells without ``source_counts`` leave the status as it is.
-    """
-    from ..coverage_model import assess_window, mix_rules, worse
-
-    mix = mix_rules(rules)
-    if (
-        mix.max_mix_change is None
-        or "source_counts" not in segment.columns
-        or segment["source_counts"].isna().all()
-    ):
-        return status, reasons
-    half = len(segment) // 2
-    checks = []
-    if len(segment) >= 4:
-        checks.append(("second half against the first", segment.iloc[half:], segment.iloc[:half]))
-    if previous is not None:
-        checks.append(("against the previous segment", segment, previous))
-    for label, cells, baseline in checks:
-        mix_status, mix_reasons = assess_window(cells, baseline=baseline, rules=mix)
-        if mix_status != "adequate":
-            status = worse(status, mix_status)
-            reasons = [*reasons, *(f"{label}: {r}" for r in mix_reasons)]
-    return status, reasons
-
-
-def _empty_row(base, g, status, reasons, verdict, note) -> dict:
-    row = dict.fromkeys(_COLUMNS, np.nan)
-    row.update(base)
-    row.update({
-        "segment": 1, "n_joinpoints": pd.NA, "selection_detail": "",
-        "segment_start": g["period_start"].iloc[0] if len(g) else pd.NaT,
-        "segment_end": g["period_end"].iloc[-1] if len(g) else pd.NaT,
-        "segment_start_period": str(g["period"].iloc[0]) if len(g) else pd.NA,
-        "segment_end_period": str(g["period"].iloc[-1]) if len(g) else pd.NA,
-        "coverage": status, "coverage_reasons": "; ".join(reasons),
-        "verdict": verdict, "note": note,
-    })  # fmt: skip
-    return row

@@ -24,6 +24,11 @@ class Fit:
     s: np.ndarray  # sqrt weights of the fit
     ytil: np.ndarray  # weighted (working) response at the fit
 
+    @property
+    def finite(self) -> bool:
+        """Whether the coefficients and their covariance are finite numbers."""
+        return bool(np.isfinite(self.beta).all() and np.isfinite(self.cov).all())
+
 
 def design(x: np.ndarray, knots: np.ndarray) -> np.ndarray:
     cols = [np.ones_like(x), x] + [np.maximum(x - x[k], 0.0) for k in knots]
@@ -52,7 +57,9 @@ def fit_poisson(x, y, logexp, knots) -> Fit:
 
     A segment of zero counts has its maximum likelihood at a rate of 0; step halving
     keeps every iterate finite, and the fit stops at a very small rate with a very
-    wide interval rather than overflowing.
+    wide interval rather than overflowing; when no halved step lowers the deviance the
+    iterations stop where they are (a working response of NaN would otherwise reach
+    LAPACK, which fails with "SVD did not converge").
     """
     X = design(x, knots)
     eta = np.log(np.maximum(y, 0.5))
@@ -70,6 +77,8 @@ def fit_poisson(x, y, logexp, knots) -> Fit:
             if np.isfinite(new_dev) and new_dev <= dev + 1e-9 * (1 + abs(dev)):
                 break
             new = (new + beta) / 2
+        else:  # no step lowers the deviance (or each overflows): the fit stays where it is
+            break
         step = np.max(np.abs(new - beta))
         beta, eta, old, dev = new, logexp + X @ new, dev, new_dev
         if step < 1e-10 * (1 + np.max(np.abs(beta))) or abs(old - dev) < 1e-12 * (1 + dev):

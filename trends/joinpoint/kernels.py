@@ -250,8 +250,9 @@ def _three_geometry_python(s, x, first, last, gap):  # pragma: no cover - numba
     data: the inverse of the 2 x 2 cross-product matrix of the two columns (entries
     0-2), their inner products with the weights ``s`` (3-4), ``1 / C`` (5) and C (6),
     C the squared norm of ``s`` after projecting them out, the curvature in ``h``. ``ok`` is
-    False when some left C is not positive (it holds at least the weight of
-    observation ``l2``, so only rounding can make it so); the caller then searches.
+    False when some left C, or the squared norm of a side's ``x - x2`` column, is not
+    positive (only rounding can make it so: weights spanning hundreds of orders of
+    magnitude, as a fit heading to a rate of 0 gives); the caller then searches.
     Right-side C is 0 when ``s`` lies in the span (``min_between`` 0): entries 5-6 are
     then 0.
     """
@@ -275,6 +276,9 @@ def _three_geometry_python(s, x, first, last, gap):  # pragma: no cover - numba
             a2 = W[hi, 2] - W[lo, 2]
             g11 = a2 - 2.0 * x2 * a1 + x2 * x2 * a0  # column x - x2
             d1 = a1 - x2 * a0
+            if not g11 > 0.0:  # weights that rounding lost (a mean of ~0 beside large
+                ok = False  # ones: a segment of zeros); the caller then searches
+                continue
             # every knot on the side, not only those gap away: the block bounds of
             # _three_min_python use the nearer ones
             k_lo, k_hi = (first, l2 - 1) if side == 0 else (l2 + 1, last)
