@@ -329,7 +329,11 @@ def test_result_columns_and_apc_scale():
     # monthly slope 0.02 -> annual percent change 100 (exp(0.24) - 1) = 27.1%
     assert res["apc_low"].iloc[0] < 27.12 < res["apc_high"].iloc[0]
     assert res["apc_low"].iloc[1] < 100 * np.expm1(-0.36) < res["apc_high"].iloc[1]
-    assert res["segment_start"].iloc[1] == pd.Timestamp(res["segment_end"].iloc[0]).replace(day=1)
+    # segments meet without sharing a period: the joinpoint period begins the second
+    assert res["segment_end"].iloc[0] == res["segment_start"].iloc[1] - pd.Timedelta(days=1)
+    assert MONTHS.index(res["segment_end_period"].iloc[0]) + 1 == MONTHS.index(
+        res["segment_start_period"].iloc[1]
+    )
 
 
 def _series(rng, n, break_at=None, level=15.0, slope=0.0, change=0.0):
@@ -546,7 +550,7 @@ def test_short_region_is_capped_and_says_so():
     long = _cells(np.arange(30) + 5, region="long")
     short = _cells([5, 6, 7, 8, 9, 10, 11, 12], region="short")
     res = _run(pd.concat([long, short]), max_joinpoints=3)
-    note = res.loc[res["region"] == "short", "note"].iloc[0]
+    note = res.loc[res["region"] == "short", "notes"].iloc[0]
     assert "allow at most 2 joinpoints" in note
 
 
@@ -557,10 +561,10 @@ def test_all_zero_series_and_no_exposure_give_rows_not_nan_crashes():
     uncovered = _cells([np.nan] * 24, region="gone")
     res = _run(pd.concat([zero, none, good, uncovered]), max_joinpoints=1)
     by = res.set_index("region")
-    assert "every count is zero" in by.loc["zero", "note"]
-    assert by.loc["zero", "verdict"] == "inconclusive (thin coverage)"
+    assert "every count is zero" in by.loc["zero", "notes"]
+    assert by.loc["zero", "verdict"] == "not estimable"
     assert np.isnan(by.loc["zero", "apc"])
-    assert "no exposure" in by.loc["noexp", "note"]
+    assert "no exposure" in by.loc["noexp", "notes"]
     assert by.loc["noexp", "verdict"] == "not covered"
     assert by.loc["gone", "verdict"] == "not covered"
     assert np.isfinite(by.loc["good", "apc"])
@@ -622,31 +626,35 @@ def test_leading_run_of_zeros_does_not_overflow():
     first, rest = res.iloc[0], res.iloc[1:]
     assert MONTHS.index(first["segment_end_period"]) in range(27, 34)
     assert first["verdict"] == "not estimable" and np.isnan(first["apc"])
-    assert "a run of zero counts" in first["note"]
+    assert "a run of zero counts" in first["notes"]
     assert len(rest) and np.isfinite(rest[["apc", "apc_low", "apc_high"]]).all(axis=None)
 
 
 def test_segment_where_the_main_outlet_went_silent_is_withheld():
     """Demo region Marj loses its main outlet (about 90% of its reports) at month 30:
-    the joinpoint search finds the drop, and the segment across it is withheld by the
-    source-mix rule (second half against the first), not reported as falling. Without
-    source columns the same counts would give a falling segment."""
+    the joinpoint search finds the drop, and no segment across it is called falling.
+    The drop itself is a segment of 3 months (too short to call); the segment after it
+    is withheld by the source-mix rule against the previous segment. Without source
+    columns the same segments are judged on their counts alone."""
     cells = trends.count(trends.datasets.simulate(), period="month")
     marj = cells[cells["region"] == "Marj"]
     res = _run(marj, n_permutations=499)
     months = period_range("2019-01", "2023-12", "month")
     outage = months.index("2021-07")  # month 30, counting from 0
-    across = res[
-        [months.index(a) < outage <= months.index(b)
-         for a, b in zip(res["segment_start_period"], res["segment_end_period"], strict=True)]
-    ]  # fmt: skip
+    first = res["segment_start_period"].map(months.index)
+    last = res["segment_end_period"].map(months.index)
+    across = res[(first < outage) & (outage <= last)]
     assert len(across) == 1
     row = across.iloc[0]
     assert row["apc_high"] < 0  # the counts do fall
-    assert row["verdict"] == "inconclusive (thin coverage)"
-    assert "second half against the first: source mix changed" in row["coverage_reasons"]
+    assert row["verdict"] in ("too short to call", "inconclusive (thin coverage)")
+    after = res[first > outage].iloc[0]
+    assert after["verdict"] == "inconclusive (thin coverage)"
+    assert "against the previous segment: source mix changed" in after["coverage_reasons"]
+    assert not res["verdict"].isin(["rising", "falling"]).any()
     counts_only = _run(marj[["region", "period", "count"]], n_permutations=499)
-    assert (counts_only["verdict"] == "falling").any()
+    assert (counts_only["coverage"] == "adequate").all()
+    assert list(counts_only["segment_start_period"]) == list(res["segment_start_period"])
 
 
 def test_a_region_whose_only_event_is_in_the_first_period_gets_a_row():
@@ -663,7 +671,7 @@ def test_a_region_whose_only_event_is_in_the_first_period_gets_a_row():
     assert set(res["region"]) == {"first", "last", "three", "good"}
     lone = res[res["region"] != "good"]
     assert (lone["verdict"] == "not estimable").all() and lone["apc"].isna().all()
-    assert lone["note"].str.contains("falls to 0 at an end of the segment").all()
+    assert lone["notes"].str.contains("falls to 0 at an end of the segment").all()
 
 
 def test_a_failed_fit_gives_its_region_a_row_and_one_warning(monkeypatch):
@@ -687,5 +695,42 @@ def test_a_failed_fit_gives_its_region_a_row_and_one_warning(monkeypatch):
         res = trends.joinpoints(cells, max_joinpoints=1, n_permutations=99, n_bootstrap=50)
     big = res[res["region"] == "big"].iloc[0]
     assert big["verdict"] == "not estimable" and np.isnan(big["apc"])
-    assert "SVD did not converge" in big["note"]
+    assert "SVD did not converge" in big["notes"]
     assert res.loc[res["region"] == "small", "apc"].notna().all()
+
+
+def test_segment_verdicts_follow_the_decision_rule():
+    """Segment q-values are Benjamini-Hochberg across every segment of the call, and
+    each verdict is what trends.verdicts.decide says: rising/falling only with q below
+    alpha, adequate coverage and at least MIN_SEGMENT_PERIODS periods. Quarterly
+    series, so that a short segment's interval stays within +-1,000 %/yr."""
+    from trends.joinpoint.segments import MIN_SEGMENT_PERIODS
+    from trends.verdicts import DIRECTIONAL, TOO_SHORT, adjust
+
+    quarters = period_range("1990Q1", "2009Q4", "quarter")
+    rng = np.random.default_rng(40)
+    turn = _series(rng, 60, 30, level=40, slope=0.03, change=-0.08)
+    late = np.round(200 * np.exp(0.1 * np.maximum(np.arange(40) - 37, 0)))  # 3 quarters up
+    flat = _series(rng, 60, level=40)
+    cells = pd.concat(
+        [
+            _cells(c, region=r, labels=quarters[: len(c)])
+            for r, c in (("turn", turn), ("late", late), ("flat", flat))
+        ]
+    )
+    res = _run(cells, max_joinpoints=2)
+    np.testing.assert_allclose(res["qvalue"], adjust(res["pvalue"]), equal_nan=True)
+    res["periods"] = [
+        len(period_range(a, b, "quarter"))
+        for a, b in zip(res["segment_start_period"], res["segment_end_period"], strict=True)
+    ]
+    called = res[res["verdict"].isin(DIRECTIONAL)]
+    assert len(called) >= 2  # the turn is found and called
+    assert (called["qvalue"] < 0.05).all() and (called["coverage"] == "adequate").all()
+    assert (called["periods"] >= MIN_SEGMENT_PERIODS).all()
+    assert (np.sign(called["apc"]) == called["verdict"].map({"rising": 1, "falling": -1})).all()
+    short = res[(res["periods"] < MIN_SEGMENT_PERIODS) & res["apc"].notna()]
+    assert len(short) and (short["verdict"] == TOO_SHORT).all()  # the late rise
+    # a stricter false-discovery rate can only withhold words
+    strict = _run(cells, max_joinpoints=2, alpha=0.001)
+    assert strict["verdict"].isin(DIRECTIONAL).sum() <= len(called)

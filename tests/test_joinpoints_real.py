@@ -83,7 +83,7 @@ def test_every_region_gets_a_row_and_nothing_escapes(ucdp_dir, name, period, lev
     # a missing APC says why, in the verdict and the notes
     missing = res.loc[~shown]
     assert missing["verdict"].isin(WITHHELD).all()
-    assert (missing["note"].astype(str).str.len() > 0).all()
+    assert (missing["notes"].astype(str).str.len() > 0).all()
 
 
 def test_a_single_period_file_gives_every_region_a_row_saying_why(ucdp_dir):
@@ -96,5 +96,5 @@ def test_a_single_period_file_gives_every_region_a_row_saying_why(ucdp_dir):
         warnings.simplefilter("ignore", TrendsWarning)
         res = trends.joinpoints(cells, **FAST)
     assert len(res) == cells["region"].nunique()
-    assert res["note"].str.contains("1 covered periods: a trend needs at least 3").all()
+    assert res["notes"].str.contains("1 covered periods: a trend needs at least 3").all()
     assert res["apc"].isna().all()

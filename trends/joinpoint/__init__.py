@@ -98,10 +98,12 @@ GIL), each with its own random streams, so a region's result does not depend on 
 others. ``benchmarks/joinpoints_speed.py`` measures it. With more than three
 joinpoints allowed, the grid search's O(n^k) cost returns (``max_joinpoints``).
 
-Layout: :mod:`.api` (``joinpoints()`` and its rows), :mod:`.kernels` (the compiled
+Layout: :mod:`.api` (``joinpoints()``: options, a fit per region), :mod:`.kernels` (the compiled
 kernels), :mod:`.search` (grid, geometry, search, thread pool), :mod:`.fit` (fits,
 series), :mod:`.select` (permutation tests, BIC, WBIC), :mod:`.intervals` (segment
-APCs, AAPC, empirical intervals). Names without a leading underscore in those modules
+APCs, AAPC, empirical intervals), :mod:`.segments` (the result rows and their verdicts:
+the coverage gate, Benjamini-Hochberg across segments, not estimable, too short to
+call). Names without a leading underscore in those modules
 are package-internal: only the names below are public. They are imported on first use,
 so ``import trends.joinpoint`` stays cheap (pandas, scipy and numba load with them).
 """

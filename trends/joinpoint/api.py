@@ -1,4 +1,5 @@
-"""joinpoints(): options, one fit per region, and the result rows."""
+"""joinpoints(): options, one fit per region (a failure becomes a row saying why), and the
+result table built by :mod:`.segments`."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from . import kernels
 from .fit import Series
 from .intervals import empirical_intervals
 from .search import LOCAL, Grid
-from .segments import COLUMNS, failed_row, region_rows, series_problem, unfitted_row
+from .segments import Row, decide_rows, failed_row, region_rows, series_problem, unfitted_row
 from .select import select_k
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def joinpoints(
         coverage and are left out (the time axis keeps its gaps).
     max_joinpoints : int
         Most joinpoints to consider (capped per region by what its length allows;
-        the ``note`` column says so). Up to 3 is fast (see the module docstring);
+        the ``notes`` column says so). Up to 3 is fast (see the module docstring);
         beyond, the permutation tests run the O(n^k) grid search. On 6 simulated
         break-free regions of 120 months (``benchmarks/joinpoints_null.py --regions 6
         --max-joinpoints 4``): 4 to 14 s a region for 4 joinpoints; for 5, about a
@@ -92,7 +93,9 @@ def joinpoints(
         Fewest observations between a joinpoint and either end, and between two
         joinpoints (joinpoints themselves excluded).
     alpha : float
-        Overall level of the sequential permutation procedure.
+        Overall level of the sequential permutation procedure, and the false-discovery
+        rate of the segment verdicts (Benjamini-Hochberg across every segment of the
+        call, as :mod:`trends.verdicts` decides for every method).
     level : float
         Confidence level of the APC and AAPC intervals.
     seed : int
@@ -110,13 +113,17 @@ def joinpoints(
         One row per segment per region:
 
         - ``region``; ``segment`` (1, 2, ...); ``segment_start``, ``segment_end``
-          (dates: first day of the segment's first period, last day of its last
-          period; neighbouring segments share the joinpoint period);
-          ``segment_start_period``, ``segment_end_period`` (period labels)
+          (dates: first day of the segment's first period; the day before the next
+          segment's start, or the last day of the series); ``segment_start_period``,
+          ``segment_end_period`` (period labels). The joinpoint period begins the
+          later segment: segments meet without sharing a period (the fitted line is
+          continuous at the joinpoint; :mod:`trends.joinpoint.segments`)
         - ``n_joinpoints``: joinpoints in the region's chosen model
         - ``apc``, ``apc_low``, ``apc_high``: annual percent change of the rate and
           its ``level`` confidence interval; ``pvalue``: two-sided test of APC = 0
-          (empirical: from the resamples, so at least ``2 / (n_bootstrap + 1)``)
+          (empirical: from the resamples, so at least ``2 / (n_bootstrap + 1)``);
+          ``qvalue``: Benjamini-Hochberg across every segment of the call. Missing
+          where the data cannot support the APC (``not estimable``, see ``notes``)
         - ``aapc``, ``aapc_low``, ``aapc_high``: average annual percent change over
           the region's whole series (Clegg et al. 2009); :func:`aapc` gives it over
           any range (with the parametric interval)
@@ -127,13 +134,17 @@ def joinpoints(
           ``selection`` and ``selection_detail`` (the tests or criteria behind the
           choice)
         - ``coverage``, ``coverage_reasons``: coverage status of the segment's
-          cells (:func:`trends.coverage_model.assess_window`), with the source-mix
-          rule applied between the segment's halves and against the previous
-          segment (a segment whose main outlet went silent is not read as a fall)
-        - ``verdict``: ``rising`` / ``falling`` (the APC interval excludes 0),
-          ``stable``, or after coverage gating ``inconclusive (thin coverage)`` /
-          ``not covered``
-        - ``note``: why an estimate is missing or a setting was changed, else empty
+          cells assessed as one window (:func:`trends.coverage_model.assess_windows`),
+          with the source-mix rule applied between the segment's halves and between
+          neighbouring segments (a segment whose main outlet went silent is not read
+          as a fall)
+        - ``verdict``: by :func:`trends.verdicts.decide`: ``rising`` / ``falling``
+          (q-value below ``alpha`` and adequate coverage), ``stable``, ``not
+          covered``, ``not estimable``, ``too short to call`` (a segment of fewer
+          than :data:`~trends.joinpoint.segments.MIN_SEGMENT_PERIODS` periods) or
+          ``inconclusive (thin coverage)``
+        - ``notes``: why an estimate is missing, a verdict withheld or a setting
+          changed, else empty
 
         ``attrs["fits"]`` keeps each region's fitted slopes and covariance for
         :func:`aapc`.
@@ -164,19 +175,19 @@ def joinpoints(
     groups = {r: by_region.get(r, covered.iloc[:0]).reset_index(drop=True) for r in regions}
     fittable = [r for r in regions if not series_problem(groups[r])]
     selected = _fit_with_progress({r: groups[r] for r in fittable}, settings, progress)
-    rows: list[dict] = []
+    rows: list[Row] = []
     fits: dict[str, dict] = {}
     for region in regions:
         base, g = _base(region, settings), groups[region]
         found = selected.get(region)
         if found is None:
-            rows.append(unfitted_row(base, g, rules))
+            rows.append(unfitted_row(base, g))
         elif isinstance(found, str):
-            rows.append(failed_row(base, g, rules, found))
+            rows.append(failed_row(base, g, found))
         else:
-            fits[str(region)], region_rows_ = region_rows(base, g, found, kind, settings, rules)
-            rows.extend(region_rows_)
-    out = pd.DataFrame(rows, columns=COLUMNS)
+            fits[str(region)], segments = region_rows(base, g, found, kind, settings)
+            rows.extend(segments)
+    out = decide_rows(rows, rules=rules, alpha=settings["alpha"])
     for col in ("segment", "n_joinpoints"):
         out[col] = out[col].astype("Int64")
     _warn_not_estimable(selected, out)
@@ -226,6 +237,7 @@ def _prepare(cells: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     the period kind; a positive count with no exposure is an error."""
     data = as_cells(cells)
     kind = cells_period(data)
+    data.attrs = {}  # pandas deep-copies attrs into every slice: thousands per call
     labels = period_range(data["period"].min(), data["period"].max(), kind)
     index_of = {lab: i for i, lab in enumerate(labels)}
     data["_x"] = data["period"].map(index_of).astype(float)

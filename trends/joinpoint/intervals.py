@@ -60,7 +60,7 @@ def aapc(
     DataFrame
         One row per region: ``region``, ``aapc_start``, ``aapc_end`` (periods),
         ``aapc``, ``aapc_low``, ``aapc_high``, ``pvalue``, ``n_segments`` (segments the
-        range touches), ``note``.
+        range touches), ``notes``.
     """
     fits = result.attrs.get("fits") if isinstance(result, pd.DataFrame) else None
     if fits is None:
@@ -70,7 +70,7 @@ def aapc(
     for region in pd.unique(result["region"]):
         rec = fits.get(str(region))
         if rec is None:
-            rows.append({"region": region, "note": "no joinpoint fit for this region"})
+            rows.append({"region": region, "notes": "no joinpoint fit for this region"})
             continue
         labels, x = rec["periods"], np.asarray(rec["x"])
         kind = rec["kind"]
@@ -88,7 +88,7 @@ def aapc(
                 "aapc_start": lo_lab,
                 "aapc_end": hi_lab,
                 **aapc_from(rec, lo_x, hi_x, level, full=True),
-                "note": "",
+                "notes": "",
             }
         )
     return pd.DataFrame(
@@ -102,7 +102,7 @@ def aapc(
             "aapc_high",
             "pvalue",
             "n_segments",
-            "note",
+            "notes",
         ],
     )
 
