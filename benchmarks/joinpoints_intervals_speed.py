@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 import trends
-from trends import joinpoint as jp
+from trends.joinpoint import intervals, kernels, search
+from trends.joinpoint.fit import Series
 
 
 def main() -> None:
@@ -31,10 +32,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--iraq", default=None)
     args = parser.parse_args()
-    print(f"search kernel: {'numba' if jp.HAVE_NUMBA else 'numpy'}; {args.resamples} resamples")
+    print(
+        f"search kernel: {'numba' if kernels.HAVE_NUMBA else 'numpy'}; {args.resamples} resamples"
+    )
     n = 180
     t = np.arange(n, dtype=float)
-    grid = jp._Grid(x=t, cand=np.arange(2, n - 2), gap=3)
+    grid = search.Grid(x=t, cand=np.arange(2, n - 2), gap=3)
     expo = np.full(n, 30.4375)
     rng = np.random.default_rng(1)
     for k in range(4):
@@ -42,12 +45,12 @@ def main() -> None:
         for j, at in enumerate((60, 100, 140)[:k]):
             logmu += (-0.03 if j % 2 == 0 else 0.03) * np.maximum(t - at, 0)
         y = rng.poisson(np.exp(logmu)).astype(float)
-        fit = jp._Series(t, y, expo, grid, "poisson", k).fits[k]
-        jp._resample_slopes(grid, fit, "poisson", 64, rng)  # warm-up
+        fit = Series(t, y, expo, grid, "poisson", k).fits[k]
+        intervals.resample_slopes(grid, fit, "poisson", 64, rng)  # warm-up
         best = np.inf
         for _ in range(args.repeat):
             start = time.perf_counter()
-            jp._resample_slopes(grid, fit, "poisson", args.resamples, rng)
+            intervals.resample_slopes(grid, fit, "poisson", args.resamples, rng)
             best = min(best, time.perf_counter() - start)
         print(f"k = {k}: {best:.3f} s per series")
     if args.iraq:

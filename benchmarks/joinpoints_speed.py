@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 import trends
-from trends import joinpoint as jp
+from trends.joinpoint import kernels
 from trends.periods import period_range
 
 MONTHS = period_range("2004-01", "2018-12", "month")
@@ -93,7 +93,9 @@ def main() -> None:
     parser.add_argument("--permutations", type=int, default=4499)
     parser.add_argument("--worst-case", action="store_true")
     args = parser.parse_args()
-    print(f"search kernel: {'numba' if jp.HAVE_NUMBA else 'numpy (install numba: 20-40x faster)'}")
+    print(
+        f"search kernel: {'numba' if kernels.HAVE_NUMBA else 'numpy (install numba: 20-40x faster)'}"
+    )
     if args.worst_case:
         cells = make_three_breaks(args.series)
         timed(cells[cells["region"] == "w000"].head(20), 9)  # compile / warm up

@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 
 import trends
-from trends import joinpoint as jp
+from trends.joinpoint import fit as jfit
+from trends.joinpoint import search
 
 HERE = Path(__file__).resolve().parent
 SERIES = HERE.parents[1] / "shared" / "reference" / "iraq" / "series.csv"
@@ -60,12 +61,12 @@ def main() -> None:
         y = g["count"].to_numpy(float)
         t = np.arange(len(y), dtype=float)
         expo = g["exposure"].to_numpy(float)
-        grid = jp._Grid(x=t, cand=np.arange(2, len(t) - 2), gap=3)
-        series = jp._Series(t, y, expo, grid, "poisson", 3)
+        grid = search.Grid(x=t, cand=np.arange(2, len(t) - 2), gap=3)
+        series = jfit.Series(t, y, expo, grid, "poisson", 3)
 
         def deviance(knots, y=y, t=t, expo=expo):
-            fit = jp._fit_poisson(t, y, np.log(expo), np.asarray(knots, dtype=int))
-            return poisson_deviance(y, np.exp(np.log(expo) + jp._design(t, fit.knots) @ fit.beta))
+            fit = jfit.fit_poisson(t, y, np.log(expo), np.asarray(knots, dtype=int))
+            return poisson_deviance(y, np.exp(np.log(expo) + jfit.design(t, fit.knots) @ fit.beta))
 
         for k in (1, 2, 3):
             fit = series.fits[k]

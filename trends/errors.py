@@ -25,6 +25,7 @@ __all__ = [
     "TrendsWarning",
     "ThinCoverageWarning",
     "DispersionWarning",
+    "EstimationWarning",
 ]
 
 
@@ -151,3 +152,8 @@ class ThinCoverageWarning(TrendsWarning):
 
 class DispersionWarning(TrendsWarning):
     """The dispersion could not be estimated and 1 (Poisson) was used."""
+
+
+class EstimationWarning(TrendsWarning):
+    """Some estimates could not be made (a fit failed, an estimate the data cannot
+    support); the result's notes say why for each row."""

@@ -158,9 +158,10 @@ def segment_fit(
     Draws the segments of a joinpoint model: given the joinpoint dates (as the
     ``segment_start`` of every segment after the first), the model
     ``log E[count] = log(exposure) + b0 + b1 t + sum_k c_k (t - tau_k)+`` is fitted
-    by iteratively reweighted least squares (Kim, Fay, Feuer and Midthune 2000,
-    "Permutation tests for joinpoint regression", Statistics in Medicine 19:335-351,
-    use this continuous hinge parametrisation). ``t`` is the period index.
+    by the joinpoint package's Poisson fit (:func:`trends.joinpoint.fit.fit_poisson`:
+    IRLS with step halving; Kim, Fay, Feuer and Midthune 2000, "Permutation tests for
+    joinpoint regression", Statistics in Medicine 19:335-351, use this continuous hinge
+    parametrisation). ``t`` is the period index.
 
     Parameters
     ----------
@@ -191,27 +192,19 @@ def segment_fit(
         )
         for b in breaks
     ]
-    design = np.column_stack([np.ones_like(t), t] + [np.clip(t - tau, 0, None) for tau in taus])
+    from .joinpoint.fit import design, fit_poisson
+
     y = series["count"].to_numpy(dtype=float)
     offset = np.log(np.maximum(series["exposure"].to_numpy(dtype=float), 1e-12))
     ok = np.isfinite(y)
     fitted = np.full(len(series), np.nan)
-    if ok.sum() < design.shape[1]:
-        return fitted
-    X, yy, off = design[ok], y[ok], offset[ok]
-    beta = np.zeros(X.shape[1])
-    beta[0] = np.log(max(yy.sum(), 0.5) / np.exp(off).sum())
-    for _ in range(50):
-        eta = X @ beta + off
-        mu = np.exp(eta)
-        z = eta - off + (yy - mu) / mu
-        w = mu
-        new, *_ = np.linalg.lstsq(X * np.sqrt(w)[:, None], z * np.sqrt(w), rcond=None)
-        if np.max(np.abs(new - beta)) < 1e-9:
-            beta = new
-            break
-        beta = new
-    fitted[ok] = np.exp(X @ beta) * 30.4375
+    x = t[ok]
+    knots = np.array([i for tau in taus for i in np.flatnonzero(x == tau)[:1]], dtype=int)
+    if ok.sum() < len(knots) + 2 or len(knots) < len(taus):
+        return fitted  # too few cells, or a joinpoint off the covered periods
+    with np.errstate(all="ignore"):  # a fit heading to a rate of 0 overflows on its way
+        fit = fit_poisson(x, y[ok], offset[ok], knots)
+        fitted[ok] = np.exp(design(x, knots) @ fit.beta) * 30.4375
     return fitted
 
 

@@ -141,7 +141,7 @@ def joinpoint_options(res: Results) -> dict[str, Any]:
     """Every option of :func:`trends.joinpoints` as used: the defaults, then those given."""
     import inspect
 
-    from ..joinpoint import joinpoints
+    from ..joinpoint.api import joinpoints
 
     defaults = {
         name: p.default
@@ -493,8 +493,10 @@ def _joinpoint_table(jp: pd.DataFrame) -> str:
         Column("apc_low", "Lower", lambda v: fmt_num(v, 3), numeric=True),
         Column("apc_high", "Upper", lambda v: fmt_num(v, 3), numeric=True),
         Column("pvalue", "p", fmt_p, numeric=True),
+        Column("qvalue", "q", fmt_p, numeric=True),
         Column("aapc", "AAPC %", lambda v: fmt_num(v, 3), numeric=True),
         Column("verdict", "Verdict", verdict_chip, sort=True),
+        Column("notes", "Notes", esc),
     ]
     columns = [c for c in columns if c.name in frame.columns]
     return table(frame, columns, row_class=_verdict_row)

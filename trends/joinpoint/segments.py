@@ -1,0 +1,363 @@
+"""The rows of a :func:`~trends.joinpoints` result and their verdicts.
+
+Each fitted region gives one row per segment; a region that cannot be fitted gives one
+row saying why. Every row's verdict comes from :func:`trends.verdicts.decide` (kind
+``"trend"``), so segments are held to the standard of :func:`~trends.trend`:
+
+* **One family.** The segment p-values of the whole call (every segment of every
+  region) are adjusted together by Benjamini-Hochberg (:func:`trends.verdicts.adjust`);
+  ``rising``/``falling`` needs a q-value below ``alpha``.
+* **The coverage gate.** A segment's cells are assessed as one window
+  (:func:`trends.coverage_model.assess_windows`, the rules of ``rules``), and the
+  source-mix rule is applied between the segment's halves and between neighbouring
+  segments (:func:`_mix_windows`): a segment across which the main outlet went silent
+  is not read as a fall.
+* **Where segments meet.** The joinpoint period begins the later segment: a segment
+  runs from its first period to the period before the next joinpoint, so
+  ``segment_end`` is the day before the next segment's ``segment_start`` and no period
+  belongs to two segments (the fit is still continuous at the joinpoint). The coverage
+  gate and the minimum length count the segment's own periods.
+* **Too short to call.** A segment of fewer than :data:`MIN_SEGMENT_PERIODS` (4)
+  periods gets ``too short to call`` (its numbers are shown). The NCI Joinpoint program
+  fixes how close joinpoints may lie: at least ``NumObsEnd`` observations from a
+  joinpoint to either end and ``NumObsBetween`` between two joinpoints, joinpoints
+  excluded (Joinpoint Help, "Minimum Number of Observations Required"; 2 and 2 by
+  default, as ``min_end`` and ``min_between`` here). So its shortest segment between two
+  joinpoints spans 4 observations counting them; only an end segment can be shorter,
+  its slope then resting on 3 observations. ``benchmarks/joinpoints_short_segments.py``
+  measured the rest (Poisson, 30 events a period, 1,000 resamples): a flat series of 48
+  periods fitted with one (spurious) joinpoint, whose shorter segment is truly flat, got
+  that segment called at p < 0.05 in 1.7-5.3% of series for every length from 2 to 9
+  periods (59-182 series a length) with the empirical intervals, and in none after BH;
+  the parametric intervals, blind to the joinpoint's uncertainty, called 5-23% at every
+  length; and where a fit isolated a truly flat stretch between a rise and a fall, they
+  called its 3-period segments in 10 of 10 series (4-period ones in 1 of 2). No length
+  stands out beyond that, so the minimum is the program's shortest segment between
+  joinpoints: 4 periods.
+* **Not estimable.** An APC the data cannot support has its estimate, bounds and
+  p-value set to missing and the reason in ``notes`` (DESIGN.md, "Verdicts"; issue 10):
+  the fitted rate falls to 0 at an end of the segment (fewer than :data:`ZERO_MEAN`
+  expected events in a period: a run of zero counts where the segment starts rising or
+  ends falling; the Poisson maximum likelihood is then at a rate of 0 and an infinite
+  slope, and IRLS stops at some huge one: 4.7e125 %/yr for Maysan, Iraq, 1989-1991); the
+  APC or a bound is infinite or overflows; a bound lies beyond +-:data:`MAX_APC` %/yr (a
+  lower bound cannot pass -100 %/yr, so in practice the upper one: an interval that wide
+  says the data cannot pin the slope down); or the estimate lies outside its own
+  interval. The whole-series AAPC is held to the same rules, and is not estimable when
+  one of the region's segments is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..verdicts import NOT_COVERED, adjust, decide
+from .intervals import aapc_from, fit_record, segment_apcs
+
+__all__ = [
+    "COLUMNS",
+    "MAX_APC",
+    "MIN_SEGMENT_PERIODS",
+    "ZERO_MEAN",
+    "Row",
+    "decide_rows",
+    "failed_row",
+    "region_rows",
+    "series_problem",
+    "unfitted_row",
+    "unsupported",
+]
+
+#: The columns of a joinpoints() result, in order.
+COLUMNS = [
+    "region", "segment", "segment_start", "segment_end", "segment_start_period",
+    "segment_end_period", "n_joinpoints", "apc", "apc_low", "apc_high", "pvalue",
+    "qvalue", "aapc", "aapc_low", "aapc_high", "interval", "method", "parameters",
+    "selection", "selection_detail",
+    "coverage", "coverage_reasons", "verdict", "notes",
+]  # fmt: skip
+
+#: Largest APC bound (%/yr, either sign) an estimate is shown with.
+MAX_APC = 1000.0
+#: Expected events in a period below which a fitted rate counts as 0.
+ZERO_MEAN = 1e-6
+#: Fewest periods of a segment that gets rising/falling/stable (see the module docstring).
+MIN_SEGMENT_PERIODS = 4
+
+
+@dataclass
+class Row:
+    """One result row before its verdict: the columns so far, the cells behind it, and
+    what :func:`decide_rows` needs."""
+
+    columns: dict
+    cells: pd.DataFrame
+    previous: pd.DataFrame | None = None  # the previous segment's cells (source-mix rule)
+    estimable: bool = True
+    too_short: bool = False
+    not_covered: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def series_problem(g: pd.DataFrame) -> tuple[str, str] | None:
+    """Why a region's series cannot be fitted at all, as (kind, reason), or None.
+    ``kind`` is ``not covered``, ``too short`` or ``not estimable``."""
+    if len(g) == 0:
+        return "not covered", "no covered cells (every count is missing)"
+    if (g["exposure"] <= 0).all() or g["exposure"].isna().all():
+        return "not covered", "no exposure in any covered cell: no rate to model"
+    if (g["exposure"] <= 0).any():
+        return "not estimable", (
+            f"{int((g['exposure'] <= 0).sum())} covered cells have no exposure; "
+            "drop them or give their exposure"
+        )
+    if len(g) < 3:
+        return "too short", f"{len(g)} covered periods: a trend needs at least 3"
+    if (g["count"] == 0).all():
+        return "not estimable", "every count is zero: a log-linear trend has no finite estimate"
+    return None
+
+
+def unfitted_row(base: dict, g: pd.DataFrame) -> Row:
+    """The one row of a region whose series cannot be fitted (:func:`series_problem`)."""
+    kind, reason = series_problem(g)
+    return Row(
+        _empty_columns(base, g),
+        g,
+        estimable=kind != "not estimable",
+        too_short=kind == "too short",
+        not_covered=kind == "not covered",
+        notes=[reason],
+    )
+
+
+def failed_row(base: dict, g: pd.DataFrame, reason: str) -> Row:
+    """The one row of a region whose search or fit failed: not estimable, and why."""
+    return Row(_empty_columns(base, g), g, estimable=False, notes=[reason])
+
+
+def unsupported(apc: float, low: float, high: float, ends: Any = None) -> str:
+    """Why the data cannot support an APC (or AAPC) and its interval, or ``""``.
+
+    ``ends``: the fitted expected counts at the ends of the segment (Poisson fits), or
+    None. See the module docstring for the rules; the first that applies is given.
+    """
+    if ends is not None and np.min(ends) < ZERO_MEAN:
+        return "the fitted rate falls to 0 at an end of the segment (a run of zero counts)"
+    values = np.array([apc, low, high], dtype=float)
+    if not np.isfinite(values).all():
+        return "the APC or a bound of its interval is infinite (overflow)"
+    if high > MAX_APC or low < -MAX_APC:
+        return f"a bound of its interval lies beyond +-{MAX_APC:,.0f} %/yr"
+    if not low <= apc <= high:
+        return "the APC lies outside its own interval"
+    return ""
+
+
+def region_rows(
+    base: dict, g: pd.DataFrame, selected: tuple, kind: str, settings: dict
+) -> tuple[dict, list[Row]]:
+    """A fitted region's record for :func:`~trends.aapc` and its rows, one per segment."""
+    grid, series, k, detail, empirical = selected
+    fit = series.fits[k]
+    ppy, level = settings["ppy"], settings["level"]
+    with np.errstate(all="ignore"):  # overflows become "not estimable" below
+        record = fit_record(fit, grid.x, ppy, g, kind)
+        whole = aapc_from(record, grid.x[0], grid.x[-1], level)
+        if empirical is None:
+            apcs = segment_apcs(fit, ppy, level)
+        else:
+            apcs, low, high = empirical
+            whole = {**whole, "aapc_low": low, "aapc_high": high}
+    capped = []
+    if series.k_max < settings["max_joinpoints"]:
+        capped = [
+            f"{len(g)} covered periods allow at most {series.k_max} joinpoints "
+            f"(asked for {settings['max_joinpoints']})"
+        ]
+    knots = fit.knots.tolist()
+    starts, stops = [0, *knots], [*knots, len(g)]  # each segment's own cells
+    means = fit.s**2 if settings["variance"] == "poisson" else None
+    rows = []
+    for j in range(k + 1):
+        fitted_on = [starts[j], min(stops[j], len(g) - 1)]  # from joinpoint to joinpoint
+        ends = None if means is None else means[fitted_on]
+        row = _segment_row(base, g, starts, stops, j, apcs[j], ends)
+        row.columns.update({"n_joinpoints": k, "selection_detail": detail})
+        row.notes[:0] = capped
+        rows.append(row)
+    aapc_columns, why = _checked_aapc(whole, rows)
+    for row in rows:
+        row.columns.update(aapc_columns)
+        row.notes.extend([why] if why else [])
+    return record, rows
+
+
+def _segment_row(
+    base: dict, g: pd.DataFrame, starts: list[int], stops: list[int], j: int, apc, ends
+) -> Row:
+    """Segment ``j``'s row (cells ``starts[j]`` to ``stops[j] - 1``)."""
+    lo, stop = starts[j], stops[j]
+    value, low, high, pvalue = (float(v) for v in apc)
+    why = unsupported(value, low, high, ends)
+    if why:
+        value = low = high = pvalue = np.nan
+    start = g["period_start"].iloc[lo]
+    if stop < len(g):  # the day before the next segment's first day
+        end = g["period_start"].iloc[stop] - pd.Timedelta(days=1)
+        end_period = str(g["period"].iloc[stop - 1])
+    else:
+        end, end_period = g["period_end"].iloc[-1], str(g["period"].iloc[-1])
+    columns = {
+        **base,
+        "segment": j + 1,
+        "segment_start": start,
+        "segment_end": end,
+        "segment_start_period": str(g["period"].iloc[lo]),
+        "segment_end_period": end_period,
+        "apc": value,
+        "apc_low": low,
+        "apc_high": high,
+        "pvalue": pvalue,
+    }
+    cells = g.iloc[lo:stop]
+    return Row(
+        columns,
+        cells,
+        previous=g.iloc[starts[j - 1] : lo] if j > 0 else None,
+        estimable=not why,
+        too_short=len(cells) < MIN_SEGMENT_PERIODS,
+        notes=[f"APC not estimable: {why}"] if why else [],
+    )
+
+
+def _checked_aapc(whole: dict, rows: list[Row]) -> tuple[dict, str]:
+    """The whole-series AAPC columns, missing when not estimable, and why."""
+    values = {c: float(whole[c]) for c in ("aapc", "aapc_low", "aapc_high")}
+    if not all(row.estimable for row in rows):
+        why = "a segment's APC is not estimable"
+    else:
+        why = unsupported(values["aapc"], values["aapc_low"], values["aapc_high"])
+    if not why:
+        return values, ""
+    return dict.fromkeys(values, np.nan), f"AAPC not estimable: {why}"
+
+
+def decide_rows(rows: list[Row], *, rules: Any, alpha: float) -> pd.DataFrame:
+    """The result table: every row's coverage (the gate, with the source-mix rule),
+    its q-value across the call, its verdict (:func:`trends.verdicts.decide`) and
+    notes."""
+    from ..coverage_model import mix_rules, worse
+
+    status, reasons = _assess([r.cells for r in rows], None, rules)
+    for label, pairs in _mix_windows(rows, mix_rules(rules)).items():
+        found = _assess([c for _, c, _ in pairs], [b for _, _, b in pairs], mix_rules(rules))
+        for (i, _, _), st, why in zip(pairs, *found, strict=True):
+            if st == "adequate":
+                continue
+            # a change at a joinpoint taints the segments on both sides of it
+            sides = [(i, label)]
+            if label == "against the previous segment":
+                sides.append((i - 1, "against the next segment"))
+            for row, said in sides:
+                status[row] = worse(status[row], st)
+                reasons[row] = [*reasons[row], *(f"{said}: {r}" for r in why)]
+    out = pd.DataFrame([r.columns for r in rows], columns=COLUMNS)
+    out["qvalue"] = adjust(out["pvalue"].to_numpy(float))
+    out["coverage"] = status
+    out["coverage_reasons"] = ["; ".join(r) for r in reasons]
+    verdicts = decide(
+        "trend",
+        direction=out["apc"].to_numpy(float),
+        qvalue=out["qvalue"].to_numpy(float),
+        alpha=alpha,
+        status=status,
+        estimable=[r.estimable for r in rows],
+        too_short=[r.too_short for r in rows],
+    )
+    verdicts[[r.not_covered for r in rows]] = NOT_COVERED
+    out["verdict"] = verdicts
+    out["notes"] = ["; ".join(r.notes) for r in rows]
+    return out
+
+
+def _mix_windows(rows: list[Row], mix: Any) -> dict[str, list[tuple]]:
+    """The source-mix checks of each segment, as (row index, cells, baseline) by label.
+
+    A segment across which the main outlet went silent (or a new one started) measures
+    the reporting as much as the events, and so does a joinpoint where that happened.
+    So a segment's second half is judged against its first half (segments of at least
+    4 periods), and the segment against the one before it, each with the source-mix rule
+    of ``rules`` alone (:func:`trends.coverage_model.mix_rules`: the count rules judged
+    the segment already). A change beyond the threshold makes the segment at least
+    ``thin``, and a change between two segments makes both so (:func:`decide_rows`):
+    a joinpoint placed a period after the outlet went silent leaves the silent period
+    at the end of the earlier segment, whose halves pool it away (demo seed 3, Marj
+    2021-04..2021-07 was called falling). Cells without ``source_counts`` are not judged.
+    """
+    checks: dict[str, list[tuple]] = {
+        "second half against the first": [],
+        "against the previous segment": [],
+    }
+    if mix.max_mix_change is None:
+        return checks
+    for i, row in enumerate(rows):
+        cells = row.cells
+        if "source_counts" not in cells.columns or cells["source_counts"].isna().all():
+            continue
+        if pd.isna(row.columns["n_joinpoints"]):
+            continue  # a region without a fit has no segments to compare
+        half = len(cells) // 2
+        if len(cells) >= 4:
+            checks["second half against the first"].append(
+                (i, cells.iloc[half:], cells.iloc[:half])
+            )
+        if row.previous is not None:
+            checks["against the previous segment"].append((i, cells, row.previous))
+    return checks
+
+
+def _assess(
+    windows: list[pd.DataFrame], baselines: list[pd.DataFrame] | None, rules: Any
+) -> tuple[list[str], list[list[str]]]:
+    """:func:`trends.coverage_model.assess_window` of each window (against its baseline),
+    read in one pass by :func:`~trends.coverage_model.assess_windows`: each window is
+    given a region key of its own."""
+    from ..coverage_model import assess_windows
+
+    status = ["uncovered"] * len(windows)
+    reasons: list[list[str]] = [["no covered cells"] for _ in windows]
+    todo = [i for i, w in enumerate(windows) if len(w)]
+    if not todo:
+        return status, reasons
+    keys = [f"{i:09d}" for i in todo]
+
+    def keyed(frames: list[pd.DataFrame]) -> pd.DataFrame:
+        out = pd.concat([frames[i] for i in todo], ignore_index=True)
+        lengths = [len(frames[i]) for i in todo]
+        out["region"] = pd.array(np.repeat(keys, lengths), dtype="string")
+        return out
+
+    baseline = None if baselines is None else keyed(baselines)
+    found = assess_windows(keyed(windows), baseline=baseline, rules=rules).set_index("region")
+    for i, key in zip(todo, keys, strict=True):
+        status[i] = str(found.at[key, "status"])
+        reasons[i] = list(found.at[key, "reasons"])
+    return status, reasons
+
+
+def _empty_columns(base: dict, g: pd.DataFrame) -> dict:
+    columns = dict.fromkeys(COLUMNS, np.nan)
+    columns.update(base)
+    columns.update({
+        "segment": 1, "n_joinpoints": pd.NA, "selection_detail": "",
+        "segment_start": g["period_start"].iloc[0] if len(g) else pd.NaT,
+        "segment_end": g["period_end"].iloc[-1] if len(g) else pd.NaT,
+        "segment_start_period": str(g["period"].iloc[0]) if len(g) else pd.NA,
+        "segment_end_period": str(g["period"].iloc[-1]) if len(g) else pd.NA,
+    })  # fmt: skip
+    return columns
