@@ -51,6 +51,7 @@ def joinpoints(
     min_end: int = 2,
     min_between: int = 2,
     alpha: float = 0.05,
+    selection_alpha: float = 0.05,
     level: float = 0.95,
     seed: int = 0,
     rules: str | CoverageRules | Mapping[str, Any] = "default",
@@ -93,9 +94,11 @@ def joinpoints(
         Fewest observations between a joinpoint and either end, and between two
         joinpoints (joinpoints themselves excluded).
     alpha : float
-        Overall level of the sequential permutation procedure, and the false-discovery
-        rate of the segment verdicts (Benjamini-Hochberg across every segment of the
-        call, as :mod:`trends.verdicts` decides for every method).
+        False-discovery rate of the segment verdicts (Benjamini-Hochberg across every
+        segment of the call, as :mod:`trends.verdicts` decides for every method).
+    selection_alpha : float
+        Overall level of the sequential permutation procedure that chooses the number
+        of joinpoints (the Joinpoint program's "overall alpha level").
     level : float
         Confidence level of the APC and AAPC intervals.
     seed : int
@@ -163,6 +166,7 @@ def joinpoints(
         min_end=min_end,
         min_between=min_between,
         alpha=alpha,
+        selection_alpha=selection_alpha,
         level=level,
         seed=seed,
     )
@@ -228,6 +232,7 @@ def _settings(**options: Any) -> dict[str, Any]:
     ):
         options[name] = check_count(name, options[name], minimum=low)
     options["alpha"] = check_fraction("alpha", options["alpha"])
+    options["selection_alpha"] = check_fraction("selection_alpha", options["selection_alpha"])
     options["level"] = check_fraction("level", options["level"])
     return options
 
@@ -295,6 +300,7 @@ def _parameters(settings: dict) -> str:
             f"min_end={s['min_end']}",
             f"min_between={s['min_between']}",
             f"alpha={s['alpha']:g}",
+            f"selection_alpha={s['selection_alpha']:g}",
             f"level={s['level']:g}",
             *([f"n_permutations={s['n_permutations']}"] if s["selection"] == "permutation" else []),
             *([f"n_bootstrap={s['n_bootstrap']}"] if s["interval"] == "empirical" else []),
@@ -389,7 +395,7 @@ def _fit_one(region, g: pd.DataFrame, settings: dict) -> tuple:
     )
     rng = np.random.default_rng([settings["seed"], zlib.crc32(str(region).encode("utf-8"))])
     k, detail = select_k(
-        series, settings["selection"], settings["n_permutations"], settings["alpha"], rng
+        series, settings["selection"], settings["n_permutations"], settings["selection_alpha"], rng
     )
     empirical = None
     if settings["interval"] == "empirical":
