@@ -319,7 +319,8 @@ def test_result_columns_and_apc_scale():
                 "coverage_reasons", "method", "selection", "aapc"):  # fmt: skip
         assert col in res.columns
     assert res["parameters"].iloc[0] == (
-        "max_joinpoints=2; min_end=2; min_between=2; alpha=0.05; level=0.95; "
+        "max_joinpoints=2; min_end=2; min_between=2; alpha=0.05; selection_alpha=0.05; "
+        "level=0.95; "
         "n_permutations=199; n_bootstrap=1000; seed=0"
     )
     assert res["n_joinpoints"].iloc[0] == 1
