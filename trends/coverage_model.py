@@ -95,7 +95,6 @@ STATUSES = ("adequate", "thin", "insufficient", "uncovered")
 _RANK = {s: i for i, s in enumerate(STATUSES)}
 
 
-
 @dataclass(frozen=True)
 class CoverageRules:
     """Thresholds of the coverage rules. ``None`` switches a rule off.

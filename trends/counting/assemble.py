@@ -91,18 +91,18 @@ def combine(parts: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def source_mix(outlets: pd.DataFrame, cells: np.ndarray) -> dict[str, object]:
+def source_mix(outlets: pa.Table | pd.DataFrame, cells: np.ndarray) -> dict[str, object]:
     """Per cell: distinct outlets, the top one (most events, then name), the mix as JSON.
 
-    ``outlets`` has one row per cell, outlet and incident length: ``cell`` (an id in
-    ``cells``), ``source``, ``den`` and ``num``. Each outlet's events in a cell are
-    the sum of ``num / den`` (in ``den`` order, rounded to 9 decimals). The JSON
+    ``outlets`` has rows of ``cell`` (an id in ``cells``), ``source``, ``den`` and
+    ``num`` (one or several rows per cell, outlet and incident length). Each outlet's
+    events in a cell are the sum of ``num / den`` (in ``den`` order, rounded to 9 decimals). The JSON
     object of a cell lists its outlets in name order (code point order, as
     ``json.dumps(..., sort_keys=True)``). Returns columns aligned with ``cells``,
     missing where a cell names no outlet.
     """
     empty = np.full(len(cells), np.nan)
-    if len(outlets) == 0:
+    if len(outlets) == 0:  # (a pandas or Arrow table)
         none = pd.array([None] * len(cells), dtype="string")
         return {
             "source_counts": none,
@@ -111,14 +111,20 @@ def source_mix(outlets: pd.DataFrame, cells: np.ndarray) -> dict[str, object]:
             "top_source_events": empty,
         }
     # integer codes: the cell's row in ``cells``, the outlet's rank by name
+    outlets = outlets if isinstance(outlets, pa.Table) else pa.table(outlets)
     cell = pd.Index(cells).get_indexer(outlets["cell"].to_numpy())
     if (cell < 0).any():  # both tables come from the same parts: this cannot happen
         raise AssertionError("count: an outlet row names no cell")
-    rank, names = pd.factorize(outlets["source"].astype("string"), sort=True)
-    names = np.asarray(names, dtype=object)
+    source = outlets["source"].combine_chunks().dictionary_encode()
+    names = np.array(source.dictionary.to_pylist(), dtype=object)
+    by_name = np.argsort(names)
+    order_of = np.empty(len(names), dtype=np.int64)
+    order_of[by_name] = np.arange(len(names))
+    names = names[by_name]
+    rank = order_of[source.indices.to_numpy()]
     key = cell.astype(np.int64) * len(names) + rank
-    den = outlets["den"].to_numpy(dtype=np.int64)
-    num = outlets["num"].to_numpy(dtype=float)
+    den = np.asarray(outlets["den"].to_numpy(), dtype=np.int64)
+    num = np.asarray(outlets["num"].to_numpy(), dtype=float)
     order = _argsort(key) if (den == 1).all() else np.lexsort((den, key))
     key, den, num = key[order], den[order], num[order]
     starts = _runs(key)

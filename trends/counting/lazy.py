@@ -39,7 +39,7 @@ from .plan import (
     COARSE_LOCATION,
     OUTCOME_COUNTED,
     SOURCE_SEPARATOR,
-    WHITESPACE,
+    WHITESPACE_CLASS,
     Aggregates,
     Opened,
     Plan,
@@ -52,7 +52,7 @@ logger = logging.getLogger(__name__)
 _EPOCH = pd.Timestamp("1970-01-01")
 #: Weeks are counted from a Monday far enough back that every day number is positive.
 _WEEK_SHIFT = 100_000
-_WS = "[" + re.escape(WHITESPACE) + "]"
+_WS = WHITESPACE_CLASS
 _SEP = re.escape(SOURCE_SEPARATOR)
 
 #: How to make a frame of the whole numbers 0..n-1 (column ``j``) beside a native frame,
@@ -227,7 +227,11 @@ class LazyEngine:
         )
 
     def _validate(self) -> tuple[int, int]:
-        """Rows and missing dates; duplicate ids and backward dates are refused (exactly)."""
+        """Rows and missing dates; duplicate ids and backward dates are refused (exactly).
+
+        One pass counts rows, missing and backward dates and finds the date range
+        (kept for :meth:`date_range`); a second groups by id to find repeats.
+        """
         import narwhals as nw
 
         f = self.frame
@@ -236,8 +240,11 @@ class LazyEngine:
                 nw.len().alias("rows"),
                 _flag(nw.col("d0").is_null()).sum().alias("missing"),
                 _flag(nw.col("backward")).sum().alias("backward"),
+                nw.col("day0").min().alias("first"),
+                nw.col("day1").max().alias("last"),
             )
         ).iloc[0]
+        self._range = (facts["first"], facts["last"])
         dup = _collect(
             f.group_by("event_id")
             .agg(nw.len().alias("n"))
@@ -267,14 +274,11 @@ class LazyEngine:
         return int(facts["rows"]), int(facts["missing"])
 
     def date_range(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-        import narwhals as nw
-
-        row = _collect(
-            self.frame.select(nw.col("day0").min().alias("a"), nw.col("day1").max().alias("b"))
-        ).iloc[0]
-        if pd.isna(row["a"]):
+        """First and last day of any incident (``None``: no incident has a date)."""
+        first, last = self._range
+        if pd.isna(first):
             return None
-        return _EPOCH + pd.Timedelta(days=int(row["a"])), _EPOCH + pd.Timedelta(days=int(row["b"]))
+        return _EPOCH + pd.Timedelta(days=int(first)), _EPOCH + pd.Timedelta(days=int(last))
 
     def aggregate(self, plan: Plan) -> Aggregates:
         import narwhals as nw
@@ -355,20 +359,29 @@ class LazyEngine:
         if plan.span != "split":
             parts = counted.with_columns(p=nw.col("n0"), o=nw.lit(1), den=nw.lit(1))
         else:
-            widest = _collect(counted.select((nw.col("n1") - nw.col("n0")).max().alias("w")))
-            width = 0 if pd.isna(widest["w"].iloc[0]) else int(widest["w"].iloc[0])
+            # Only incidents over several periods are spread (a cross join with the
+            # offsets 0..widest); the others, nearly all, keep one part.
+            several = nw.col("n1") > nw.col("n0")
+            widest = _collect(counted.filter(several).select((nw.col("n1") - nw.col("n0")).max()))
+            width = 0 if pd.isna(widest.iloc[0, 0]) else int(widest.iloc[0, 0])
+            one = counted.filter(~several).with_columns(
+                p=nw.col("n0"), o=nw.col("day1") - nw.col("day0") + 1
+            )
             first = _period_first_day(nw.col("p"), period)
             after = _period_first_day(nw.col("p") + 1, period)
-            parts = (
-                self._spread(counted, width + 1)
+            spread = (
+                self._spread(counted.filter(several), width + 1)
                 .with_columns(p=nw.col("n0") + nw.col("j"))
                 .filter(nw.col("p") <= nw.col("n1"))
                 .with_columns(
                     o=nw.min_horizontal(nw.col("day1"), after - 1)
                     - nw.max_horizontal(nw.col("day0"), first)
-                    + 1,
-                    den=nw.col("day1") - nw.col("day0") + 1,
+                    + 1
                 )
+                .drop("j")
+            )
+            parts = nw.concat([one, spread.select(one.columns)], how="vertical").with_columns(
+                den=nw.col("day1") - nw.col("day0") + 1
             )
         return parts.filter((nw.col("p") >= lo) & (nw.col("p") <= hi))
 

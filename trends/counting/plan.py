@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
+import pyarrow as pa
 
 from ..incidents import SourceInfo
 
@@ -27,6 +28,7 @@ __all__ = [
     "OUTCOME_COUNTED",
     "SOURCE_SEPARATOR",
     "WHITESPACE",
+    "WHITESPACE_CLASS",
     "Aggregates",
     "Opened",
     "Plan",
@@ -50,6 +52,9 @@ COARSE_LOCATION = {
 #: dropped and a name repeated within one incident counts once.
 SOURCE_SEPARATOR = ";"
 WHITESPACE = " \t\n\r\f\v"
+#: The same characters as a regular-expression class that Java (Spark), RE2 (DuckDB),
+#: Rust (polars) and Python read alike (Java reads ``\v`` as a wider class: ``\x0B``).
+WHITESPACE_CLASS = r"[ \t\n\r\f\x0B]"
 
 OUTCOME_COUNTED = "counted"
 
@@ -117,4 +122,4 @@ class Aggregates:
 
     outcomes: dict[str, int]
     parts: pd.DataFrame
-    outlets: pd.DataFrame
+    outlets: pd.DataFrame | pa.Table
