@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +20,7 @@ from trends.errors import (
     ValueRangeError,
 )
 from trends.incidents import CANONICAL_COLUMNS
+from trends.readers.files import SPANNING_REASON
 
 UCDP_FILES = {
     # file: (rows, dataset id, version)
@@ -253,3 +256,35 @@ def test_errors_share_one_base_class():
         FormatError,
     ):
         assert issubclass(error, InputError) and issubclass(error, ValueError)
+
+
+# ---------------------------------------------------------------------------- hostile values in real files
+
+
+@pytest.mark.shared
+def test_the_null_region_of_candidate_22_0_2_is_missing(ucdp_dir):
+    inc = trends.read(ucdp_dir / "ged_candidate_22_0_2.csv")
+    uganda = inc.data.loc[inc.data["event_id"] == "431491"].iloc[0]
+    assert uganda["region"] == "(unknown)" and pd.isna(uganda["region_raw"])
+    assert uganda["adm_1"] == "NULL"  # the source column passes through untouched
+    assert "NULL" not in set(inc.data["region"])
+    notes = inc.notes.set_index("column")["rows"].to_dict()
+    assert notes == {"adm_1": 35, "adm_2": 132}
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ged191_iraq.csv",
+        "ged_syria_652_1601_1911.csv",
+        "ged_candidate_21_01_21_12.csv",
+        "ged_candidate_22_0_2.csv",
+    ],
+)
+def test_real_files_lose_no_record_to_the_quote_check(ucdp_dir, name):
+    path = ucdp_dir / name
+    inc = trends.read(path)
+    records = sum(1 for _ in csv.reader(io.StringIO(path.read_text("utf-8"), newline=""))) - 1
+    assert inc.rows_read == records == inc.ledger["rows"].sum()
+    assert SPANNING_REASON not in set(inc.ledger["reason"])

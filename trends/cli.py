@@ -34,7 +34,7 @@ def _input_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--format",
-        choices=FORMATS,
+        choices=FORMATS.names(),
         help="input format (default: detected from the columns)",
     )
     _grouping_options(parser)

@@ -16,6 +16,8 @@ __all__ = [
     "ValueRangeError",
     "EmptyInputError",
     "FormatError",
+    "FileError",
+    "LimitError",
     "CellsError",
     "OptionError",
     "TrendsWarning",
@@ -85,6 +87,14 @@ class EmptyInputError(InputError):
 
 class FormatError(InputError):
     """The file is not of the format named (or detected)."""
+
+
+class FileError(InputError):
+    """The path cannot be read: missing, unreadable, or not a regular file (a FIFO, device ...)."""
+
+
+class LimitError(InputError):
+    """A file or a field is larger than the documented limit a reader will load."""
 
 
 class CellsError(TrendsError):

@@ -90,13 +90,20 @@ class Incidents:
     ledger : DataFrame
         Columns ``reason`` and ``rows``: one row per outcome (``kept`` first), whose
         ``rows`` add up to the rows read.
+        The rows are the records of the file as the CSV grammar sees them (a quoted
+        field may span lines; blank lines are no records), or a Parquet file's rows.
     source : SourceInfo
         Data set name, version, citation, licence, the file's sha256, coverage window.
+    notes : DataFrame
+        Columns ``column``, ``reason`` and ``rows``: values of kept rows read as
+        missing (null-like text such as ``NULL``, or a number that is not finite),
+        by source column. The ledger's companion: these rows are among the ``kept``.
     """
 
     data: pd.DataFrame
     ledger: pd.DataFrame
     source: SourceInfo = field(default_factory=lambda: SourceInfo(name="unnamed"))
+    notes: pd.DataFrame = field(default_factory=lambda: no_notes())
 
     @property
     def rows_read(self) -> int:
@@ -112,6 +119,13 @@ class Incidents:
             f"<Incidents {self.source.name}{version}: {len(self.data):,} kept, "
             f"{set_aside:,} set aside of {self.rows_read:,} read>"
         )
+
+
+def no_notes() -> pd.DataFrame:
+    """An empty notes table (columns ``column``, ``reason``, ``rows``)."""
+    return pd.DataFrame({"column": [], "reason": [], "rows": []}).astype(
+        {"column": "string", "reason": "string", "rows": "int64"}
+    )
 
 
 def make_ledger(rows_read: int, set_aside: dict[str, int]) -> pd.DataFrame:
