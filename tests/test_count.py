@@ -277,8 +277,13 @@ def test_a_file_with_dates_running_backwards_is_refused(tmp_path):
         "event_id,date_start,date_end,region\n1,2020-01-05,2020-01-02,A\n2,2020-01-01,,A\n",
         encoding="utf-8",
     )
-    with pytest.raises(trends.errors.DateError, match="event 1: date_end 2020-01-02"):
+    # a CSV is read by the reader: the same error as trends.read(), with its row
+    with pytest.raises(trends.errors.DateError, match="row 1, column 'date_end': date_end 2020-01-02"):
         trends.count(path)
+    parquet = tmp_path / "back.parquet"
+    pd.read_csv(path, dtype="string").to_parquet(parquet)
+    with pytest.raises(trends.errors.DateError, match="event 1: date_end 2020-01-02"):
+        trends.count(parquet)
 
 
 def test_sort_helpers_match_numpy():

@@ -114,6 +114,10 @@ def count(
         _, grid_end = period_bounds([labels[-1]], period)
         plan = Plan(region, period, span, (grid_start[0], grid_end[0]), window)
         sums = engine.aggregate(plan)
+    except engine.errors as exc:  # e.g. a damaged Parquet file, found mid-scan
+        from .validate import format_error
+
+        raise format_error(exc, engine.label) from exc
     finally:
         engine.close()
     cells = combine(sums.parts)

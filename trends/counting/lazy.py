@@ -170,6 +170,8 @@ class LazyEngine:
     def __init__(self) -> None:
         self.frame: Any = None
         self.label = "frame"
+        #: the engine's own errors pass through (a Spark job's failure is not the input's)
+        self.errors: tuple[type[Exception], ...] = ()
 
     def close(self) -> None:
         self.frame = None

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..errors import DateError, DuplicateIdError, SchemaError, TrendsError
+from ..errors import DateError, DuplicateIdError, SchemaError
 from ..incidents import UNKNOWN_REGION, Incidents, SourceInfo
 from .plan import (
     COARSE_DATE,
@@ -102,6 +102,8 @@ class DuckDBEngine:
             self.con.execute(f"SET threads = {int(threads)}")
         self.relation = "canon"
         self.label = "incidents"
+        #: what the engine raises on input it cannot read (wrapped as a FormatError)
+        self.errors: tuple[type[Exception], ...] = (duckdb.Error,)
 
     def close(self) -> None:
         self.con.close()
@@ -121,23 +123,22 @@ class DuckDBEngine:
             self._select("incidents_frame", "data frame")
             n = len(incidents)
             return Opened(SourceInfo(name="data frame"), {"kept": n}, n)
+        from .validate import ParquetColumns, route
+
         path = Path(incidents)
-        if not path.exists():
-            raise TrendsError(f"{path}: no such file")
-        parquet = path.suffix.lower() in (".parquet", ".pq")
-        if parquet:
-            scan = f"read_parquet({literal(str(path))})"
-        else:
-            scan = f"read_csv({literal(str(path))}, header=true)"
-        # A CSV file is parsed once into a table of the columns counted (a few hundred MB
-        # for millions of rows); a Parquet file is cheap to read again for each query.
-        self._select(scan, str(path), materialise=not parquet)
-        rows, missing = self._validate(str(path))
-        return Opened(
-            SourceInfo(name=path.name, path=str(path)),
-            {"kept": rows - missing, "date missing": missing},
-            rows,
-        )
+        target = route(path)
+        if isinstance(target, Incidents):  # read by trends.read(): its rules, its errors
+            return self.open(target)
+        self.label = str(path)
+        columns = ParquetColumns(con, path)
+        columns.view()
+        facts = columns.facts()
+        rows, missing = self._validate(str(path), table="parsed")
+        no_place = facts["location missing (no country or region)"]
+        ledger = {"kept": rows - missing - no_place, "date missing": missing}
+        if no_place:
+            ledger["location missing (no country or region)"] = no_place
+        return Opened(SourceInfo(name=path.name, path=str(path)), ledger, rows)
 
     def _select(self, scan: str, label: str, *, materialise: bool = False) -> None:
         """A view (or table) over ``scan`` with the canonical columns the counting reads, typed."""
@@ -160,7 +161,7 @@ class DuckDBEngine:
         kind = "TABLE" if materialise else "VIEW"
         self.con.execute(f"CREATE TEMP {kind} canon AS SELECT {', '.join(parts)} FROM {scan}")
 
-    def _validate(self, file: str) -> tuple[int, int]:
+    def _validate(self, file: str, *, table: str = "canon") -> tuple[int, int]:
         """The checks a reader makes, for a file counted straight from disk: rows, missing dates.
 
         One pass fetches a hash of every event id and flags missing and backward dates;
@@ -170,13 +171,13 @@ class DuckDBEngine:
         """
         scan = self.con.execute(
             "SELECT hash(event_id) AS id, date_start IS NULL AS missing,"
-            " coalesce(date_end < date_start, false) AS backward FROM canon"
+            f" coalesce(date_end < date_start, false) AS backward FROM {table}"
         ).fetchnumpy()
         ids = np.sort(scan["id"])
         rows, missing, backward = len(ids), int(scan["missing"].sum()), scan["backward"].any()
         if (ids[1:] == ids[:-1]).any():
             dup = self.con.execute(
-                "SELECT event_id FROM canon GROUP BY event_id HAVING count(*) > 1"
+                f"SELECT event_id FROM {table} GROUP BY event_id HAVING count(*) > 1"
                 " ORDER BY event_id LIMIT 10"
             ).fetchall()
             if dup:
@@ -187,7 +188,7 @@ class DuckDBEngine:
                 )
         if backward:
             back = self.con.execute(
-                "SELECT event_id, date_start, date_end FROM canon WHERE date_end < date_start LIMIT 1"
+                f"SELECT event_id, date_start, date_end FROM {table} WHERE date_end < date_start LIMIT 1"
             ).fetchone()
             raise DateError(
                 f"event {back[0]}: date_end {back[2]} is before date_start {back[1]}",
