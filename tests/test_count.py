@@ -278,7 +278,9 @@ def test_a_file_with_dates_running_backwards_is_refused(tmp_path):
         encoding="utf-8",
     )
     # a CSV is read by the reader: the same error as trends.read(), with its row
-    with pytest.raises(trends.errors.DateError, match="row 1, column 'date_end': date_end 2020-01-02"):
+    with pytest.raises(
+        trends.errors.DateError, match="row 1, column 'date_end': date_end 2020-01-02"
+    ):
         trends.count(path)
     parquet = tmp_path / "back.parquet"
     pd.read_csv(path, dtype="string").to_parquet(parquet)

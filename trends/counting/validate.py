@@ -26,6 +26,7 @@ both; the path route does not list them as notes.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -116,16 +117,21 @@ class ParquetColumns:
         row = None if found is None else int(found) + 1
         return type(exc)(exc.detail, file=self.file, row=row, column=exc.column or column)
 
-    def _mapped(self, column: str, parse_values) -> str:
-        """Register ``column``'s distinct values with their parsed form; return the table."""
+    def _mapped(self, column: str, parse_values) -> str | None:
+        """Register ``column``'s distinct values with their parsed form; return the table.
+
+        ``None`` when parsing changes no value (the common case): the column is then
+        read as it is, with no join.
+        """
         values = self._distinct(column)
         try:
-            parsed = parse_values(values)
+            parsed = parse_values(values).reset_index(drop=True)
         except InputError as exc:
             raise self._located(column, values, exc) from None
+        if _unchanged(values, parsed):
+            return None
         table = f"map_{column}"
-        frame = pd.DataFrame({"raw": values, "value": parsed.reset_index(drop=True)})
-        self.con.register(table, frame)
+        self.con.register(table, pd.DataFrame({"raw": values, "value": parsed}))
         return table
 
     def view(self) -> None:
@@ -148,7 +154,7 @@ class ParquetColumns:
                 what="a number of fatalities",
             ),
             "n_sources": lambda v: _n_sources(v, file, self.notes),
-            "sources": lambda v: parse.normalise_sources(v, "sources", file),
+            "sources": lambda v: _sources(v, file),
         }
         for name in ("country", "region", "subregion"):
             parsers[name] = lambda v, name=name: parse.clean_text(v, name, file, notes=self.notes)
@@ -157,6 +163,9 @@ class ParquetColumns:
             if name not in present:
                 continue
             table = self._mapped(name, parse_values)
+            if table is None:
+                columns[name] = f's."{name}"'
+                continue
             joins.append(f'LEFT JOIN {table} ON s."{name}" = {table}.raw')
             columns[name] = f"{table}.value"
         region = self._regions(columns, joins)
@@ -179,7 +188,9 @@ class ParquetColumns:
         if "date_end" in present:
             select["date_end_given"] = f"CAST({columns['date_end']} AS DATE)"
         body = ", ".join(f"{expr} AS {name}" for name, expr in select.items())
-        self.con.execute(f"CREATE TEMP VIEW parsed AS SELECT {body} FROM scan s {' '.join(joins)}")
+        # parsed once into a table (DuckDB spills it to disk when memory runs short),
+        # rather than joined again by each query that reads it
+        self.con.execute(f"CREATE TEMP TABLE parsed AS SELECT {body} FROM scan s {' '.join(joins)}")
         has_place = "country" in present or "region" in present
         self.no_place = (
             "date_start IS NOT NULL AND country IS NULL AND region_raw IS NULL"
@@ -202,6 +213,8 @@ class ParquetColumns:
         pairs["value"] = harmonise_region(
             pairs["country"].astype("string"), pairs["raw"].astype("string")
         ).to_numpy()
+        if _unchanged(pairs["raw"], pairs["value"]):
+            return columns["region"]
         self.con.register("map_harmonised", pairs)
         joins.append(
             f"LEFT JOIN map_harmonised h ON h.raw IS NOT DISTINCT FROM {columns['region']}"
@@ -236,6 +249,26 @@ class ParquetColumns:
         return {"rows": int(rows), "location missing (no country or region)": int(no_place)}
 
 
+def _unchanged(raw: pd.Series, parsed: pd.Series) -> bool:
+    """Whether parsing left every value as it was (text as text, dates as the same day)."""
+    if pd.api.types.is_datetime64_any_dtype(raw) or pd.api.types.is_datetime64_any_dtype(parsed):
+        if not pd.api.types.is_datetime64_any_dtype(raw):
+            return False
+        if getattr(raw.dt, "tz", None) is not None:
+            return False
+        left = raw.astype("datetime64[ns]")
+        return bool(((left == parsed) | (left.isna() & parsed.isna())).all()) and bool(
+            (left.dropna() == left.dropna().dt.normalize()).all()
+        )
+    if pd.api.types.is_numeric_dtype(raw) != pd.api.types.is_numeric_dtype(parsed):
+        return False
+    if pd.api.types.is_numeric_dtype(raw):
+        a, b = raw.astype("float64"), parsed.astype("float64")
+        return bool(((a == b) | (a.isna() & b.isna())).all())
+    a, b = raw.astype("string"), parsed.astype("string")
+    return bool(((a == b).fillna(False) | (a.isna() & b.isna())).all())
+
+
 def parse_empty(file: str) -> InputError:
     from ..errors import EmptyInputError
 
@@ -253,6 +286,26 @@ def _n_sources(values: pd.Series, file: str, notes: parse.Notes) -> pd.Series:
         {"n_sources": values}, {"n_sources": "n_sources"}, file, values.index, notes
     )
     return numbers["n_sources"]
+
+
+#: An outlet list the readers would leave as it is, but for repeated names (which the
+#: counting drops itself): names without invisible characters, runs of spaces, or
+#: spaces at their ends, separated by single ``;``.
+_TIDY_SOURCES = re.compile(r"[^; ](?:[^;]*[^; ])?(?:;[^; ](?:[^;]*[^; ])?)*")
+
+
+def _sources(values: pd.Series, file: str) -> pd.Series:
+    """Outlet lists by the readers' rule, applied only to the values it would change."""
+    text = values.astype("string")
+    tidy = text.str.fullmatch(_TIDY_SOURCES).fillna(False).astype(bool)
+    tidy &= ~text.str.replace(" ", "", regex=False).str.contains(parse.INVISIBLE).fillna(True)
+    tidy &= ~text.str.contains("  ", regex=False).fillna(True)
+    parts = text[tidy].str.casefold().str.split(";")
+    tidy[tidy] = ~parts.map(lambda names: any(n in parse.NULL_TOKENS for n in names)).astype(bool)
+    out = text.copy()
+    if (~tidy).any():
+        out[~tidy] = parse.normalise_sources(values[~tidy], "sources", file)
+    return out
 
 
 def _clean_id(column: str) -> str:
