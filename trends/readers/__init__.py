@@ -26,6 +26,7 @@ from ..methods import Registry
 from .acled import ACLED_DATE_PRECISION, ACLED_LOCATION_PRECISION, looks_like_acled, read_acled
 from .canonical import read_incidents
 from .files import column_names
+from .gdelt import GDELT_COLUMNS, GDELT_LOCATION_PRECISION, looks_like_gdelt, read_gdelt
 from .gtd import GTD_LOCATION_PRECISION, looks_like_gtd, read_gtd
 from .regions import harmonise_region
 from .ucdp import (
@@ -42,6 +43,9 @@ __all__ = [
     "read_ucdp_ged",
     "read_acled",
     "read_gtd",
+    "read_gdelt",
+    "GDELT_COLUMNS",
+    "GDELT_LOCATION_PRECISION",
     "detect_format",
     "harmonise_region",
     "FORMATS",
@@ -115,6 +119,13 @@ FORMATS.add_format(
     detect=looks_like_gtd,
     description="Global Terrorism Database as START distributes it",
     reference="GTD Codebook (START 2021)",
+)
+FORMATS.add_format(
+    "gdelt",
+    read_gdelt,
+    detect=looks_like_gdelt,
+    description="GDELT 2.0 event export (tab-separated, no header, 61 columns)",
+    reference="GDELT 2.0 Event Database Codebook (V2.0, 2015); FIPS 10-4 for places",
 )
 FORMATS.add_format(
     "canonical",
