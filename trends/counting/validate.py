@@ -162,6 +162,9 @@ class ParquetColumns:
         for name, parse_values in parsers.items():
             if name not in present:
                 continue
+            if self._typed_and_clean(name):
+                columns[name] = f's."{name}"'
+                continue
             table = self._mapped(name, parse_values)
             if table is None:
                 columns[name] = f's."{name}"'
@@ -171,7 +174,9 @@ class ParquetColumns:
         region = self._regions(columns, joins)
         select = {
             "row": "s.file_row_number",
-            "event_id": _clean_id("s.event_id"),
+            "event_id": _clean_id("s.event_id")
+            if self._untidy_ids()
+            else "CAST(s.event_id AS VARCHAR)",
             "date_start": f"CAST({columns['date_start']} AS DATE)",
             "date_end": f"CAST(coalesce({columns.get('date_end', 'NULL')}, "
             f"{columns['date_start']}) AS DATE)",
@@ -188,9 +193,13 @@ class ParquetColumns:
         if "date_end" in present:
             select["date_end_given"] = f"CAST({columns['date_end']} AS DATE)"
         body = ", ".join(f"{expr} AS {name}" for name, expr in select.items())
-        # parsed once into a table (DuckDB spills it to disk when memory runs short),
-        # rather than joined again by each query that reads it
-        self.con.execute(f"CREATE TEMP TABLE parsed AS SELECT {body} FROM scan s {' '.join(joins)}")
+        # Values that parsing changes are joined in, once, into a table (DuckDB spills it
+        # to disk when memory runs short) rather than by each query that reads it; a file
+        # whose values all stand as they are is read through a view.
+        kind = "TABLE" if joins else "VIEW"
+        self.con.execute(
+            f"CREATE TEMP {kind} parsed AS SELECT {body} FROM scan s {' '.join(joins)}"
+        )
         has_place = "country" in present or "region" in present
         self.no_place = (
             "date_start IS NOT NULL AND country IS NULL AND region_raw IS NULL"
@@ -199,6 +208,58 @@ class ParquetColumns:
         )
         self.con.execute(
             f"CREATE TEMP VIEW canon AS SELECT * FROM parsed WHERE NOT ({self.no_place})"
+        )
+
+    def _typed_and_clean(self, name: str) -> bool:
+        """A date or number column of a Parquet type whose values the readers' rules keep.
+
+        One aggregate checks what those rules would change or refuse (dates: a time of
+        day, outside :data:`~trends.readers.parse.DATE_RANGE`; numbers: not finite,
+        negative or implausible); only a column that fails it is parsed value by value.
+        """
+        kind = self.types[name].upper()
+        column = f'"{name}"'
+        if name in ("date_start", "date_end") and kind in (
+            "DATE",
+            "TIMESTAMP",
+            "TIMESTAMP_NS",
+            "TIMESTAMP_MS",
+            "TIMESTAMP_S",
+        ):
+            first, last = parse.DATE_RANGE
+            odd = (
+                f"{column} < DATE '{first}' OR {column} > DATE '{last}'"
+                f" OR CAST({column} AS TIMESTAMP) <> CAST(CAST({column} AS DATE) AS TIMESTAMP)"
+            )
+        elif name in ("fatalities", "n_sources") and kind in (
+            "DOUBLE",
+            "FLOAT",
+            "BIGINT",
+            "INTEGER",
+            "SMALLINT",
+            "TINYINT",
+            "HUGEINT",
+            "UBIGINT",
+            "UINTEGER",
+        ):
+            top = parse.MAX_FATALITIES if name == "fatalities" else parse.MAX_N_SOURCES
+            low = "0" if name == "fatalities" else "-1e308"
+            odd = f"isinf(CAST({column} AS DOUBLE)) OR isnan(CAST({column} AS DOUBLE)) OR {column} < {low} OR {column} > {top}"
+            if name == "n_sources":  # the readers round counts and read negatives as unknown
+                odd += f" OR {column} < 0 OR CAST({column} AS DOUBLE) <> round(CAST({column} AS DOUBLE))"
+        else:
+            return False
+        return not self.con.execute(f"SELECT bool_or({odd}) FROM scan").fetchone()[0]
+
+    def _untidy_ids(self) -> bool:
+        """Whether any event id holds text the readers would trim or read as missing."""
+        text = "CAST(event_id AS VARCHAR)"
+        tokens = ", ".join(_sql_literal(t) for t in sorted(parse.NULL_TOKENS))
+        return bool(
+            self.con.execute(
+                f"SELECT bool_or(event_id IS NULL OR {text} = '' OR regexp_matches({text}, {_sql_literal(parse.INVISIBLE)})"
+                f" OR lower({text}) IN ({tokens})) FROM scan"
+            ).fetchone()[0]
         )
 
     def _regions(self, columns: dict[str, str], joins: list[str]) -> str:
