@@ -109,3 +109,23 @@ def test_a_short_record_and_a_bad_date_are_refused(tmp_path):
     write_gdelt(path, frame)
     with pytest.raises(trends.errors.DateError, match="row 3, column 'SQLDATE'"):
         trends.read(path, format="gdelt")
+
+
+def test_rates_per_1000_events_of_all_kinds(tmp_path):
+    frame = gdelt_rows(3000, seed=3)
+    path = tmp_path / "all.export.CSV"
+    write_gdelt(path, frame)
+    everything = trends.read(path)
+    fights = everything.data[everything.data["EventRootCode"] == "19"]
+    subset = trends.Incidents(fights.reset_index(drop=True), everything.ledger, everything.source)
+    cells = trends.count(subset, period="quarter", baseline=everything)
+    assert (cells["events_all"] >= cells["count"]).all()
+    assert cells["events_all"].sum() == 3000
+    table = trends.rates(cells, per="1000 events")
+    expected = cells["count"] / cells["events_all"] * 1000
+    assert table["rate"].to_numpy() == pytest.approx(expected.to_numpy())
+    assert (table["rate_low"] <= table["rate"]).all() and table["rate_unit"].iloc[0].startswith(
+        "per 1,000 events"
+    )
+    with pytest.raises(trends.errors.TrendsError, match="events_all"):
+        trends.rates(trends.count(subset, period="quarter"), per="1000 events")

@@ -51,6 +51,7 @@ def count(
     end: str | None = None,
     span: str = "start",
     coverage: tuple[str, str] | None = None,
+    baseline: Incidents | pd.DataFrame | str | Path | Any | None = None,
 ) -> pd.DataFrame:
     """Count incidents by region and period, with what coverage assessment needs.
 
@@ -80,6 +81,13 @@ def count(
         become fractional), or set aside in the ledger (``exclude``).
     coverage : (first, last), optional
         Declare the coverage window (dates) instead of the source's.
+    baseline : same kinds as ``incidents``, optional
+        Events of all kinds from the same source (e.g. a whole GDELT export, of which
+        ``incidents`` is a filtered part), counted the same way into the column
+        ``events_all``, so that :func:`trends.rates` can give rates per 1,000 events
+        (``per="1000 events"``). News-coded data grow with the volume of news; GDELT's
+        documentation advises normalising by all events coded in the same place and
+        period.
 
     Returns
     -------
@@ -134,6 +142,8 @@ def count(
         (OUTCOME_COUNTED if r == "kept" else r): int(n)
         for r, n in zip(ledger["reason"], ledger["rows"], strict=True)
     }
+    if baseline is not None:
+        table = _with_baseline(table, baseline, region, period, span, labels, window)
     table.attrs["source"] = opened.source.as_dict()
     table.attrs["period"] = period
     table.attrs["span"] = span
@@ -141,6 +151,29 @@ def count(
         "counted %s incidents into %d cells",
         f"{sums.outcomes.get(OUTCOME_COUNTED, 0):,}",
         len(table),
+    )
+    return table
+
+
+def _with_baseline(table, baseline, region, period, span, labels, window) -> pd.DataFrame:
+    """``table`` with ``events_all``: the baseline's count in each of its cells."""
+    base = count(
+        baseline,
+        region,
+        period,
+        start=labels[0],
+        end=labels[-1],
+        span=span,
+        coverage=(str(window[0].date()), str(window[1].date())),
+    )
+    keys = ["country", "region", "period"]
+    merged = table[keys].merge(
+        base[[*keys, "count"]].rename(columns={"count": "events_all"}), on=keys, how="left"
+    )
+    events_all = merged["events_all"].to_numpy(dtype=float, na_value=float("nan"))
+    covered = table["covered"].to_numpy()
+    table["events_all"] = pd.Series(events_all, index=table.index).where(
+        ~covered | ~pd.isna(events_all), 0.0
     )
     return table
 
