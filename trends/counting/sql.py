@@ -285,13 +285,14 @@ class DuckDBEngine:
             ).to_pandas()
             if cells.drop_duplicates(["cell", "country", "region", "p"])["cell"].is_unique:
                 break
-        # one row per part and outlet named (summed per cell and outlet by numpy, which
-        # sorts faster than DuckDB groups by a string key here)
+        # one row per cell, outlet and incident length: bounded by the cells' outlets,
+        # not by the rows, so memory stays flat as files grow
         outlets = _arrow(
             con.sql(f"""
-            SELECT {cell_id} AS cell, source, den, o AS num
+            SELECT {cell_id} AS cell, source, den, sum(o)::BIGINT AS num
             FROM (SELECT country, region, p, o, den, unnest({_outlet_list("sources")}) AS source
-                  FROM parts WHERE sources IS NOT NULL)""")
+                  FROM parts WHERE sources IS NOT NULL)
+            GROUP BY ALL""")
         )
         return Aggregates(outcomes=outcomes, parts=cells, outlets=outlets)
 
