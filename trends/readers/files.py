@@ -406,3 +406,26 @@ def set_aside_spanning(table: RawTable, single_line: Collection[str]) -> RawTabl
     )
     set_aside = {**table.set_aside, SPANNING_REASON: table.set_aside.get(SPANNING_REASON, 0) + n}
     return RawTable(frame.loc[~span], table.file, table.records, True, set_aside)
+
+
+def read_tab(path: Path, what: str, *, names: list[str] | None = None) -> pd.DataFrame:
+    """A tab-separated file (GDELT, ICEWS) as text, no quoting, blanks missing.
+
+    ``names`` for a file without a header. The path gets the readers' checks first
+    (a regular file, its size); a record with too many fields is a FormatError.
+    """
+    column_names(path)
+    try:
+        return pd.read_csv(
+            path,
+            sep="\t",
+            header=None if names else "infer",
+            names=names,
+            dtype="string",
+            quoting=csv.QUOTE_NONE,
+            keep_default_na=False,
+            na_values=[""],
+            on_bad_lines="error",
+        )
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise FormatError(f"cannot be read as {what}: {exc}", file=str(path)) from None

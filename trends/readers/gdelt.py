@@ -17,7 +17,6 @@ and ``NumMentions`` pass through for filters.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Collection
 from functools import cache
 from pathlib import Path
@@ -29,7 +28,7 @@ from ..errors import FormatError
 from ..incidents import Incidents
 from ..registry import data_dir
 from .canonical import canonicalise, source_info
-from .files import RawTable, column_names
+from .files import RawTable, read_tab
 from .parse import Notes, parse_codes, parse_dates
 
 __all__ = [
@@ -97,21 +96,7 @@ def _outlet(url: object) -> object:
 
 
 def _read(path: Path, file: str) -> pd.DataFrame:
-    column_names(path)  # the readers' checks of the path (a regular file, its size)
-    try:
-        frame = pd.read_csv(
-            path,
-            sep="\t",
-            header=None,
-            names=list(GDELT_COLUMNS),
-            dtype="string",
-            quoting=csv.QUOTE_NONE,
-            keep_default_na=False,
-            na_values=[""],
-            on_bad_lines="error",
-        )
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise FormatError(f"cannot be read as a GDELT 2.0 event export: {exc}", file=file) from None
+    frame = read_tab(path, "a GDELT 2.0 event export", names=list(GDELT_COLUMNS))
     short = frame["SOURCEURL"].isna() & frame["DATEADDED"].isna()
     if short.any():
         row = int(short.to_numpy().nonzero()[0][0]) + 1

@@ -16,16 +16,15 @@ id are refused, as in every reader (:class:`~trends.errors.DuplicateIdError`).
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Collection
 from pathlib import Path
 
 import pandas as pd
 
-from ..errors import FormatError, SchemaError
+from ..errors import SchemaError
 from ..incidents import Incidents
 from .canonical import canonicalise, source_info
-from .files import RawTable, column_names
+from .files import RawTable, read_tab
 from .parse import Notes
 
 __all__ = ["ICEWS_COLUMNS", "REPEATED_REASON", "looks_like_icews", "read_icews"]
@@ -74,14 +73,7 @@ def read_icews(path: str | Path, *, coverage: tuple[str, str] | None = None) -> 
     """
     path = Path(path)
     file = str(path)
-    column_names(path)  # the readers' checks of the path (a regular file, its size)
-    try:
-        frame = pd.read_csv(
-            path, sep="\t", dtype="string", quoting=csv.QUOTE_NONE, keep_default_na=False,
-            na_values=[""], on_bad_lines="error",
-        )  # fmt: skip
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise FormatError(f"cannot be read as an ICEWS event file: {exc}", file=file) from None
+    frame = read_tab(path, "an ICEWS event file")
     absent = [c for c in ICEWS_COLUMNS if c not in frame.columns]
     if absent:
         raise SchemaError(
