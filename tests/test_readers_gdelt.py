@@ -129,3 +129,31 @@ def test_rates_per_1000_events_of_all_kinds(tmp_path):
     )
     with pytest.raises(trends.errors.TrendsError, match="events_all"):
         trends.rates(trends.count(subset, period="quarter"), per="1000 events")
+
+
+def _same_cells(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def test_a_gdelt_export_counted_in_duckdb_gives_the_readers_cells(tmp_path):
+    import duckdb
+
+    frame = gdelt_rows(500, seed=7)
+    frame.loc[3, "SOURCEURL"] = "HTTPS://WWW.Example.com:8080/a"
+    path = tmp_path / "x.export.CSV"
+    write_gdelt(path, frame)
+    reference = trends.count(trends.read_gdelt(path), period="month")
+    rel = duckdb.read_csv(str(path), delimiter="\t", header=False, all_varchar=True, quotechar="")
+    other = trends.count(trends.read_gdelt(rel), period="month")
+    _same_cells(reference, other)
+
+
+@pytest.mark.spark
+def test_a_gdelt_export_counted_on_spark_gives_the_readers_cells(spark, tmp_path):
+    frame = gdelt_rows(500, seed=8)
+    path = tmp_path / "y.export.CSV"
+    write_gdelt(path, frame)
+    reference = trends.count(trends.read_gdelt(path), region="region", period="quarter")
+    on_spark = spark.read.csv(str(path), sep="\t", header=False)
+    other = trends.count(trends.read_gdelt(on_spark), region="region", period="quarter")
+    _same_cells(reference, other)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from functools import cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -32,6 +33,7 @@ from .files import RawTable, read_tab
 from .parse import Notes, parse_codes, parse_dates
 
 __all__ = [
+    "gdelt_lazy",
     "GDELT_COLUMNS",
     "GDELT_LOCATION_PRECISION",
     "looks_like_gdelt",
@@ -108,12 +110,19 @@ def _read(path: Path, file: str) -> pd.DataFrame:
     return frame
 
 
-def read_gdelt(path: str | Path, *, coverage: tuple[str, str] | None = None) -> Incidents:
+def read_gdelt(
+    path: str | Path | Any, *, coverage: tuple[str, str] | None = None
+) -> Incidents | Any:
     """Read a GDELT 2.0 event export (``*.export.CSV``: tab-separated, no header).
 
     Parameters
     ----------
-    path : str or Path
+    path : str, Path, or a lazy frame
+        A file; or the export as a Spark DataFrame (``spark.read.csv(path,
+        sep="\t")``), a DuckDB relation or another lazy frame narwhals reaches, with
+        GDELT's column names or positional ones (``_c0``.., ``column0``..). A frame
+        gives back a frame of the same engine in canonical columns, for
+        :func:`trends.count` to count where it lives (see :func:`gdelt_lazy`).
     coverage : (first, last), optional
         The window the file covers; by default its own date range.
 
@@ -130,6 +139,8 @@ def read_gdelt(path: str | Path, *, coverage: tuple[str, str] | None = None) -> 
     per 1,000 events of all kinds in the same place and period, as GDELT's own
     documentation advises, rather than raw counts.
     """
+    if not isinstance(path, str | Path):
+        return gdelt_lazy(path)
     path = Path(path)
     file = str(path)
     frame = _read(path, file)
@@ -172,3 +183,85 @@ def read_gdelt(path: str | Path, *, coverage: tuple[str, str] | None = None) -> 
     data = canon.data.drop(columns=["event_id_source", "date_start_source", "country_source",
                                     "region_source"], errors="ignore")  # fmt: skip
     return canon.incidents(source_info(path, None, None, data, coverage), data)
+
+
+@cache
+def _harmonised_divisions() -> dict[str, str]:
+    """FIPS first-order division code -> the name :func:`read_gdelt` gives it (aliases applied)."""
+    from .regions import harmonise_region
+
+    countries, adm1 = fips_names()
+    codes = list(adm1)
+    names = harmonise_region(
+        pd.Series([countries.get(c[:2], c[:2]) for c in codes], dtype="string"),
+        pd.Series([adm1[c] for c in codes], dtype="string"),
+    )
+    return dict(zip(codes, names.astype(str), strict=True))
+
+
+def _lookup(expr: Any, mapping: dict[str, str]) -> Any:
+    """``expr`` mapped through ``mapping`` (unknown values kept), as engine expressions."""
+    import narwhals as nw
+
+    out = expr
+    for key, value in mapping.items():
+        out = nw.when(expr == key).then(nw.lit(value)).otherwise(out)
+    return out
+
+
+def gdelt_lazy(native: Any) -> Any:
+    """A GDELT export held by an engine (Spark, DuckDB, polars) in canonical columns.
+
+    The same mapping as :func:`read_gdelt`, as narwhals expressions: FIPS names
+    (with the readers' region aliases), ``ActionGeo_Type`` as location precision,
+    the outlet as the URL's host without ``www.`` (lower case, no port or user),
+    ``NumSources`` as ``n_sources``; ``IsRootEvent``, the CAMEO codes, ``QuadClass``
+    and ``NumArticles`` pass through. Returns the engine's own frame.
+    """
+    import narwhals as nw
+
+    frame = nw.from_native(native)
+    names = frame.collect_schema().names()
+    if "GLOBALEVENTID" not in names:
+        if len(names) != len(GDELT_COLUMNS):
+            raise FormatError(
+                f"not a GDELT 2.0 event export: {len(names)} columns, not {len(GDELT_COLUMNS)}"
+            )
+        frame = frame.rename(dict(zip(names, GDELT_COLUMNS, strict=True)))
+    text = {c: nw.col(c).cast(nw.String) for c in GDELT_COLUMNS}
+    countries, _ = fips_names()
+    code = text["ActionGeo_CountryCode"].str.strip_chars()
+    division = text["ActionGeo_ADM1Code"].str.strip_chars()
+    kind = text["ActionGeo_Type"].str.strip_chars()
+    precision = nw.lit(None, nw.String)
+    for number, word in GDELT_LOCATION_PRECISION.items():
+        precision = nw.when(kind == str(number)).then(nw.lit(word)).otherwise(precision)
+    host = text["SOURCEURL"].str.strip_chars().str.to_lowercase()
+    for pattern in (r"^[a-z][a-z0-9+.\-]*://", r"^[^/?#]*@", r"[/?#:].*$", r"^www\."):
+        host = host.str.replace_all(pattern, "")
+    country = _lookup(code, countries)
+    region = nw.when(division != code).then(_lookup(division, _harmonised_divisions()))
+    out = frame.select(
+        text["GLOBALEVENTID"].str.strip_chars().alias("event_id"),
+        text["SQLDATE"].str.strip_chars().str.to_date("%Y%m%d").alias("date_start"),
+        nw.lit("day").alias("date_precision"),
+        country.alias("country"),
+        region.alias("region"),
+        precision.alias("location_precision"),
+        text["EventCode"].alias("event_type"),
+        text["Actor1Name"].alias("actor"),
+        text["NumSources"].cast(nw.Int64).alias("n_sources"),
+        nw.when(host != "").then(host).alias("sources"),
+        *(
+            text[c]
+            for c in (
+                "IsRootEvent",
+                "EventCode",
+                "EventBaseCode",
+                "EventRootCode",
+                "QuadClass",
+                "NumArticles",
+            )
+        ),  # fmt: skip
+    )
+    return out.to_native()
