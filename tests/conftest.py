@@ -51,10 +51,16 @@ def spark():
     Without pyspark (``pip install "trends[spark]"``) the tests skip with a reason;
     with the ``CI`` environment variable set they fail, so CI never passes by skipping.
     """
+    import shutil
+
+    message = None
     try:
         from pyspark.sql import SparkSession
     except ImportError:
         message = 'pyspark is not installed (pip install "trends[spark]")'
+    if message is None and not (shutil.which("java") or os.environ.get("JAVA_HOME")):
+        message = "Spark needs Java 17 (apt-get install openjdk-17-jre-headless)"
+    if message is not None:
         if os.environ.get("CI"):
             pytest.fail(message + "; CI must run the Spark tests")
         pytest.skip(message)
