@@ -448,12 +448,12 @@ def test_a_missing_file_is_a_file_error(tmp_path):
 def test_the_format_registry_feeds_read_detect_and_the_cli(capsys):
     from trends.cli import main
 
-    assert FORMATS.names() == ("ucdp", "acled", "gtd", "canonical")
+    assert FORMATS.names() == ("ucdp", "acled", "gtd", "gdelt", "icews", "canonical")
     assert all(entry.description and entry.reference for entry in FORMATS)
     with pytest.raises(SystemExit) as info:
         main(["rates", "x.csv", "--format", "xls"])
     assert info.value.code == 2
-    assert "'ucdp', 'acled', 'gtd', 'canonical'" in capsys.readouterr().err
+    assert "'ucdp', 'acled', 'gtd', 'gdelt', 'icews', 'canonical'" in capsys.readouterr().err
     with pytest.raises(ValueError, match="format='xls' is not one of 'ucdp'"):
         trends.read("x.csv", format="xls")
 
