@@ -68,23 +68,30 @@ _UNTIDY = f"^$|(^|{SOURCE_SEPARATOR})({WHITESPACE_CLASS}|{SOURCE_SEPARATOR}|$)|{
 _NAMES_NONE = f"^({WHITESPACE_CLASS}|{SOURCE_SEPARATOR})*$"
 
 
-def _outlet_list(column: str) -> str:
+def _outlet_list(column: str, *, tidy: bool = False) -> str:
     """SQL: the distinct outlet names of a ``sources`` value, trimmed, none empty.
 
-    Tidy values (no name to trim or drop: nearly all) take the cheap path.
+    Tidy values (no name to trim or drop: nearly all) take the cheap path; with
+    ``tidy``, every value is known to be tidy (parsed by the readers' rule).
     """
     chars = " || ".join(f"chr({ord(c)})" for c in WHITESPACE)
     sep = literal(SOURCE_SEPARATOR)
     split = f"string_split({column}, {sep})"
     untidy = f"list_distinct([t for t in [trim(x, {chars}) for x in {split}] if t <> ''])"
+    if tidy:
+        return (
+            f"CASE WHEN contains({column}, {sep}) THEN list_distinct({split}) ELSE [{column}] END"
+        )
     return (
         f"CASE WHEN regexp_matches({column}, {literal(_UNTIDY)}) THEN {untidy}"
         f" WHEN contains({column}, {sep}) THEN list_distinct({split}) ELSE [{column}] END"
     )
 
 
-def _names_an_outlet(column: str) -> str:
+def _names_an_outlet(column: str, *, tidy: bool = False) -> str:
     """SQL: a ``sources`` value names at least one outlet."""
+    if tidy:
+        return f"({column} IS NOT NULL)"
     return f"({column} IS NOT NULL AND NOT regexp_matches({column}, {literal(_NAMES_NONE)}))"
 
 
@@ -102,6 +109,8 @@ class DuckDBEngine:
             self.con.execute(f"SET threads = {int(threads)}")
         self.relation = "canon"
         self.label = "incidents"
+        #: whether every ``sources`` value is already parsed by the readers' rule
+        self.tidy = False
         #: what the engine raises on input it cannot read (wrapped as a FormatError)
         self.errors: tuple[type[Exception], ...] = (duckdb.Error,)
 
@@ -132,6 +141,7 @@ class DuckDBEngine:
         self.label = str(path)
         columns = ParquetColumns(con, path)
         columns.view()
+        self.tidy = True  # outlet lists parsed by the readers' rule (ParquetColumns)
         facts = columns.facts()
         rows, missing = self._validate(str(path), table="parsed")
         no_place = facts["location missing (no country or region)"]
@@ -278,7 +288,7 @@ class DuckDBEngine:
                        {days("n_sources = 1")} AS num_single_source,
                        {days(f"location_precision IN ({coarse_loc})")} AS num_coarse_location,
                        {days(f"date_precision IN ({coarse_date})")} AS num_coarse_date,
-                       count(*) FILTER (WHERE {_names_an_outlet("sources")}) AS named,
+                       count(*) FILTER (WHERE {_names_an_outlet("sources", tidy=self.tidy)}) AS named,
                        count(fatalities) AS fatalities_known,
                        sum(o * fatalities) AS num_fatalities
                 FROM parts GROUP BY country, region, p, den""")
@@ -290,7 +300,7 @@ class DuckDBEngine:
         outlets = _arrow(
             con.sql(f"""
             SELECT {cell_id} AS cell, source, den, sum(o)::BIGINT AS num
-            FROM (SELECT country, region, p, o, den, unnest({_outlet_list("sources")}) AS source
+            FROM (SELECT country, region, p, o, den, unnest({_outlet_list("sources", tidy=self.tidy)}) AS source
                   FROM parts WHERE sources IS NOT NULL)
             GROUP BY ALL""")
         )
