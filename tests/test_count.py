@@ -241,13 +241,13 @@ def test_split_weights_in_the_source_mix(tmp_path):
 
 
 def test_a_cell_id_collision_is_retried_with_another_salt(monkeypatch):
-    from trends import counting
+    from trends.counting import sql
 
     inc = trends.datasets.simulate(seed=5, months=6)
     expected = trends.count(inc)
     # every cell gets the same id on the first try, distinct ones after
     monkeypatch.setattr(
-        counting,
+        sql,
         "_CELL_ID",
         "CASE WHEN {salt} = 0 THEN 0::UBIGINT ELSE hash(country, region, p, {salt}) END",
     )
@@ -277,12 +277,19 @@ def test_a_file_with_dates_running_backwards_is_refused(tmp_path):
         "event_id,date_start,date_end,region\n1,2020-01-05,2020-01-02,A\n2,2020-01-01,,A\n",
         encoding="utf-8",
     )
-    with pytest.raises(trends.errors.DateError, match="event 1: date_end 2020-01-02"):
+    # a CSV is read by the reader: the same error as trends.read(), with its row
+    with pytest.raises(
+        trends.errors.DateError, match="row 1, column 'date_end': date_end 2020-01-02"
+    ):
         trends.count(path)
+    parquet = tmp_path / "back.parquet"
+    pd.read_csv(path, dtype="string").to_parquet(parquet)
+    with pytest.raises(trends.errors.DateError, match="event 1: date_end 2020-01-02"):
+        trends.count(parquet)
 
 
 def test_sort_helpers_match_numpy():
-    from trends.counting import _argsort, _round9
+    from trends.counting.assemble import _argsort, _round9
 
     rng = np.random.default_rng(0)
     for high in (5, 2**40, 2**62):

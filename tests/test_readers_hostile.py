@@ -73,7 +73,18 @@ def _reconciles(inc: trends.Incidents, records: int) -> None:
 
 # ---------------------------------------------------------------------------- odd values
 
-NULL_LIKE = ["NULL", "null", "nan", "NaN", "None", "N/A", "#N/A", "\u200b", "\ufeff", "\u200d\u2060"]
+NULL_LIKE = [
+    "NULL",
+    "null",
+    "nan",
+    "NaN",
+    "None",
+    "N/A",
+    "#N/A",
+    "\u200b",
+    "\ufeff",
+    "\u200d\u2060",
+]
 
 
 @pytest.mark.parametrize("token", NULL_LIKE)
@@ -106,8 +117,12 @@ def test_non_finite_numbers_are_missing_with_a_note_never_inf(tmp_path, token):
 def test_non_finite_numbers_in_parquet_are_missing_with_a_note(tmp_path):
     path = tmp_path / "inf.parquet"
     frame = pd.DataFrame(
-        {"event_id": ["a", "b"], "date_start": ["2020-01-01"] * 2, "country": ["Iraq"] * 2,
-         "fatalities": [np.inf, 2.0]}
+        {
+            "event_id": ["a", "b"],
+            "date_start": ["2020-01-01"] * 2,
+            "country": ["Iraq"] * 2,
+            "fatalities": [np.inf, 2.0],
+        }
     )
     frame.to_parquet(path)
     inc = trends.read(path)
@@ -149,8 +164,11 @@ def test_files_over_the_size_limit_are_refused_before_they_are_read(tmp_path, mo
     parquet = tmp_path / "ged.parquet"
     rows = 2_000
     pd.DataFrame(
-        {"event_id": [f"e{i}" for i in range(rows)], "date_start": ["2020-01-01"] * rows,
-         "notes": ["x" * 4_000] * rows}
+        {
+            "event_id": [f"e{i}" for i in range(rows)],
+            "date_start": ["2020-01-01"] * rows,
+            "notes": ["x" * 4_000] * rows,
+        }
     ).to_parquet(parquet)
     assert parquet.stat().st_size < 100_000  # 8 MB of text, stored once in a dictionary
     monkeypatch.setattr(parse, "MAX_FILE_BYTES", 64)
@@ -168,8 +186,9 @@ def test_files_over_the_size_limit_are_refused_before_they_are_read(tmp_path, mo
 def test_a_compressed_parquet_field_over_the_limit_is_refused(tmp_path):
     path = tmp_path / "long.parquet"
     long = "x" * (parse.MAX_FIELD_CHARS + 1)
-    pd.DataFrame({"event_id": ["a", "b"], "date_start": ["2020-01-01"] * 2,
-                  "notes": ["short", long]}).to_parquet(path)
+    pd.DataFrame(
+        {"event_id": ["a", "b"], "date_start": ["2020-01-01"] * 2, "notes": ["short", long]}
+    ).to_parquet(path)
     assert path.stat().st_size < parse.MAX_FIELD_CHARS
     with pytest.raises(LimitError) as info:
         trends.read(path)
@@ -205,8 +224,12 @@ def test_a_duplicated_column_name_is_an_error_naming_it(tmp_path):
 )
 def test_parquet_nested_values_where_text_is_expected_are_an_error(tmp_path, values):
     table = pa.table(
-        {"event_id": ["a", "b"], "date_start": ["2020-01-01"] * 2, "country": ["Iraq"] * 2,
-         "region": values}
+        {
+            "event_id": ["a", "b"],
+            "date_start": ["2020-01-01"] * 2,
+            "country": ["Iraq"] * 2,
+            "region": values,
+        }
     )
     path = tmp_path / "nested.parquet"
     pq.write_table(table, path)
@@ -310,18 +333,21 @@ def test_timezone_suffixed_dates_read_as_the_local_calendar_date(tmp_path):
     ]
     inc = trends.read(_write(tmp_path, lines))
     assert inc.data["date_start"].dt.strftime("%Y-%m-%d").tolist() == [
-        "2016-01-05", "2016-01-06", "2016-01-06"
+        "2016-01-05",
+        "2016-01-06",
+        "2016-01-06",
     ]
-    assert inc.data["date_end"].dt.strftime("%Y-%m-%d").tolist()[1:] == [
-        "2016-01-07", "2016-01-06"
-    ]
+    assert inc.data["date_end"].dt.strftime("%Y-%m-%d").tolist()[1:] == ["2016-01-07", "2016-01-06"]
 
 
 def test_parquet_timestamps_with_a_zone_read_as_the_local_calendar_date(tmp_path):
     utc = dt.datetime(2020, 1, 1, 22, 0, tzinfo=dt.UTC)  # 2 January, 01:00 in Baghdad
     table = pa.table(
-        {"event_id": ["a"], "date_start": pa.array([utc], pa.timestamp("ns", tz="Asia/Baghdad")),
-         "country": ["Iraq"]}
+        {
+            "event_id": ["a"],
+            "date_start": pa.array([utc], pa.timestamp("ns", tz="Asia/Baghdad")),
+            "country": ["Iraq"],
+        }
     )
     pq.write_table(table, tmp_path / "tz.parquet")
     inc = trends.read(tmp_path / "tz.parquet")
@@ -339,10 +365,13 @@ def test_dates_outside_the_range_are_a_date_error_with_a_location(tmp_path, day)
 
 def test_parquet_dates_outside_the_range_are_a_date_error_with_a_location(tmp_path):
     table = pa.table(
-        {"event_id": ["a", "b"],
-         "date_start": pa.array([dt.datetime(2000, 1, 1), dt.datetime(1500, 1, 1)],
-                                pa.timestamp("us")),
-         "country": ["Iraq"] * 2}
+        {
+            "event_id": ["a", "b"],
+            "date_start": pa.array(
+                [dt.datetime(2000, 1, 1), dt.datetime(1500, 1, 1)], pa.timestamp("us")
+            ),
+            "country": ["Iraq"] * 2,
+        }
     )
     pq.write_table(table, tmp_path / "old.parquet")
     with pytest.raises(DateError, match="1500-01-01 is outside") as info:
@@ -395,8 +424,13 @@ def test_fifos_and_devices_are_refused_without_hanging_or_reading(tmp_path):
     old = signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(10)
     try:
-        for path, fmt in ((fifo, None), (fifo, "canonical"), (Path("/dev/zero"), "ucdp"),
-                          (Path("/dev/zero"), None), (tmp_path, "gtd")):
+        for path, fmt in (
+            (fifo, None),
+            (fifo, "canonical"),
+            (Path("/dev/zero"), "ucdp"),
+            (Path("/dev/zero"), None),
+            (tmp_path, "gtd"),
+        ):
             with pytest.raises(FileError, match="not a regular file") as info:
                 trends.read(path, format=fmt)
             assert info.value.file == str(path)
@@ -414,15 +448,16 @@ def test_a_missing_file_is_a_file_error(tmp_path):
 def test_the_format_registry_feeds_read_detect_and_the_cli(capsys):
     from trends.cli import main
 
-    assert FORMATS.names() == ("ucdp", "acled", "gtd", "canonical")
+    assert FORMATS.names() == ("ucdp", "acled", "gtd", "gdelt", "icews", "canonical")
     assert all(entry.description and entry.reference for entry in FORMATS)
     assert main(["rates", "x.csv", "--format", "xls"]) == 2
-    assert "'ucdp', 'acled', 'gtd', 'canonical'" in capsys.readouterr().err
+    assert "'ucdp', 'acled', 'gtd', 'gdelt', 'icews', 'canonical'" in capsys.readouterr().err
     with pytest.raises(ValueError, match="format='xls' is not one of 'ucdp'"):
         trends.read("x.csv", format="xls")
 
 
 # ---------------------------------------------------------------------------- properties
+
 
 def _mostly(benign, hostile, odds: int = 6):
     """``benign`` most of the time, ``hostile`` one time in ``odds``."""
@@ -433,7 +468,7 @@ NAMES = _mostly(
     st.sampled_from(["Anbar", "Al Başrah province", "Nīnawá", "Kirkūk", "Baghdad", "Iraq"]),
     st.one_of(
         st.sampled_from(["NULL", "nan", "None", "N/A", "", "  ", "\u200b", "\ufeff", "\t"]),
-        st.sampled_from(["=HYPERLINK(\"x\")", "+cmd|' /C calc'!A0", "@SUM(1)", "constructor"]),
+        st.sampled_from(['=HYPERLINK("x")', "+cmd|' /C calc'!A0", "@SUM(1)", "constructor"]),
         st.text(
             st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
             max_size=12,
@@ -445,16 +480,45 @@ NAMES = _mostly(
 NUMBERS = _mostly(
     st.integers(0, 500).map(str),
     st.one_of(
-        st.sampled_from(["", "inf", "-inf", "Infinity", "1e400", "nan", "NULL", "-1", "1e30",
-                         "2.5", "many", " 3 ", "1_000", "0x10", "1e-400", "-0"]),
+        st.sampled_from(
+            [
+                "",
+                "inf",
+                "-inf",
+                "Infinity",
+                "1e400",
+                "nan",
+                "NULL",
+                "-1",
+                "1e30",
+                "2.5",
+                "many",
+                " 3 ",
+                "1_000",
+                "0x10",
+                "1e-400",
+                "-0",
+            ]
+        ),
         st.floats(allow_nan=True, allow_infinity=True).map(repr),
     ),
 )
 DATES = _mostly(
     st.dates(dt.date(2000, 1, 1), dt.date(2030, 12, 31)).map(str),
     st.one_of(
-        st.sampled_from(["", "NULL", "2016-02-30", "1500-01-01", "2300-06-01", "06/01/2016",
-                         "2016-01-06T23:30:00Z", "2016-01-06 10:00:00+03:00", "2016-13-01"]),
+        st.sampled_from(
+            [
+                "",
+                "NULL",
+                "2016-02-30",
+                "1500-01-01",
+                "2300-06-01",
+                "06/01/2016",
+                "2016-01-06T23:30:00Z",
+                "2016-01-06 10:00:00+03:00",
+                "2016-13-01",
+            ]
+        ),
         st.datetimes(dt.datetime(1678, 1, 1), dt.datetime(2261, 12, 31)).map(str),
     ),
 )
@@ -466,8 +530,17 @@ def hostile_rows(draw):
     rows = []
     for i in range(n):
         event = draw(_mostly(st.just(f"e{i}"), st.sampled_from(["", "NULL", "e0", "\u200b"]), 20))
-        rows.append([event, draw(DATES), draw(NAMES), draw(NAMES), draw(NUMBERS), draw(NUMBERS),
-                     draw(NAMES)])
+        rows.append(
+            [
+                event,
+                draw(DATES),
+                draw(NAMES),
+                draw(NAMES),
+                draw(NUMBERS),
+                draw(NUMBERS),
+                draw(NAMES),
+            ]
+        )
     return rows
 
 
@@ -545,16 +618,23 @@ def hostile_parquet(draw):
     rows = draw(hostile_rows())
     frame = pd.DataFrame(rows, columns=COLUMNS)
     arrays = {c: pa.array(frame[c].tolist(), pa.string()) for c in COLUMNS}
-    kind = draw(st.sampled_from(
-        ["text", "text", "numbers", "timestamps", "tz", "tz", "list", "duplicate"]
-    ))
+    kind = draw(
+        st.sampled_from(["text", "text", "numbers", "timestamps", "tz", "tz", "list", "duplicate"])
+    )
     if kind == "numbers":
-        values = draw(st.lists(st.floats(allow_nan=True, allow_infinity=True),
-                               min_size=len(rows), max_size=len(rows)))
+        values = draw(
+            st.lists(
+                st.floats(allow_nan=True, allow_infinity=True),
+                min_size=len(rows),
+                max_size=len(rows),
+            )
+        )
         arrays["fatalities"] = pa.array(values, pa.float64())
     elif kind in ("timestamps", "tz"):
-        moments = _mostly(st.datetimes(dt.datetime(1990, 1, 1), dt.datetime(2030, 12, 31)),
-                          st.datetimes(dt.datetime(1, 1, 1), dt.datetime(9999, 12, 31)))
+        moments = _mostly(
+            st.datetimes(dt.datetime(1990, 1, 1), dt.datetime(2030, 12, 31)),
+            st.datetimes(dt.datetime(1, 1, 1), dt.datetime(9999, 12, 31)),
+        )
         stamps = draw(st.lists(moments, min_size=len(rows), max_size=len(rows)))
         zone = "America/New_York" if kind == "tz" else None
         arrays["date_start"] = pa.array(stamps, pa.timestamp("us", tz=zone))
@@ -570,9 +650,7 @@ def hostile_parquet(draw):
 
 @SETTINGS
 @given(case=hostile_parquet())
-def test_property_hostile_parquet_is_read_with_a_ledger_or_refused_with_a_location(
-    tmp_path, case
-):
+def test_property_hostile_parquet_is_read_with_a_ledger_or_refused_with_a_location(tmp_path, case):
     table, records = case
     path = tmp_path / "hostile.parquet"
     pq.write_table(table, path)

@@ -95,8 +95,21 @@ SAMPLES = {
     ],
 }
 HOSTILE_CELLS = [
-    "NULL", "nan", "\u200b", "inf", "1e400", "-1", "1e30", "2.5", "x" * 1_100, '"a\nb, c"',
-    "2016-01-06T23:30:00+03:00", "1500-01-01", "=HYPERLINK(1)", "", "0",
+    "NULL",
+    "nan",
+    "\u200b",
+    "inf",
+    "1e400",
+    "-1",
+    "1e30",
+    "2.5",
+    "x" * 1_100,
+    '"a\nb, c"',
+    "2016-01-06T23:30:00+03:00",
+    "1500-01-01",
+    "=HYPERLINK(1)",
+    "",
+    "0",
 ]
 
 
@@ -105,8 +118,9 @@ def test_every_hostile_cell_in_every_column_is_read_or_refused_with_a_location(t
     lines = SAMPLES[fmt]
     width = len(lines[0].split(","))
     outcomes = set()
-    pairs = [(c, cell) for c in range(width) for i, cell in enumerate(HOSTILE_CELLS)
-             if (c + i) % 7 == 0]  # a seventh of the grid: every column, every cell
+    pairs = [
+        (c, cell) for c in range(width) for i, cell in enumerate(HOSTILE_CELLS) if (c + i) % 7 == 0
+    ]  # a seventh of the grid: every column, every cell
     for column, cell in pairs:
         fields = lines[1].split(",")
         fields[column] = cell

@@ -35,24 +35,43 @@ def test_decide_follows_the_rule_in_order():
         direction=[1.0, -2.0, 1.0, 1.0, 1.0, -1.0, 0.5, np.nan],
         qvalue=[0.01, 0.01, 0.2, 0.01, 0.01, 0.01, np.nan, 0.01],
         alpha=0.05,
-        status=["adequate", "adequate", "adequate", "thin", "uncovered", "adequate",
-                "adequate", "adequate"],
+        status=[
+            "adequate",
+            "adequate",
+            "adequate",
+            "thin",
+            "uncovered",
+            "adequate",
+            "adequate",
+            "adequate",
+        ],
         estimable=[True, True, True, True, True, False, True, True],
     )
     assert out.tolist() == [
-        "increase", "decrease", "no significant change", "inconclusive (thin coverage)",
-        "not covered", "not estimable", "no significant change", "no significant change",
+        "increase",
+        "decrease",
+        "no significant change",
+        "inconclusive (thin coverage)",
+        "not covered",
+        "not estimable",
+        "no significant change",
+        "no significant change",
     ]
 
 
 def test_decide_too_short_and_kinds():
     out = verdicts.decide(
-        "trend", direction=[1, -1, 1], qvalue=[0.001] * 3, alpha=0.05,
-        status=["adequate"] * 3, too_short=[False, False, True],
+        "trend",
+        direction=[1, -1, 1],
+        qvalue=[0.001] * 3,
+        alpha=0.05,
+        status=["adequate"] * 3,
+        too_short=[False, False, True],
     )
     assert out.tolist() == ["rising", "falling", "too short to call"]
-    alarm = verdicts.decide("alarm", direction=[1, -1], qvalue=[0.01, 0.5], alpha=0.05,
-                            status=["adequate", "adequate"])
+    alarm = verdicts.decide(
+        "alarm", direction=[1, -1], qvalue=[0.01, 0.5], alpha=0.05, status=["adequate", "adequate"]
+    )
     assert alarm.tolist() == ["unusually high", "not unusual"]
     with pytest.raises(OptionError, match="kind='slope' is not one of 'change', 'trend'"):
         verdicts.words("slope")

@@ -19,6 +19,8 @@ _EXPORTS: dict[str, str] = {
     "read_ucdp_ged": "trends.readers",
     "read_acled": "trends.readers",
     "read_gtd": "trends.readers",
+    "read_gdelt": "trends.readers",
+    "read_icews": "trends.readers",
     "read_incidents": "trends.readers",
     "read": "trends.readers",
     "count": "trends.counting",

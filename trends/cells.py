@@ -31,6 +31,8 @@ Optional columns, filled by ``count()``; a table without them is *unknown*, not 
 ``source_counts``         JSON object ``{"outlet": events, ...}`` (keys sorted),
                           the cell's source mix; missing when the data names no outlets
 ``fatalities``            sum of best fatality estimates (missing if none known)
+``events_all``            events of all kinds in the cell (``count(..., baseline=)``),
+                          the denominator of rates per 1,000 events
 ========================  =====================================================
 """
 

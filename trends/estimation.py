@@ -30,12 +30,15 @@ from .cells import as_cells
 from .errors import CellsError, OptionError
 from .stats.poisson import INTERVAL_METHODS, poisson_interval
 
-__all__ = ["rates", "RATE_METHODS", "DAYS_PER"]
+__all__ = ["rates", "RATE_METHODS", "DAYS_PER", "PER_EVENTS"]
 
 RATE_METHODS = INTERVAL_METHODS
 
 #: Days of exposure in one unit of ``per`` (a month is 365.25 / 12 = 30.4375 days).
 DAYS_PER = {"day": 1.0, "week": 7.0, "month": 30.4375, "quarter": 91.3125, "year": 365.25}
+
+#: ``per=`` for rates per 1,000 events of all kinds (the cell table's ``events_all``).
+PER_EVENTS = "1000 events"
 
 
 def rates(
@@ -52,10 +55,13 @@ def rates(
     ----------
     cells : DataFrame
         A cell table (``region, period, count, exposure``; see :mod:`trends.cells`).
-    per : {"month", "day", "week", "quarter", "year"} or number, optional
+    per : {"month", "day", "week", "quarter", "year", "1000 events"} or number, optional
         Without a population table: the unit of time (default ``"month"``, i.e.
-        per 30.4375 days of exposure). With one: a number of people (default
-        100,000); the rate is per that many people per year.
+        per 30.4375 days of exposure), or ``"1000 events"``: per 1,000 events of all
+        kinds coded in the same place and period (the cell table's ``events_all``,
+        from ``count(..., baseline=)``; GDELT's advice for news-coded data, whose
+        volume grows over the years). With a population table: a number of people
+        (default 100,000); the rate is per that many people per year.
     population : DataFrame, optional
         Columns ``region``, ``year``, ``population``. Exposure becomes person-years:
         population of the period's (first day's) year x days / 365.25.
@@ -73,7 +79,15 @@ def rates(
         and a positive upper bound.
     """
     table = as_cells(cells)
-    if population is None:
+    if per == PER_EVENTS:
+        if population is not None or "events_all" not in table.columns:
+            raise OptionError(
+                f"per={per!r} needs the column events_all (count(..., baseline=all_events)) "
+                "and no population table"
+            )
+        exposure = table["events_all"].to_numpy(float)
+        scale, label = 1000.0, "per 1,000 events of all kinds"
+    elif population is None:
         unit = per if per is not None else "month"
         if unit not in DAYS_PER:
             raise OptionError(

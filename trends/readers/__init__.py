@@ -26,7 +26,9 @@ from ..methods import Registry
 from .acled import ACLED_DATE_PRECISION, ACLED_LOCATION_PRECISION, looks_like_acled, read_acled
 from .canonical import read_incidents
 from .files import column_names
+from .gdelt import GDELT_COLUMNS, GDELT_LOCATION_PRECISION, looks_like_gdelt, read_gdelt
 from .gtd import GTD_LOCATION_PRECISION, looks_like_gtd, read_gtd
+from .icews import ICEWS_COLUMNS, looks_like_icews, read_icews
 from .regions import harmonise_region
 from .ucdp import (
     UCDP_DATE_PRECISION,
@@ -42,6 +44,11 @@ __all__ = [
     "read_ucdp_ged",
     "read_acled",
     "read_gtd",
+    "read_gdelt",
+    "read_icews",
+    "ICEWS_COLUMNS",
+    "GDELT_COLUMNS",
+    "GDELT_LOCATION_PRECISION",
     "detect_format",
     "harmonise_region",
     "FORMATS",
@@ -115,6 +122,20 @@ FORMATS.add_format(
     detect=looks_like_gtd,
     description="Global Terrorism Database as START distributes it",
     reference="GTD Codebook (START 2021)",
+)
+FORMATS.add_format(
+    "gdelt",
+    read_gdelt,
+    detect=looks_like_gdelt,
+    description="GDELT 2.0 event export (tab-separated, no header, 61 columns)",
+    reference="GDELT 2.0 Event Database Codebook (V2.0, 2015); FIPS 10-4 for places",
+)
+FORMATS.add_format(
+    "icews",
+    read_icews,
+    detect=looks_like_icews,
+    description="ICEWS coded event data (Dataverse yearly or weekly .tab files)",
+    reference="ICEWS Coded Event Data (Boschee et al. 2015, doi:10.7910/DVN/28075)",
 )
 FORMATS.add_format(
     "canonical",

@@ -114,8 +114,10 @@ def _dates(
     refuse_first(
         (end < start).fillna(False),
         DateError,
-        lambda i: f"date_end {end.iloc[i].date()} is before date_start "
-        f"{start.iloc[i].date()}; expected date_end >= date_start",
+        lambda i: (
+            f"date_end {end.iloc[i].date()} is before date_start "
+            f"{start.iloc[i].date()}; expected date_end >= date_start"
+        ),
         file=file,
         column=rename["date_end"],
     )

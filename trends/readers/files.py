@@ -56,9 +56,7 @@ logger = logging.getLogger(__name__)
 
 _PARQUET = (".parquet", ".pq")
 #: The ledger reason of a record whose field swallowed lines of the file.
-SPANNING_REASON = (
-    "a field spans lines of the file and holds delimiters (an unbalanced quote?)"
-)
+SPANNING_REASON = "a field spans lines of the file and holds delimiters (an unbalanced quote?)"
 
 
 @dataclass
@@ -245,8 +243,14 @@ def _parquet_size(path: Path) -> int:
     if total > cap:
         return total
     schema = pq.read_schema(path)
-    text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_binary(f.type)
-            or pa.types.is_large_string(f.type) or pa.types.is_large_binary(f.type)]
+    text = [
+        f.name
+        for f in schema
+        if pa.types.is_string(f.type)
+        or pa.types.is_binary(f.type)
+        or pa.types.is_large_string(f.type)
+        or pa.types.is_large_binary(f.type)
+    ]
     if not text:
         return total
     handle = pq.ParquetFile(path, read_dictionary=text)
@@ -376,8 +380,10 @@ def set_aside_spanning(table: RawTable, single_line: Collection[str]) -> RawTabl
         if not pd.api.types.is_string_dtype(values):
             continue
         broken = (
-            values.str.contains("\n", regex=False) | values.str.contains("\r", regex=False)
-        ).fillna(False).astype(bool)
+            (values.str.contains("\n", regex=False) | values.str.contains("\r", regex=False))
+            .fillna(False)
+            .astype(bool)
+        )
         if not broken.any():
             continue
         if name in single_line:
@@ -392,7 +398,34 @@ def set_aside_spanning(table: RawTable, single_line: Collection[str]) -> RawTabl
     n = int(span.sum())
     logger.warning(
         "%s: %d record(s) set aside: %s (first: row %d, column %r)",
-        table.file, n, SPANNING_REASON, first[0], first[1],
+        table.file,
+        n,
+        SPANNING_REASON,
+        first[0],
+        first[1],
     )
     set_aside = {**table.set_aside, SPANNING_REASON: table.set_aside.get(SPANNING_REASON, 0) + n}
     return RawTable(frame.loc[~span], table.file, table.records, True, set_aside)
+
+
+def read_tab(path: Path, what: str, *, names: list[str] | None = None) -> pd.DataFrame:
+    """A tab-separated file (GDELT, ICEWS) as text, no quoting, blanks missing.
+
+    ``names`` for a file without a header. The path gets the readers' checks first
+    (a regular file, its size); a record with too many fields is a FormatError.
+    """
+    column_names(path)
+    try:
+        return pd.read_csv(
+            path,
+            sep="\t",
+            header=None if names else "infer",
+            names=names,
+            dtype="string",
+            quoting=csv.QUOTE_NONE,
+            keep_default_na=False,
+            na_values=[""],
+            on_bad_lines="error",
+        )
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise FormatError(f"cannot be read as {what}: {exc}", file=str(path)) from None

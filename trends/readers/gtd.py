@@ -28,9 +28,7 @@ def looks_like_gtd(names: Collection[str]) -> bool:
     return {"eventid", "iyear", "imonth", "iday"} <= set(names)
 
 
-def _date_part(
-    frame: pd.DataFrame, column: str, top: float, file: str, notes: Notes
-) -> pd.Series:
+def _date_part(frame: pd.DataFrame, column: str, top: float, file: str, notes: Notes) -> pd.Series:
     """A whole number from 0 to ``top`` (0: unknown); else a DateError."""
     values = parse_numbers(frame[column], column, file, notes=notes, minimum=None)
     refuse_first(
@@ -123,7 +121,10 @@ def read_gtd(path: str | Path, *, coverage: tuple[str, str] | None = None) -> In
     precisions = {"date_precision": precision}
     if "specificity" in frame.columns:
         precisions["location_precision"] = parse_codes(
-            frame["specificity"], GTD_LOCATION_PRECISION, file=file, column="specificity",
+            frame["specificity"],
+            GTD_LOCATION_PRECISION,
+            file=file,
+            column="specificity",
             notes=notes,
         )
     table.frame = frame.assign(_start=start, _end=end)

@@ -143,7 +143,9 @@ class Notes:
         example = values[mask].iloc[0]
         key = (column, f"{reason} (e.g. {str(example)[:40]!r}), read as missing")
         old = self._masks.get(key)
-        self._masks[key] = mask if old is None else (old | mask.reindex(old.index, fill_value=False))
+        self._masks[key] = (
+            mask if old is None else (old | mask.reindex(old.index, fill_value=False))
+        )
 
     def table(self, kept: pd.Index) -> pd.DataFrame:
         """Columns ``column``, ``reason``, ``rows`` (rows among ``kept``), in column order."""
@@ -188,8 +190,10 @@ def no_nested_values(values: pd.Series, column: str, file: str) -> None:
     refuse_first(
         nested.astype(bool),
         SchemaError,
-        lambda i: f"holds a {_KINDS.get(type(values.iloc[i]).__name__, 'list')} where text or "
-        "a number is expected",
+        lambda i: (
+            f"holds a {_KINDS.get(type(values.iloc[i]).__name__, 'list')} where text or "
+            "a number is expected"
+        ),
         file=file,
         column=column,
     )
@@ -238,8 +242,10 @@ def _bounded_dates(parsed: pd.Series, column: str, file: str) -> pd.Series:
     refuse_first(
         ((years < first.year) | (years > last.year)).fillna(False),
         DateError,
-        lambda i: f"{parsed.iloc[i].date()} is outside the dates trends reads "
-        f"({DATE_RANGE[0]} to {DATE_RANGE[1]})",
+        lambda i: (
+            f"{parsed.iloc[i].date()} is outside the dates trends reads "
+            f"({DATE_RANGE[0]} to {DATE_RANGE[1]})"
+        ),
         file=file,
         column=column,
     )
@@ -275,8 +281,10 @@ def parse_dates(
     refuse_first(
         distinct.expand(parsed.isna() & ~distinct.unusable, False),
         DateError,
-        lambda i: f"{distinct.expand(distinct.text).iloc[i]!r} is not a possible date; "
-        f"expected {expected}",
+        lambda i: (
+            f"{distinct.expand(distinct.text).iloc[i]!r} is not a possible date; "
+            f"expected {expected}"
+        ),
         file=file,
         column=column,
     )
@@ -284,9 +292,7 @@ def parse_dates(
     return _bounded_dates(dates, column, file)
 
 
-def _text_numbers(
-    values: pd.Series, column: str, file: str, notes: Notes
-) -> pd.Series:
+def _text_numbers(values: pd.Series, column: str, file: str, notes: Notes) -> pd.Series:
     """Numbers from text by :data:`NUMBER_PATTERN`; null-like text is missing, with a note."""
     distinct = _Distinct(values, column, file)
     text = distinct.text
@@ -338,8 +344,10 @@ def parse_numbers(
         refuse_first(
             numbers > maximum,
             ValueRangeError,
-            lambda i: f"{numbers.iloc[i]:g} is not a plausible value; expected {what} "
-            f"of at most {maximum:,.0f}",
+            lambda i: (
+                f"{numbers.iloc[i]:g} is not a plausible value; expected {what} "
+                f"of at most {maximum:,.0f}"
+            ),
             file=file,
             column=column,
         )
@@ -384,8 +392,10 @@ def clean_text(
     refuse_first(
         distinct.expand(lengths > limit, False),
         LimitError,
-        lambda i: f"a value of {distinct.expand(lengths).iloc[i]:,} characters; "
-        f"names are limited to {limit:,}",
+        lambda i: (
+            f"a value of {distinct.expand(lengths).iloc[i]:,} characters; "
+            f"names are limited to {limit:,}"
+        ),
         file=file,
         column=column,
     )

@@ -1,0 +1,114 @@
+"""ICEWS coded event data (Harvard Dataverse, doi:10.7910/DVN/28075), as published.
+
+Yearly and weekly files are tab-separated with a header of twenty columns: ``Event ID``,
+``Event Date``, ``Source Name``, ``Source Sectors``, ``Source Country``, ``Event
+Text``, ``CAMEO Code``, ``Intensity``, ``Target Name``, ``Target Sectors``, ``Target
+Country``, ``Story ID``, ``Sentence Number``, ``Publisher``, ``City``, ``District``,
+``Province``, ``Country``, ``Latitude``, ``Longitude`` (ICEWS Coded Event Data
+codebook, Boschee et al. 2015).
+
+The duplicate-id guard: ``Event ID`` is not unique in the published files (the same
+record appears again in overlapping weekly and yearly files). A record repeated with
+the same values is counted once and the repeats are set aside in the ledger
+(``repeated record (same Event ID and values)``); two different records sharing an
+id are refused, as in every reader (:class:`~trends.errors.DuplicateIdError`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import SchemaError
+from ..incidents import Incidents
+from .canonical import canonicalise, source_info
+from .files import RawTable, read_tab
+from .parse import Notes
+
+__all__ = ["ICEWS_COLUMNS", "REPEATED_REASON", "looks_like_icews", "read_icews"]
+
+#: The columns every ICEWS event file has (its header), in order.
+ICEWS_COLUMNS = (
+    "Event ID", "Event Date", "Source Name", "Source Sectors", "Source Country",
+    "Event Text", "CAMEO Code", "Intensity", "Target Name", "Target Sectors",
+    "Target Country", "Story ID", "Sentence Number", "Publisher", "City", "District",
+    "Province", "Country", "Latitude", "Longitude",
+)  # fmt: skip
+REPEATED_REASON = "repeated record (same Event ID and values)"
+
+
+def looks_like_icews(names: Collection[str]) -> bool:
+    """An ICEWS file's header, read as one comma-separated record, starts with these."""
+    return any(str(n).startswith("Event ID\tEvent Date\tSource Name") for n in names)
+
+
+def _precision(frame: pd.DataFrame) -> pd.Series:
+    """The finest place named: city (exact), district, province (region) or country."""
+    out = pd.Series("unknown", index=frame.index, dtype="string")
+    for column, word in (("Country", "country"), ("Province", "region"),
+                         ("District", "subregion"), ("City", "exact")):  # fmt: skip
+        named = frame[column].fillna("").str.strip() != ""
+        out = out.where(~named, word)
+    return out
+
+
+def read_icews(path: str | Path, *, coverage: tuple[str, str] | None = None) -> Incidents:
+    """Read an ICEWS event file (``events.2016.*.tab``, tab-separated with a header).
+
+    Parameters
+    ----------
+    path : str or Path
+    coverage : (first, last), optional
+        The window the file covers; by default its own date range.
+
+    Returns
+    -------
+    Incidents
+        ``region`` from ``Province``, ``subregion`` from ``District``, the outlet
+        (``sources``) from ``Publisher`` (``n_sources``: the outlets named, one),
+        ``event_type`` the CAMEO code, ``actor`` the source actor; every ICEWS column
+        passes through (``Intensity``, ``Story ID`` ...).
+    """
+    path = Path(path)
+    file = str(path)
+    frame = read_tab(path, "an ICEWS event file")
+    absent = [c for c in ICEWS_COLUMNS if c not in frame.columns]
+    if absent:
+        raise SchemaError(
+            f"missing column {absent[0]!r}, which every ICEWS event file has",
+            file=file,
+            column=absent[0],
+        )
+    records = len(frame)
+    repeated = frame.duplicated(keep="first")
+    frame = frame.loc[~repeated]
+    derived = pd.DataFrame(
+        {
+            "event_id": frame["Event ID"],
+            "date_start": frame["Event Date"],
+            "country": frame["Country"],
+            "region": frame["Province"],
+            "subregion": frame["District"],
+            "event_type": frame["CAMEO Code"],
+            "actor": frame["Source Name"],
+            "sources": frame["Publisher"],
+        }
+    )
+    precisions = {
+        "date_precision": pd.Series("day", index=frame.index, dtype="string"),
+        "location_precision": _precision(frame),
+    }
+    table = RawTable(
+        frame=pd.concat([derived, frame], axis=1),
+        file=file,
+        records=records,
+        may_span=False,
+        set_aside={REPEATED_REASON: int(repeated.sum())} if repeated.any() else {},
+    )
+    rename = {c: c for c in derived.columns}
+    canon = canonicalise(table, rename=rename, precisions=precisions, notes=Notes(file))
+    data = canon.data
+    data["n_sources"] = data["sources"].notna().astype("Int64").where(data["sources"].notna())
+    return canon.incidents(source_info(path, None, None, data, coverage), data)
