@@ -1,14 +1,15 @@
 """How often the demo data's truth gets the wrong word, over many seeds.
 
 For each seed, ``trends.datasets.simulate(seed=s)`` (fifteen regions, five years,
-monthly): ``compare`` of its two halves (the split at the planted change, as
-``trends demo`` compares them), ``trend`` and ``joinpoints`` of every region. The
+monthly): ``compare`` of the two whole years on each side of the planted change
+(``trends.datasets.demo_windows``, as ``trends demo`` compares them), ``trend`` and
+``joinpoints`` of every region. The
 truth is known:
 
 * the twelve ``baseline`` regions and the sparse ``Khatt`` have a constant mean (with a
   yearly season): any increase/decrease/rising/falling is false;
-* ``Al Qasr`` doubles at the split: compare should say increase and trend rising;
-* ``Marj`` loses its main outlet at the split, the violence unchanged: no method may
+* ``Al Qasr`` doubles at the change: compare should say increase and trend rising;
+* ``Marj`` loses its main outlet at the change, the violence unchanged: no method may
   give it a directional word.
 
 Prints, per method, the share of stable region-runs with a false directional word, the
@@ -36,10 +37,7 @@ STABLE_SCENARIOS = ("baseline", "too sparse")
 def one_seed(seed: int, permutations: int, bootstrap: int) -> dict[str, object]:
     incidents, truth = trends.datasets.simulate(seed=seed, return_truth=True)
     cells = trends.count(incidents, region="region", period="month")
-    split = pd.Period(truth["change_period"].iloc[0], freq="M")
-    periods = cells["period"].astype(str)
-    before = (periods.min(), str(split - 1))
-    after = (str(split), periods.max())
+    before, after = trends.datasets.demo_windows(truth)
     scenario = dict(zip(truth["region"], truth["scenario"], strict=True))
     stable = {r for r, s in scenario.items() if s in STABLE_SCENARIOS}
     results = {

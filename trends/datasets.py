@@ -16,7 +16,7 @@ from .errors import OptionError
 from .fetch import fetch
 from .incidents import Incidents, SourceInfo, make_ledger
 
-__all__ = ["simulate", "DEMO_NAME", "registry", "fetch"]
+__all__ = ["simulate", "demo_windows", "DEMO_NAME", "registry", "fetch"]
 
 DEMO_NAME = "trends demo data (synthetic)"
 _COUNTRY = "Synthetica (synthetic)"
@@ -84,7 +84,8 @@ def simulate(
         with ``return_truth``, also one row per region: ``region``, ``scenario``
         (``baseline``, ``true change``, ``too sparse``, ``source lost``),
         ``mean_before``, ``mean_after`` (true mean incidents per month, before and
-        after the change month), ``change_period`` and ``reported_share_after``
+        after the change month), ``change_period``, ``first_period``, ``last_period`` and
+        ``reported_share_after``
         (share of incidents still reported after the change).
     """
     if months < 4:
@@ -167,6 +168,8 @@ def simulate(
                 "mean_before": base[region],
                 "mean_after": mean_after,
                 "change_period": str(periods[change]),
+                "first_period": str(periods[0]),
+                "last_period": str(periods[-1]),
                 "reported_share_after": reported_share_after,
             }
         )
@@ -191,6 +194,29 @@ def simulate(
     if return_truth:
         return incidents, pd.DataFrame(truth)
     return incidents
+
+
+def demo_windows(truth: pd.DataFrame) -> tuple[tuple[str, str], tuple[str, str]]:
+    """The comparison the demo report makes: the whole years before the planted change
+    against as many whole years from it (two and two for the default five years).
+
+    Whole years, so that both windows hold every month of the demo's yearly season as
+    often: halves that split a year compare unequal seasons (30 months on each side hold
+    different half-years), which shows as a change where there is none.
+
+    Parameters
+    ----------
+    truth : DataFrame
+        What :func:`simulate` returns with ``return_truth=True``.
+    """
+    change, first, last = (
+        pd.Period(truth[f"{k}_period"].iloc[0], freq="M") for k in ("change", "first", "last")
+    )
+    years = min((change - first).n, (last - change).n + 1) // 12
+    if years < 1:
+        raise OptionError("the demo leaves less than a year on a side of its change")
+    span = 12 * years
+    return (str(change - span), str(change - 1)), (str(change), str(change + span - 1))
 
 
 def _norm(weights: np.ndarray) -> np.ndarray:

@@ -128,25 +128,17 @@ def _given_windows(args: argparse.Namespace):
 
 
 def run_demo(args: argparse.Namespace) -> None:
-    """The synthetic demo data; unless told otherwise, compare its two halves.
-
-    The halves meet at the month where the demo's planted changes happen (a real
-    doubling in one region, a main outlet going silent in another), so the report
-    shows what ``trends`` makes of each.
-    """
-    import pandas as pd
-
-    from ..datasets import simulate
-    from ..periods import period_labels
+    """The synthetic demo data; unless told otherwise, compare the whole years on each
+    side of the month where its planted changes happen (a real doubling in one region,
+    a main outlet going silent in another: :func:`trends.datasets.demo_windows`), so the
+    report shows what ``trends`` makes of each."""
+    from ..datasets import demo_windows, simulate
 
     check_outputs(args, args.output)
     before, after = _given_windows(args)
     incidents, truth = simulate(seed=args.seed, return_truth=True)
     if before is None:
-        first, last = incidents.source.coverage
-        change = pd.Period(truth["change_period"].iloc[0], freq="M")
-        before = (str(period_labels([first], "month")[0]), str(change - 1))
-        after = (str(change), str(period_labels([last], "month")[0]))
+        before, after = demo_windows(truth)
     _report(incidents, args, before, after)
 
 

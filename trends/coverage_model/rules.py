@@ -176,6 +176,17 @@ def mix_rules(rules: str | CoverageRules | Mapping[str, Any] = "default") -> Cov
     )
 
 
+def mix_rules_untested(rules: str | CoverageRules | Mapping[str, Any] = "default") -> CoverageRules:
+    """The source-mix rule where no re-test among the continuing outlets is made (a
+    joinpoint segment against its neighbours): any material change in outlets beyond
+    chance (``check_mix_change``) makes the stretch thin, not only one beyond
+    ``max_mix_change``."""
+    mix = mix_rules(rules)
+    if mix.check_mix_change is None:
+        return mix
+    return dataclasses.replace(mix, max_mix_change=mix.check_mix_change)
+
+
 def without_mix(rules: CoverageRules) -> CoverageRules:
     """``rules`` without the source-mix rules (for a window judged on its own)."""
     return dataclasses.replace(rules, check_mix_change=None, max_mix_change=None)

@@ -55,13 +55,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..verdicts import NOT_COVERED, adjust, decide
+from ..verdicts import MAX_APC, NOT_COVERED, adjust, decide
 from .intervals import aapc_from, fit_record, segment_apcs
 
 __all__ = [
     "COLUMNS",
     "MAX_APC",
     "MIN_SEGMENT_PERIODS",
+    "MIN_SEGMENT_YEARS",
+    "min_segment_periods",
     "ZERO_MEAN",
     "Row",
     "decide_rows",
@@ -81,12 +83,19 @@ COLUMNS = [
     "coverage", "coverage_reasons", "verdict", "notes",
 ]  # fmt: skip
 
-#: Largest APC bound (%/yr, either sign) an estimate is shown with.
-MAX_APC = 1000.0
 #: Expected events in a period below which a fitted rate counts as 0.
 ZERO_MEAN = 1e-6
 #: Fewest periods of a segment that gets rising/falling/stable (see the module docstring).
 MIN_SEGMENT_PERIODS = 4
+#: Shortest span of a segment that gets rising/falling/stable, in years: in monthly and
+#: weekly data a shorter segment cannot be told from the season (see the module docstring).
+MIN_SEGMENT_YEARS = 1.0
+
+
+def min_segment_periods(periods_per_year: float) -> int:
+    """Fewest periods of a segment that gets a word: 4, and at least a year of them
+    (12 months, 52 weeks, 4 quarters, 4 years)."""
+    return max(MIN_SEGMENT_PERIODS, int(round(periods_per_year * MIN_SEGMENT_YEARS)))
 
 
 @dataclass
@@ -186,7 +195,7 @@ def region_rows(
     for j in range(k + 1):
         fitted_on = [starts[j], min(stops[j], len(g) - 1)]  # from joinpoint to joinpoint
         ends = None if means is None else means[fitted_on]
-        row = _segment_row(base, g, starts, stops, j, apcs[j], ends)
+        row = _segment_row(base, g, starts, stops, j, apcs[j], ends, min_segment_periods(ppy))
         row.columns.update({"n_joinpoints": k, "selection_detail": detail})
         row.notes[:0] = capped
         rows.append(row)
@@ -198,7 +207,14 @@ def region_rows(
 
 
 def _segment_row(
-    base: dict, g: pd.DataFrame, starts: list[int], stops: list[int], j: int, apc, ends
+    base: dict,
+    g: pd.DataFrame,
+    starts: list[int],
+    stops: list[int],
+    j: int,
+    apc,
+    ends,
+    shortest: int,
 ) -> Row:
     """Segment ``j``'s row (cells ``starts[j]`` to ``stops[j] - 1``)."""
     lo, stop = starts[j], stops[j]
@@ -230,7 +246,7 @@ def _segment_row(
         cells,
         previous=g.iloc[starts[j - 1] : lo] if j > 0 else None,
         estimable=not why,
-        too_short=len(cells) < MIN_SEGMENT_PERIODS,
+        too_short=len(cells) < shortest,
         notes=[f"APC not estimable: {why}"] if why else [],
     )
 
@@ -252,20 +268,27 @@ def decide_rows(rows: list[Row], *, rules: Any, alpha: float) -> pd.DataFrame:
     its q-value across the call, its verdict (:func:`trends.verdicts.decide`) and
     notes."""
     from ..coverage_model import mix_rules, worse
+    from ..coverage_model.rules import mix_rules_untested
 
     status, reasons = _assess([r.cells for r in rows], None, rules)
+    mixed: set[int] = set()  # rows whose source mix changed
     for label, pairs in _mix_windows(rows, mix_rules(rules)).items():
-        found = _assess([c for _, c, _ in pairs], [b for _, _, b in pairs], mix_rules(rules))
+        # at a joinpoint the change is the level's, with no re-test among the outlets
+        # that kept filing: any material change of outlets counts
+        mix = mix_rules_untested(rules) if label == _AT_JOINPOINT else mix_rules(rules)
+        found = _assess([c for _, c, _ in pairs], [b for _, _, b in pairs], mix)
         for (i, _, _), st, why in zip(pairs, *found, strict=True):
             if st == "adequate":
                 continue
             # a change at a joinpoint taints the segments on both sides of it
             sides = [(i, label)]
-            if label == "against the previous segment":
+            if label == _AT_JOINPOINT:
                 sides.append((i - 1, "against the next segment"))
             for row, said in sides:
                 status[row] = worse(status[row], st)
                 reasons[row] = [*reasons[row], *(f"{said}: {r}" for r in why)]
+                mixed.add(row)
+    _break_bends_the_region(rows, status, reasons, mixed)
     out = pd.DataFrame([r.columns for r in rows], columns=COLUMNS)
     out["qvalue"] = adjust(out["pvalue"].to_numpy(float))
     out["coverage"] = status
@@ -285,23 +308,57 @@ def decide_rows(rows: list[Row], *, rules: Any, alpha: float) -> pd.DataFrame:
     return out
 
 
+def _break_bends_the_region(
+    rows: list[Row], status: list[str], reasons: list[list[str]], mixed: set[int]
+) -> None:
+    """A reporting break in one segment withholds every segment of its region (in place).
+
+    The joinpoint fit is continuous: a step in the counts where an outlet went silent is
+    met by slopes on either side of it, bending segments that contain no change of their
+    own (the demo's Marj: its segment before the silence came out "falling").
+    """
+    from ..coverage_model import worse
+
+    broken: dict[Any, str] = {}
+    for i in sorted(mixed):
+        broken.setdefault(rows[i].columns["region"], f"segment {rows[i].columns['segment']}")
+    for i, row in enumerate(rows):
+        where = broken.get(row.columns["region"])
+        if where is None or i in mixed:
+            continue
+        status[i] = worse(status[i], "thin")
+        reasons[i] = [
+            *reasons[i],
+            f"the source mix changed in {where}: the continuous fit bends this segment too",
+        ]
+
+
+#: The label of the source-mix check of a segment against the one before it.
+_AT_JOINPOINT = "against the previous segment"
+
+
 def _mix_windows(rows: list[Row], mix: Any) -> dict[str, list[tuple]]:
     """The source-mix checks of each segment, as (row index, cells, baseline) by label.
 
     A segment across which the main outlet went silent (or a new one started) measures
     the reporting as much as the events, and so does a joinpoint where that happened.
     So a segment's second half is judged against its first half (segments of at least
-    4 periods), and the segment against the one before it, each with the source-mix rule
-    of ``rules`` alone (:func:`trends.coverage_model.mix_rules`: the count rules judged
-    the segment already). A change beyond the threshold makes the segment at least
-    ``thin``, and a change between two segments makes both so (:func:`decide_rows`):
+    4 periods) with the source-mix rule of ``rules`` alone (beyond ``max_mix_change``),
+    and the segment against the one before it with that rule untested
+    (:func:`trends.coverage_model.rules.mix_rules_untested`: the change at a joinpoint
+    is a change of level with no like-for-like re-test among the outlets that kept
+    filing, as a comparison or a trend has, so any material change of outlets beyond
+    chance, above ``check_mix_change``, counts). Such a change makes the segment at
+    least ``thin``, and a change between two segments makes both so
+    (:func:`decide_rows`), and then every segment of the region
+    (:func:`_break_bends_the_region`):
     a joinpoint placed a period after the outlet went silent leaves the silent period
     at the end of the earlier segment, whose halves pool it away (demo seed 3, Marj
     2021-04..2021-07 was called falling). Cells without ``source_counts`` are not judged.
     """
     checks: dict[str, list[tuple]] = {
         "second half against the first": [],
-        "against the previous segment": [],
+        _AT_JOINPOINT: [],
     }
     if mix.max_mix_change is None:
         return checks
@@ -317,7 +374,7 @@ def _mix_windows(rows: list[Row], mix: Any) -> dict[str, list[tuple]]:
                 (i, cells.iloc[half:], cells.iloc[:half])
             )
         if row.previous is not None:
-            checks["against the previous segment"].append((i, cells, row.previous))
+            checks[_AT_JOINPOINT].append((i, cells, row.previous))
     return checks
 
 
