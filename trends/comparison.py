@@ -49,7 +49,7 @@ __all__ = ["compare", "METHODS", "VERDICTS"]
 logger = logging.getLogger(__name__)
 
 #: Methods of :func:`compare`; ``auto`` is ``score`` (the overdispersion-robust default).
-METHODS = ("auto", *TESTS)
+METHODS = ("auto", *TESTS.names())
 VERDICTS = (
     "increase",
     "decrease",
