@@ -9,18 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from .analysis import Results, analyse
-from .html import Page, esc
-from .sections import (
-    comparison_section,
-    coverage_section,
-    footer_text,
-    header_section,
-    ledger_section,
-    methods_section,
-    rates_section,
-    summary_section,
-    trend_section,
-)
+from .html import Page, tag
+from .sections import SECTIONS, footer_text
 
 __all__ = ["report", "render", "save_figures"]
 
@@ -129,21 +119,25 @@ def report(
 
 
 def render(res: Results, *, title: str | None = None, timestamp: str | None = None) -> Page:
-    """Build the page of a :class:`Results`, section by section (nothing is written)."""
+    """Build the page of a :class:`Results`, section by section (nothing is written).
+
+    The sections are those of :data:`~trends.reporting.sections.SECTIONS`, in their
+    order. A section that fails is replaced by a sentence saying why (and its charts
+    are dropped); the other sections stand.
+    """
     res = res.plain()
     page = Page(title=title or _default_title(res))
-    page.subtitle = esc(_subtitle(res))
-    header_section(page, res)
-    summary_section(page, res)
-    rates_section(page, res)
-    comparison_section(page, res)
-    trend_section(page, res)
-    coverage_section(page, res)
-    methods_section(page, res)
-    ledger_section(page, res)
-    # the summary comes first on the page, before the data and parameters
-    order = ["summary", "data", "rates", "comparison", "trend", "coverage", "methods", "ledger"]
-    page.sections.sort(key=lambda s: order.index(s[0]))
+    page.subtitle = _subtitle(res)
+    for entry in SECTIONS:
+        charts = len(page.charts)
+        try:
+            body = entry.func(page, res)
+        except Exception as exc:  # one section must never take the report down
+            logger.warning("report: section %s not written: %s", entry.name, exc)
+            del page.charts[charts:]
+            why = " ".join(str(exc).split())[:300]
+            body = tag("p", f"This section could not be written ({type(exc).__name__}: {why}).")
+        page.add(entry.name, entry.description, body)
     page.footer = footer_text(res, timestamp)
     return page
 
@@ -152,13 +146,15 @@ def save_figures(
     page: Page, folder: str | os.PathLike[str], *, formats: tuple[str, ...] = FIGURE_FORMATS
 ) -> list[Path]:
     """Write every chart of ``page`` as ``<name>.<format>`` into ``folder``."""
+    import altair as alt
     import vl_convert as vlc
 
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
     written = []
     for name, chart in page.charts:
-        spec = chart.to_dict()
+        with alt.data_transformers.disable_max_rows():  # the report bounds what it draws
+            spec = chart.to_dict()
         for fmt in formats:
             path = target / f"{name}.{fmt}"
             if fmt == "svg":
