@@ -31,7 +31,7 @@ from __future__ import annotations
 from .bars import sources
 from .forest import comparison, forest_frame, trends
 from .heatmap import coverage, coverage_runs
-from .smallmultiples import rates, rates_frame, segment_fit
+from .smallmultiples import POINTS_UP_TO, rates, rates_frame, segment_fit
 from .style import STATUS_COLORS, VERDICT_COLORS, reasons_text
 from .timeaxis import tick_dates, time_axis
 
@@ -40,6 +40,7 @@ __all__ = [
     "VERDICT_COLORS",
     "rates",
     "rates_frame",
+    "POINTS_UP_TO",
     "coverage",
     "coverage_runs",
     "comparison",

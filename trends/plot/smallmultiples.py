@@ -296,6 +296,12 @@ def rates(
     layers = [gaps, band, line]
     if data.groupby("region")["period"].size().max() <= POINTS_UP_TO:
         layers.append(_points(data, base, tooltip))
+    else:  # no points, no tooltips: only what the lines, bands and gaps draw
+        gap = data["status"] == "uncovered"
+        data = data.assign(
+            status=data["status"].where(gap, None), period_end=data["period_end"].where(gap)
+        )
+        data = data.drop(columns=["count", "period", "reasons", "style"])
     if data["fitted"].notna().any():
         fit = base.mark_line(color=FIT, strokeDash=[4, 2], strokeWidth=1.3, invalid=BREAK)
         jrule = (

@@ -235,51 +235,58 @@ def _undrawn_segments(frame: pd.DataFrame, jp: pd.DataFrame | None) -> list[str]
 @SECTIONS.register("rates", description="Rates by region")
 def rates(page: Page, res: Results) -> Markup:
     """Small multiples of the rate, one per region, most events first."""
-    word = PERIOD_WORD[res.period]
     shown = _panel_regions(res)
-    keep = res.rates["region"].astype(str).isin(shown)
+    rates = res.rates[res.rates["region"].astype(str).isin(shown)]
     cov = res.coverage[res.coverage["region"].astype(str).isin(shown)]
     jp = res.joinpoints
     if jp is not None:
         jp = jp[jp["region"].astype(str).isin(shown)]
-    caption = [
-        f"Events per month (per 30.4375 days of exposure) by {word}, with the "
-        f"{level_pct(res)} confidence band; panels ordered by total events, each with its "
-        "own scale. Points are cells: ", tag("strong", "filled"), " = adequate coverage, ",
-        tag("strong", "hollow"), " = thin (too few events or sources to judge a change), ",
-        tag("strong", "grey"), " = insufficient. Grey shading marks periods the source does "
-        "not cover: gaps, not zeros.",
-    ]  # fmt: skip
-    if len(res.regions) > len(shown):
-        caption.append(
-            f" The {len(shown)} regions with the most events are drawn; the other "
-            f"{len(res.regions) - len(shown):,} are in the tables below."
-        )
-    periods = res.cells["period"].nunique()
-    if periods > plot.smallmultiples.POINTS_UP_TO:
-        caption.append(
-            f" With {periods:,} {word}s a panel has no point per cell (it would be a smear): "
-            "the coverage heat map below shows each cell."
-        )
+    points = rates.groupby(rates["region"].astype(str)).size().max() <= plot.POINTS_UP_TO
+    caption = _rates_caption(res, len(shown), points=points)
     if jp is not None and len(jp):
         caption.append(
             " Dashed red: the fitted joinpoint segments; dotted red rules: the joinpoints."
         )
-        frame = plot.rates_frame(res.rates[keep], coverage=cov, joinpoints=jp)
-        undrawn = _undrawn_segments(frame, jp)
+        undrawn = _undrawn_segments(plot.rates_frame(rates, coverage=cov, joinpoints=jp), jp)
         if undrawn:
             caption.append(
                 Markup(" The segments of {} could not be drawn (the fit of the segments at "
                        "the joinpoints found did not converge).").format(names(undrawn))
             )  # fmt: skip
-    caption.append(" Hover over a point for its numbers and coverage reasons.")
+    if points:
+        caption.append(" Hover over a point for its numbers and coverage reasons.")
     return figure(
         page, "rates",
-        lambda: plot.rates(
-            res.rates[keep], coverage=cov, joinpoints=jp, sort="total", width=PANEL_WIDTH
-        ),
+        lambda: plot.rates(rates, coverage=cov, joinpoints=jp, sort="total", width=PANEL_WIDTH),
         join(caption),
     )  # fmt: skip
+
+
+def _rates_caption(res: Results, panels: int, *, points: bool) -> list[Any]:
+    """What the small multiples show, what the marks mean, what is left out."""
+    word = PERIOD_WORD[res.period]
+    caption: list[Any] = [
+        f"Events per month (per 30.4375 days of exposure) by {word}, with the "
+        f"{level_pct(res)} confidence band; panels ordered by total events, each with its "
+        "own scale. Grey shading marks periods the source does not cover: gaps, not zeros."
+    ]
+    if points:
+        caption += [
+            " Points are cells: ", tag("strong", "filled"), " = adequate coverage, ",
+            tag("strong", "hollow"), " = thin (too few events or sources to judge a change), ",
+            tag("strong", "grey"), " = insufficient.",
+        ]  # fmt: skip
+    else:
+        caption.append(
+            f" A series longer than {plot.POINTS_UP_TO} {word}s has no point per cell (it "
+            "would be a smear): the coverage heat map below shows each cell."
+        )
+    if len(res.regions) > panels:
+        caption.append(
+            f" The {panels} regions with the most events are drawn; the other "
+            f"{len(res.regions) - panels:,} are in the tables below."
+        )
+    return caption
 
 
 # ----------------------------------------------------------------------------- forest plots
@@ -311,6 +318,20 @@ def _not_drawn(frame: pd.DataFrame, drawn: pd.DataFrame, describe: Callable[[Any
             "the most events); the table lists all."
         )
     return join(parts)
+
+
+def _forest_figure(
+    page: Page,
+    name: str,
+    build: Callable[[], alt.TopLevelMixin],
+    drawn: pd.DataFrame,
+    what: str,
+    left_out: Markup,
+) -> Markup:
+    """The forest plot with its caption, or, when no row can be drawn, only the words."""
+    if drawn["drawn"].any():
+        return figure(page, name, build, join([what, left_out]))
+    return tag("p", "No region has a mark to draw on this chart.", left_out, class_="note")
 
 
 def _ratio_why(row: dict[str, Any]) -> str:
@@ -347,11 +368,7 @@ def comparison(page: Page, res: Results) -> Markup:
         return _skipped(res, "compare", "comparison")
     cmp = res.comparison.sort_values("rate_ratio", ascending=False, na_position="last")
     before, after = window_text(res.options["before"]), window_text(res.options["after"])
-    how = (
-        "the windows given"
-        if res.options["windows"] == "given"
-        else f"the default windows: the last {PERIOD_WORD[res.period]} against the one before"
-    )
+    how = "the windows given" if res.options["windows"] == "given" else "the default windows"
     intro = tag(
         "p",
         f"Rate in {after} against {before} ({how}), region by region. The rate ratio is "
@@ -361,16 +378,11 @@ def comparison(page: Page, res: Results) -> Markup:
     )
     rows = _forest_rows(cmp, ["count_before", "count_after"])
     drawn = plot.forest_frame(rows, estimate="rate_ratio", low="rr_low", high="rr_high", log=True)
-    caption = join([
-        "Rate ratios with their intervals (log scale); the grey rule is no change.",
+    chart = _forest_figure(
+        page, "comparison", lambda: plot.comparison(rows, sort="estimate", width=FOREST_WIDTH),
+        drawn, "Rate ratios with their intervals (log scale); the grey rule is no change.",
         _not_drawn(cmp, drawn, _ratio_why),
-    ])  # fmt: skip
-    chart = figure(
-        page,
-        "comparison",
-        lambda: plot.comparison(rows, sort="estimate", width=FOREST_WIDTH),
-        caption,
-    )
+    )  # fmt: skip
     return intro + chart + tables.comparison_table(cmp, res)
 
 
@@ -393,13 +405,11 @@ def trend(page: Page, res: Results) -> Markup:
             rows, estimate="apc", low="apc_low", high="apc_high", log=False,
             estimable=verdicts.apc_estimable(rows["apc"], rows["apc_low"], rows["apc_high"])[0],
         )  # fmt: skip
-        caption = join([
-            "Annual percent change with its interval; the grey rule is no change.",
+        chart = _forest_figure(
+            page, "trend", lambda: plot.trends(rows, sort="estimate", width=FOREST_WIDTH),
+            drawn, "Annual percent change with its interval; the grey rule is no change.",
             _not_drawn(tr, drawn, _apc_why),
-        ])  # fmt: skip
-        chart = figure(
-            page, "trend", lambda: plot.trends(rows, sort="estimate", width=FOREST_WIDTH), caption
-        )
+        )  # fmt: skip
         body = intro + chart + tables.trend_table(tr, res)
     if res.joinpoints is not None and len(res.joinpoints):
         body += tag("h3", "Joinpoint segments") + tables.joinpoint_table(res.joinpoints, res)

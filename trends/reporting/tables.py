@@ -19,9 +19,9 @@ from ..coverage_model import CoverageRules
 from ..plot import reasons_text
 from .analysis import Results
 from .formats import fmt_num, fmt_p, fmt_pct, fmt_range, missing
-from .html import Column, Footnotes, Markup, esc, slug, status_span, table, tag, verdict_chip
+from .html import Column, Footnotes, Markup, esc, join, slug, status_span, table, tag, verdict_chip
 from .methods import rules_of
-from .words import PERIOD_WORD, level_pct, window_text
+from .words import PERIOD_WORD, level_pct
 
 __all__ = [
     "DAGGER",
@@ -128,8 +128,34 @@ def _apc_shown(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[list[str]]]:
     return out, [[w] if w else [] for w in why]
 
 
-def _footer(frame: pd.DataFrame, notes: Footnotes, res: Results, title: str) -> Markup:
-    return reliability_legend(frame, rules_of(res)) + notes.html(title)
+NOTES_TITLE = "Notes: why a verdict is withheld, and what limits an estimate"
+
+
+def _verdict_columns(*, dispersion: bool = False) -> list[Column]:
+    """The columns every result table ends with: p, q, (dispersion,) coverage,
+    verdict (with its †) and the numbered notes."""
+    return [
+        Column("pvalue", "p", fmt_p, numeric=True),
+        Column("qvalue", "q", fmt_p, numeric=True),
+        *([Column("dispersion", "Dispersion", fmt_num, numeric=True)] if dispersion else []),
+        Column("coverage", "Coverage", status_span, sort=True, nowrap=True),
+        Column("verdict_shown", "Verdict", esc, sort_by="verdict", wrap=True),
+        Column("notes_shown", "Notes", esc, wrap=True),
+    ]
+
+
+def _result_table(
+    frame: pd.DataFrame,
+    shown: pd.DataFrame,
+    columns: list[Column],
+    notes: Footnotes,
+    res: Results,
+    title: str = NOTES_TITLE,
+) -> Markup:
+    """The table (columns absent from ``shown`` left out), the † legend and the notes."""
+    columns = [c for c in columns if c.name in shown.columns]
+    body = table(shown, columns, row_class=_verdict_row)
+    return body + reliability_legend(frame, rules_of(res)) + notes.html(title)
 
 
 def comparison_table(cmp: pd.DataFrame, res: Results) -> Markup:
@@ -148,15 +174,9 @@ def comparison_table(cmp: pd.DataFrame, res: Results) -> Markup:
         Column("count_after", "Events after", fmt_num, numeric=True),
         Column("rate_ratio", "Rate ratio", fmt_num, numeric=True),
         Column("ci", f"{level_pct(res)} CI", numeric=True, sort_by="rr_low"),
-        Column("pvalue", "p", fmt_p, numeric=True),
-        Column("qvalue", "q", fmt_p, numeric=True),
-        Column("coverage", "Coverage", status_span, sort=True, nowrap=True),
-        Column("verdict_shown", "Verdict", esc, sort_by="verdict", wrap=True),
-        Column("notes_shown", "Notes", esc, wrap=True),
+        *_verdict_columns(),
     ]
-    columns = [c for c in columns if c.name in shown.columns]
-    title = "Notes: why a verdict is withheld, and what limits an estimate"
-    return table(shown, columns, row_class=_verdict_row) + _footer(cmp, notes, res, title)
+    return _result_table(cmp, shown, columns, notes, res)
 
 
 def trend_table(tr: pd.DataFrame, res: Results) -> Markup:
@@ -167,27 +187,22 @@ def trend_table(tr: pd.DataFrame, res: Results) -> Markup:
         verdict_shown=_verdict_shown(tr), notes_shown=_notes_column(tr, notes, why)
     )
     spans = set(zip(tr.get("first_period", []), tr.get("last_period", []), strict=True))
-    if len(spans) > 1:
-        shown["series"] = [
-            window_text((a, b)) if not (missing(a) or missing(b)) else ""
+    if len(spans) > 1:  # each label kept whole; the line may break at "to"
+        shown["series"] = _markup(tr, [
+            join([tag("span", a, class_="nw"), " to ", tag("span", b, class_="nw")])
+            if not (missing(a) or missing(b)) else Markup("")
             for a, b in zip(tr["first_period"], tr["last_period"], strict=True)
-        ]
+        ])  # fmt: skip
+        shown["series_key"] = tr["first_period"].astype("string")
     columns = [
         Column("region", "Region", sort=True, wrap=True),
-        Column("series", "Series", sort=True, nowrap=True),
+        Column("series", "Series", esc, sort_by="series_key"),
         Column("events", "Events", fmt_num, numeric=True),
         Column("apc_shown", "APC %", numeric=True, sort_by="apc_key"),
         Column("ci", f"{level_pct(res)} CI", numeric=True, sort_by="ci_key"),
-        Column("pvalue", "p", fmt_p, numeric=True),
-        Column("qvalue", "q", fmt_p, numeric=True),
-        Column("dispersion", "Dispersion", fmt_num, numeric=True),
-        Column("coverage", "Coverage", status_span, sort=True, nowrap=True),
-        Column("verdict_shown", "Verdict", esc, sort_by="verdict", wrap=True),
-        Column("notes_shown", "Notes", esc, wrap=True),
+        *_verdict_columns(dispersion=True),
     ]
-    columns = [c for c in columns if c.name in shown.columns]
-    title = "Notes: why a verdict is withheld, and what limits an estimate"
-    return table(shown, columns, row_class=_verdict_row) + _footer(tr, notes, res, title)
+    return _result_table(tr, shown, columns, notes, res)
 
 
 def joinpoint_table(jp: pd.DataFrame, res: Results) -> Markup:
@@ -217,14 +232,10 @@ def joinpoint_table(jp: pd.DataFrame, res: Results) -> Markup:
         Column("segment_end", "To", sort=True, nowrap=True),
         Column("apc_shown", "APC %", numeric=True, sort_by="apc_key"),
         Column("ci", f"{level_pct(res)} CI", numeric=True, sort_by="ci_key"),
-        Column("pvalue", "p", fmt_p, numeric=True),
         Column("aapc_shown", "AAPC %", numeric=True, sort_by="aapc"),
-        Column("verdict_shown", "Verdict", esc, sort_by="verdict", wrap=True),
-        Column("notes_shown", "Notes", esc, wrap=True),
+        *_verdict_columns(),
     ]
-    columns = [c for c in columns if c.name in shown.columns]
-    title = "Notes on the segments"
-    return table(shown, columns, row_class=_verdict_row) + _footer(frame, notes, res, title)
+    return _result_table(frame, shown, columns, notes, res, "Notes on the segments")
 
 
 def coverage_by_region(res: Results) -> Markup:
