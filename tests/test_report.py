@@ -355,6 +355,13 @@ def test_reason_kinds() -> None:
     assert reason_kind("before: unreliable: 3 events, fewer than 20") == (
         "unreliable: fewer than 20 events"
     )
+    assert (
+        reason_kind(
+            "second half against the first: source mix changed: 57% of the baseline's reports "
+            "came from outlets silent now (Monitor), which chance does not explain"
+        )
+        == "source mix changed (second half against the first)"
+    )
 
 
 def test_template_found_from_source_tree() -> None:

@@ -232,3 +232,13 @@ def test_print_stylesheet(results) -> None:
     printed = css.split("@media print")[1]
     assert ".table-wrap, .notes { max-height: none; overflow: visible; }" in printed
     assert "nav.toc" in printed and "@page" in printed
+
+
+def test_segments_that_cannot_be_drawn_are_named(results, monkeypatch) -> None:
+    """Joinpoint segments whose line cannot be fitted are left out and said so."""
+    monkeypatch.setattr(
+        "trends.plot.smallmultiples.segment_fit",
+        lambda series, *a, **k: np.full(len(series), np.nan),
+    )
+    words = text_of(render(results).render(), "rates")
+    assert "The segments of Aleppo could not be drawn" in words

@@ -63,10 +63,11 @@ def figure(
     page: Page, name: str, build: Callable[[], alt.TopLevelMixin], caption: Any = ""
 ) -> Markup:
     """The chart ``build()`` returns, placed on the page; or, when it cannot be built,
-    a sentence saying so and why (the report goes on)."""
+    a sentence saying so and why (the report goes on). ``caption`` may be a function
+    of the chart (to say what the chart left out)."""
     try:
         chart = build()
-        return page.chart(name, chart, caption)
+        return page.chart(name, chart, caption(chart) if callable(caption) else caption)
     except Exception as exc:  # a chart must never take the report down
         logger.warning("report: chart %s not drawn: %s", name, exc)
         why = " ".join(str(exc).split())[:300]
@@ -242,23 +243,27 @@ def rates(page: Page, res: Results) -> Markup:
     if jp is not None:
         jp = jp[jp["region"].astype(str).isin(shown)]
     points = rates.groupby(rates["region"].astype(str)).size().max() <= plot.POINTS_UP_TO
-    caption = _rates_caption(res, len(shown), points=points)
-    if jp is not None and len(jp):
-        caption.append(
-            " Dashed red: the fitted joinpoint segments; dotted red rules: the joinpoints."
-        )
-        undrawn = _undrawn_segments(plot.rates_frame(rates, coverage=cov, joinpoints=jp), jp)
-        if undrawn:
-            caption.append(
-                Markup(" The segments of {} could not be drawn (the fit of the segments at "
-                       "the joinpoints found did not converge).").format(names(undrawn))
-            )  # fmt: skip
-    if points:
-        caption.append(" Hover over a point for its numbers and coverage reasons.")
+
+    def caption(chart: alt.FacetChart) -> Markup:
+        words = _rates_caption(res, len(shown), points=points)
+        if jp is not None and len(jp):
+            words.append(
+                " Dashed red: the fitted joinpoint segments; dotted red rules: the joinpoints."
+            )
+            undrawn = _undrawn_segments(chart.data, jp)  # the table the chart draws
+            if undrawn:
+                words.append(
+                    Markup(" The segments of {} could not be drawn (the fit of the segments "
+                           "at the joinpoints found did not converge).").format(names(undrawn))
+                )  # fmt: skip
+        if points:
+            words.append(" Hover over a point for its numbers and coverage reasons.")
+        return join(words)
+
     return figure(
         page, "rates",
         lambda: plot.rates(rates, coverage=cov, joinpoints=jp, sort="total", width=PANEL_WIDTH),
-        join(caption),
+        caption,
     )  # fmt: skip
 
 

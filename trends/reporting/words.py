@@ -175,6 +175,9 @@ def reason_kind(reason: str) -> str:
     20'`` -> ``'unreliable: fewer than 20 events'``.
     """
     text = re.sub(r"^(before|after|baseline):\s*", "", reason.strip())
+    stretch = re.match(r"^(second half against the first|against the previous segment):\s*", text)
+    if stretch:  # where the rule fired, after what fired
+        return f"{reason_kind(text[stretch.end() :])} ({stretch.group(1)})"
     text = re.sub(r"\s*\([^)]*\)", "", text)
     label = re.match(r"^([a-z ]+):\s+(?=.*,\s*(fewer|above|below|at least|at most|more))", text)
     prefix = f"{label.group(1)}: " if label else ""
