@@ -160,6 +160,30 @@ def test_segment_fit_that_cannot_be_made_is_missing() -> None:
     assert np.isnan(fitted).all() or np.isfinite(fitted).all()
 
 
+def _formats(node) -> list[str]:
+    if isinstance(node, dict):
+        found = [v for k, v in node.items() if k == "format" and isinstance(v, str)]
+        return found + [f for v in node.values() for f in _formats(v)]
+    if isinstance(node, list):
+        return [f for v in node for f in _formats(v)]
+    return []
+
+
+def test_chart_numbers_never_scientific(tables) -> None:
+    """Tooltips and axes format numbers in decimal notation (d3 "r" or "f", never "g"
+    or "e", which print 1140 as 1.14e+3)."""
+    charts = [
+        plot.rates(tables["rates"], coverage=tables["coverage"], joinpoints=tables["joinpoints"]),
+        plot.coverage(tables["coverage"]),
+        plot.comparison(tables["comparison"]),
+        plot.trends(tables["trend"]),
+        plot.sources(pd.DataFrame({"source": ["a", "b"], "events": [3.0, 1.0]})),
+    ]
+    formats = [f for chart in charts for f in _formats(chart.to_dict())]
+    numeric = [f for f in formats if not f.startswith("%")]
+    assert numeric and all(f[-1] in "rf%" for f in numeric), numeric
+
+
 def test_coverage_heat_map(tables) -> None:
     chart = plot.coverage(tables["coverage"])
     spec = chart.to_dict()

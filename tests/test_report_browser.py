@@ -277,3 +277,78 @@ def test_prototype_names_draw(tmp_path: Path, dump_dom) -> None:
     svg_text = " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", dom))
     for name in names:
         assert name in svg_text, name
+
+
+#: Classic script-injection vectors; each is used in four contexts (as is, after a
+#: closing double quote, after a closing single quote, before an open comment).
+VECTORS = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "<svg onload=alert(1)>",
+    "<iframe src=javascript:alert(1)>",
+    "<body onload=alert(1)>",
+    "<a href=javascript:alert(1)>x</a>",
+    "<math><mi xlink:href=javascript:alert(1)>x</mi></math>",
+    "<object data=javascript:alert(1)>",
+    "<embed src=javascript:alert(1)>",
+    "<details open ontoggle=alert(1)>",
+    "<input autofocus onfocus=alert(1)>",
+    "<marquee onstart=alert(1)>",
+    "<base href=//evil.example/>",
+    "<link rel=stylesheet href=//evil.example/x.css>",
+    "<meta http-equiv=refresh content=0;url=//evil.example>",
+    "</script><script>alert(1)</script>",
+    "</style><script>alert(1)</script>",
+    "</title><script>alert(1)</script>",
+    "<!--<script>alert(1)//-->",
+    "<![CDATA[<script>alert(1)</script>]]>",
+    "javascript:alert(1)",
+    "{{constructor.constructor('alert(1)')()}}",
+    "${alert(1)}",
+    "\u2028<script>alert(1)</script>\u2029",
+    "&lt;script&gt;alert(1)&lt;/script&gt;",
+]
+PAYLOADS = [wrap.format(v) for v in VECTORS for wrap in ("{}", '">{}', "'>{}", "{}<!--")]
+
+
+def test_a_hundred_payloads_stay_text(tmp_path: Path, dump_dom) -> None:
+    """100 region names built from 25 injection vectors in four contexts: every chart
+    draws, no element, attribute or request comes from them, and each is shown as text."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(3)
+    cells = pd.DataFrame(
+        [
+            {"region": name, "period": f"{y}-{m:02d}", "count": float(rng.poisson(5 + i % 20))}
+            for i, name in enumerate(PAYLOADS)
+            for y in (2018, 2019)
+            for m in range(1, 13)
+        ]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", trends.errors.TrendsWarning)
+        page = trends.report(
+            cells,
+            path=tmp_path / "payloads.html",
+            joinpoint_options={"n_permutations": 19, "n_bootstrap": 20, "max_joinpoints": 1},
+        )
+    dom = dump_dom(page, tmp_path / "profile")
+    parsed = Body()
+    parsed.feed(dom)
+    assert parsed.body.get("data-error") is None, parsed.body.get("data-error")
+    assert int(parsed.body["data-rendered"]) == int(parsed.body["data-charts"])
+    assert parsed.body.get("data-requests") == "0"
+    assert parsed.handlers == []  # no on...= attribute anywhere
+    forbidden = ("img", "iframe", "object", "embed", "math", "base", "link", "input", "marquee")
+    for name in forbidden:
+        assert name not in parsed.tags, name
+    charts = int(parsed.body["data-charts"])
+    assert parsed.tags["script"] == charts + 2
+    assert parsed.tags["details"] == charts  # Vega-Embed's action menus, one per chart
+    assert parsed.tags["body"] == 1 and parsed.tags["meta"] == 4  # the page's own four
+    assert "javascript:" not in "".join(re.findall(r'href="([^"]*)"', dom))
+    visible = re.sub(r"<(script|style)\b.*?</\1>", "", dom, flags=re.S)
+    text = htmllib.unescape(re.sub(r"<[^>]+>", "", visible))
+    missing = [p for p in PAYLOADS if p not in text]
+    assert missing == []

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import html as htmllib
 from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trends.reporting.formats import fmt_num, fmt_p, fmt_pct, fmt_range
 from trends.reporting.html import Column, Footnotes, Markup, Page, esc, join, table, tag
@@ -141,3 +144,37 @@ def test_percentages_p_values_and_ranges() -> None:
     assert fmt_range(0.434, 0.868) == "0.434 to 0.868"
     assert fmt_range(0.166, float("inf")) == "0.166 to ∞"
     assert fmt_range(None, 1.0) == "–"
+
+
+#: Text built from the characters that matter to HTML, and anything else.
+HOSTILE_TEXT = st.text(
+    alphabet=st.one_of(st.sampled_from(list("<>&\"'=/ \t\n`;:!-")), st.characters()),
+    max_size=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=HOSTILE_TEXT, attr=HOSTILE_TEXT)
+def test_any_text_stays_text(text: str, attr: str) -> None:
+    """300 generated strings as element text and attribute values: one element with
+    one attribute comes out, and its text and attribute read back as given."""
+
+    class One(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.tags, self.attrs, self.data = [], [], ""
+
+        def handle_starttag(self, tag, attrs):
+            self.tags.append(tag)
+            self.attrs += attrs
+
+        def handle_data(self, data):
+            self.data += data
+
+    parsed = One()
+    parsed.feed(str(tag("td", text, title=attr)))
+    parsed.close()
+    assert parsed.tags == ["td"]
+    assert [name for name, _ in parsed.attrs] == ["title"]
+    assert parsed.data == text
+    assert htmllib.unescape(str(esc(attr))) == attr

@@ -51,7 +51,7 @@ def sources(
         x=alt.X("share:Q", title="Share of events naming the outlet", axis=alt.Axis(format="%")),
         tooltip=[
             alt.Tooltip("source:N", title="Source"),
-            alt.Tooltip("events:Q", title="Events", format=",.4~g"),
+            alt.Tooltip("events:Q", title="Events", format=",.2~f"),
             alt.Tooltip("share:Q", title="Share", format=".1%"),
         ],
     )

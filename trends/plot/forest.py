@@ -134,10 +134,10 @@ def _forest(
     extra = [c for c in ("pvalue", "qvalue") if c in data.columns]
     tooltip = [
         alt.Tooltip("region:N", title="Region"),
-        alt.Tooltip("estimate:Q", title=axis_title, format=",.3~g"),
-        alt.Tooltip("low:Q", title="Lower bound", format=",.3~g"),
-        alt.Tooltip("high:Q", title="Upper bound", format=",.3~g"),
-        *[alt.Tooltip(f"{c}:Q", format=".3~g") for c in extra],
+        alt.Tooltip("estimate:Q", title=axis_title, format=",.3~r"),
+        alt.Tooltip("low:Q", title="Lower bound", format=",.3~r"),
+        alt.Tooltip("high:Q", title="Upper bound", format=",.3~r"),
+        *[alt.Tooltip(f"{c}:Q", format=".3~r") for c in extra],
         alt.Tooltip("verdict:N", title="Verdict"),
     ]
     base = alt.Chart(data).encode(y=y)

@@ -124,7 +124,7 @@ def coverage(
             tooltip=[
                 alt.Tooltip("region:N", title="Region"),
                 alt.Tooltip("period:N", title="Period"),
-                alt.Tooltip("count:Q", title="Events", format=",.4~g"),
+                alt.Tooltip("count:Q", title="Events", format=",.2~f"),
                 alt.Tooltip("status:N", title="Coverage"),
                 alt.Tooltip("reasons:N", title="Why"),
             ],

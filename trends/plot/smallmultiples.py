@@ -275,10 +275,10 @@ def rates(
     tooltip = [
         alt.Tooltip("region:N", title="Region"),
         alt.Tooltip("period:N", title="Period"),
-        alt.Tooltip("count:Q", title="Events", format=",.4~g"),
-        alt.Tooltip("rate:Q", title="Rate per month", format=",.3~g"),
-        alt.Tooltip("rate_low:Q", title="Lower bound", format=",.3~g"),
-        alt.Tooltip("rate_high:Q", title="Upper bound", format=",.3~g"),
+        alt.Tooltip("count:Q", title="Events", format=",.2~f"),
+        alt.Tooltip("rate:Q", title="Rate per month", format=",.3~r"),
+        alt.Tooltip("rate_low:Q", title="Lower bound", format=",.3~r"),
+        alt.Tooltip("rate_high:Q", title="Upper bound", format=",.3~r"),
         alt.Tooltip("status:N", title="Coverage"),
         alt.Tooltip("reasons:N", title="Why"),
     ]
