@@ -48,6 +48,12 @@ def report(
     references; the ledger of rows read and set aside. The same input and options
     give the same bytes.
 
+    It never fails for one region, one chart or one section: a region a statistic
+    cannot handle gets a ``not estimable`` row saying why, a step that cannot run
+    (one period only, series too short for joinpoints) is said in the page, and what
+    a chart leaves out is said beside it. Bad options raise
+    :class:`~trends.errors.OptionError`.
+
     Parameters
     ----------
     incidents : Incidents, path, or DataFrame
@@ -64,7 +70,9 @@ def report(
     before, after : str or (first, last), optional
         Comparison windows; default the last covered period against the one before.
     rules : str, CoverageRules or dict
-        Coverage rules (see :func:`trends.coverage`).
+        Coverage rules (see :func:`trends.coverage`), resolved once
+        (:func:`trends.coverage_model.resolve_rules`); the methods section prints
+        every threshold in words.
     figures_dir : path, optional
         Also save every chart there as ``<name>.svg`` and ``<name>.png`` (vl-convert).
     title : str, optional
