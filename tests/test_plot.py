@@ -73,6 +73,17 @@ def test_rates_small_multiples(tables) -> None:
     assert list(marked["period"]) == ["2018-03"] and list(marked["region"]) == ["Aleppo"]
 
 
+def every_chart(tables) -> list[alt.TopLevelMixin]:
+    """One chart of each kind, on the synthetic tables."""
+    return [
+        plot.rates(tables["rates"], coverage=tables["coverage"], joinpoints=tables["joinpoints"]),
+        plot.coverage(tables["coverage"]),
+        plot.comparison(tables["comparison"]),
+        plot.trends(tables["trend"]),
+        plot.sources(pd.DataFrame({"source": ["constructor", "b"], "events": [3.0, 1.0]})),
+    ]
+
+
 def _sort_lists(node, path="") -> list[str]:
     """Where a spec sorts by a list of values (Vega-Lite compiles it into an object
     lookup that breaks on names such as ``constructor``)."""
@@ -91,14 +102,7 @@ def _sort_lists(node, path="") -> list[str]:
 def test_no_chart_sorts_by_a_list_of_names(tables) -> None:
     """Prototype-safe: no chart orders regions by a list, and none looks labels up
     in an object literal (``{...}[datum.label]``)."""
-    charts = [
-        plot.rates(tables["rates"], coverage=tables["coverage"], joinpoints=tables["joinpoints"]),
-        plot.coverage(tables["coverage"]),
-        plot.comparison(tables["comparison"]),
-        plot.trends(tables["trend"]),
-        plot.sources(pd.DataFrame({"source": ["constructor", "b"], "events": [3.0, 1.0]})),
-    ]
-    for chart in charts:
+    for chart in every_chart(tables):
         spec = chart.to_dict()
         assert _sort_lists(spec) == []
         assert "[datum.label]" not in str(spec)
@@ -172,14 +176,7 @@ def _formats(node) -> list[str]:
 def test_chart_numbers_never_scientific(tables) -> None:
     """Tooltips and axes format numbers in decimal notation (d3 "r" or "f", never "g"
     or "e", which print 1140 as 1.14e+3)."""
-    charts = [
-        plot.rates(tables["rates"], coverage=tables["coverage"], joinpoints=tables["joinpoints"]),
-        plot.coverage(tables["coverage"]),
-        plot.comparison(tables["comparison"]),
-        plot.trends(tables["trend"]),
-        plot.sources(pd.DataFrame({"source": ["a", "b"], "events": [3.0, 1.0]})),
-    ]
-    formats = [f for chart in charts for f in _formats(chart.to_dict())]
+    formats = [f for chart in every_chart(tables) for f in _formats(chart.to_dict())]
     numeric = [f for f in formats if not f.startswith("%")]
     assert numeric and all(f[-1] in "rf%" for f in numeric), numeric
 

@@ -246,18 +246,16 @@ def test_real_file_layout_fits_at_1280(ucdp_dir, tmp_path, dump_dom, name, perio
     check_layout(sections, parsed, panels=panels_of(page))
 
 
-def test_prototype_names_draw(tmp_path: Path, dump_dom) -> None:
-    """Regions called constructor, toString, hasOwnProperty, __proto__ or valueOf:
-    every chart draws with no error (Vega looks names up on plain objects)."""
+def drawn_names(names: list[str], folder: Path, dump_dom) -> tuple[str, Body]:
+    """The report of 24 months of cells, one region per name, as Chromium drew it."""
     import numpy as np
     import pandas as pd
 
-    rng = np.random.default_rng(1)
-    names = ["constructor", "toString", "hasOwnProperty", "__proto__", "valueOf", "Plain"]
+    rng = np.random.default_rng(3)
     cells = pd.DataFrame(
         [
-            {"region": r, "period": f"{y}-{m:02d}", "count": float(rng.poisson(20))}
-            for r in names
+            {"region": name, "period": f"{y}-{m:02d}", "count": float(rng.poisson(5 + i % 20))}
+            for i, name in enumerate(names)
             for y in (2018, 2019)
             for m in range(1, 13)
         ]
@@ -266,12 +264,20 @@ def test_prototype_names_draw(tmp_path: Path, dump_dom) -> None:
         warnings.simplefilter("ignore", trends.errors.TrendsWarning)
         page = trends.report(
             cells,
-            path=tmp_path / "proto.html",
+            path=folder / "names.html",
             joinpoint_options={"n_permutations": 19, "n_bootstrap": 20, "max_joinpoints": 1},
         )
-    dom = dump_dom(page, tmp_path / "profile")
+    dom = dump_dom(page, folder / "profile")
     parsed = Body()
     parsed.feed(dom)
+    return dom, parsed
+
+
+def test_prototype_names_draw(tmp_path: Path, dump_dom) -> None:
+    """Regions called constructor, toString, hasOwnProperty, __proto__ or valueOf:
+    every chart draws with no error (Vega looks names up on plain objects)."""
+    names = ["constructor", "toString", "hasOwnProperty", "__proto__", "valueOf", "Plain"]
+    dom, parsed = drawn_names(names, tmp_path, dump_dom)
     assert parsed.body.get("data-error") is None, parsed.body.get("data-error")
     assert int(parsed.body["data-rendered"]) == int(parsed.body["data-charts"]) == 4
     svg_text = " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", dom))
@@ -314,28 +320,7 @@ PAYLOADS = [wrap.format(v) for v in VECTORS for wrap in ("{}", '">{}', "'>{}", "
 def test_a_hundred_payloads_stay_text(tmp_path: Path, dump_dom) -> None:
     """100 region names built from 25 injection vectors in four contexts: every chart
     draws, no element, attribute or request comes from them, and each is shown as text."""
-    import numpy as np
-    import pandas as pd
-
-    rng = np.random.default_rng(3)
-    cells = pd.DataFrame(
-        [
-            {"region": name, "period": f"{y}-{m:02d}", "count": float(rng.poisson(5 + i % 20))}
-            for i, name in enumerate(PAYLOADS)
-            for y in (2018, 2019)
-            for m in range(1, 13)
-        ]
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", trends.errors.TrendsWarning)
-        page = trends.report(
-            cells,
-            path=tmp_path / "payloads.html",
-            joinpoint_options={"n_permutations": 19, "n_bootstrap": 20, "max_joinpoints": 1},
-        )
-    dom = dump_dom(page, tmp_path / "profile")
-    parsed = Body()
-    parsed.feed(dom)
+    dom, parsed = drawn_names(PAYLOADS, tmp_path, dump_dom)
     assert parsed.body.get("data-error") is None, parsed.body.get("data-error")
     assert int(parsed.body["data-rendered"]) == int(parsed.body["data-charts"])
     assert parsed.body.get("data-requests") == "0"
