@@ -44,11 +44,15 @@ def test_rates_small_multiples(tables) -> None:
     )
     assert isinstance(chart, alt.FacetChart)
     spec = chart.to_dict()
-    # one panel per region, most events first, each with its own y scale
+    # one panel per region, most events first (by a number, never a list of names),
+    # each with its own y scale and its own axes (no axis under an empty slot)
     totals = tables["cells"].groupby("region")["count"].sum().sort_values(ascending=False)
-    assert spec["facet"]["sort"] == list(totals.index)
-    assert spec["resolve"]["scale"]["y"] == "independent"
+    assert spec["facet"]["sort"] == {"field": "order", "op": "min"}
     data = _data(chart)
+    order = data.groupby("region")["order"].first().sort_values()
+    assert list(order.index) == list(totals.index)
+    assert spec["resolve"]["scale"]["y"] == "independent"
+    assert spec["resolve"]["axis"]["x"] == "independent"
     # uncovered periods: no rate (a gap), never zero
     homs = data[data["region"] == "Homs"]
     gap = homs["status"] == "uncovered"
@@ -59,14 +63,49 @@ def test_rates_small_multiples(tables) -> None:
     points = next(layer for layer in spec["spec"]["layer"] if layer["mark"]["type"] == "point")
     scale = points["encoding"]["fill"]["scale"]
     fills = dict(zip(scale["domain"], scale["range"], strict=True))
-    assert fills["thin"] == "#ffffff" and fills["insufficient"] == "#b0b0b0"
-    assert fills["adequate"] == "#1d3557"
-    assert "too few events or sources (hollow)" in points["encoding"]["fill"]["legend"]["labelExpr"]
+    assert fills["thin: too few events or sources (hollow)"] == "#ffffff"
+    assert fills["insufficient (grey)"] == "#b0b0b0"
+    assert fills["adequate (filled)"] == "#1d3557"
     # joinpoints: fitted segments for Aleppo only, a rule at 2018-03
     assert data.loc[data["region"] == "Aleppo", "fitted"].notna().all()
     assert data.loc[data["region"] != "Aleppo", "fitted"].isna().all()
     marked = data[data["joinpoint"]]
     assert list(marked["period"]) == ["2018-03"] and list(marked["region"]) == ["Aleppo"]
+
+
+def every_chart(tables) -> list[alt.TopLevelMixin]:
+    """One chart of each kind, on the synthetic tables."""
+    return [
+        plot.rates(tables["rates"], coverage=tables["coverage"], joinpoints=tables["joinpoints"]),
+        plot.coverage(tables["coverage"]),
+        plot.comparison(tables["comparison"]),
+        plot.trends(tables["trend"]),
+        plot.sources(pd.DataFrame({"source": ["constructor", "b"], "events": [3.0, 1.0]})),
+    ]
+
+
+def _sort_lists(node, path="") -> list[str]:
+    """Where a spec sorts by a list of values (Vega-Lite compiles it into an object
+    lookup that breaks on names such as ``constructor``)."""
+    found = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "sort" and isinstance(value, list):
+                found.append(path)
+            found += _sort_lists(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _sort_lists(value, f"{path}/{i}")
+    return found
+
+
+def test_no_chart_sorts_by_a_list_of_names(tables) -> None:
+    """Prototype-safe: no chart orders regions by a list, and none looks labels up
+    in an object literal (``{...}[datum.label]``)."""
+    for chart in every_chart(tables):
+        spec = chart.to_dict()
+        assert _sort_lists(spec) == []
+        assert "[datum.label]" not in str(spec)
 
 
 def test_rates_without_coverage_says_not_assessed(tables) -> None:
@@ -114,6 +153,34 @@ def test_segment_fit_matches_statsmodels_glm() -> None:
     np.testing.assert_allclose(gapped[~np.isnan(gapped)], expected2, rtol=1e-7)
 
 
+def test_segment_fit_that_cannot_be_made_is_missing() -> None:
+    """All zeros before a joinpoint: the hinge fit diverges; no line rather than a crash."""
+    starts = pd.date_range("2016-01-01", periods=12, freq="MS")
+    series = pd.DataFrame(
+        {"period_start": starts, "count": [0.0] * 10 + [5.0, 0.0], "exposure": 30.0}
+    )
+    with np.errstate(all="raise"):
+        fitted = plot.segment_fit(series, [starts[5], starts[9]])
+    assert np.isnan(fitted).all() or np.isfinite(fitted).all()
+
+
+def _formats(node) -> list[str]:
+    if isinstance(node, dict):
+        found = [v for k, v in node.items() if k == "format" and isinstance(v, str)]
+        return found + [f for v in node.values() for f in _formats(v)]
+    if isinstance(node, list):
+        return [f for v in node for f in _formats(v)]
+    return []
+
+
+def test_chart_numbers_never_scientific(tables) -> None:
+    """Tooltips and axes format numbers in decimal notation (d3 "r" or "f", never "g"
+    or "e", which print 1140 as 1.14e+3)."""
+    formats = [f for chart in every_chart(tables) for f in _formats(chart.to_dict())]
+    numeric = [f for f in formats if not f.startswith("%")]
+    assert numeric and all(f[-1] in "rf%" for f in numeric), numeric
+
+
 def test_coverage_heat_map(tables) -> None:
     chart = plot.coverage(tables["coverage"])
     spec = chart.to_dict()
@@ -122,20 +189,94 @@ def test_coverage_heat_map(tables) -> None:
     assert enc["color"]["scale"]["range"] == [
         plot.STATUS_COLORS[s] for s in enc["color"]["scale"]["domain"]
     ]
+    assert enc["y"]["sort"] == {"field": "order", "op": "min"}
     assert any(t["field"] == "reasons" for t in enc["tooltip"])
     data = _data(chart)
-    assert len(data) == len(tables["coverage"])
+    assert len(data) == len(tables["coverage"])  # 36 months: one rectangle per cell
     assert data["reasons"].map(type).eq(str).all()  # lists joined into sentences
+
+
+def test_coverage_heat_map_merges_runs_of_a_long_series() -> None:
+    """Thirty years of weeks are drawn as runs of one status, not 1,560 cells a row."""
+    weeks = pd.date_range("1989-01-02", "2018-12-31", freq="7D")
+    status = np.where((np.arange(len(weeks)) // 200) % 2 == 0, "insufficient", "adequate")
+    cov = pd.DataFrame(
+        {
+            "region": "A",
+            "period": [f"p{i}" for i in range(len(weeks))],
+            "period_start": weeks,
+            "period_end": weeks + pd.Timedelta(days=6),
+            "status": status,
+            "count": 1.0,
+        }
+    )
+    data = _data(plot.coverage(cov))
+    assert len(data) == 8  # 1,565 weeks in 8 runs
+    assert list(data["n_cells"]) == [200] * 7 + [len(weeks) - 1400]
+    assert data["count"].sum() == len(weeks)
+    assert data["period"].iloc[0] == "p0 to p199"
 
 
 def test_forest_plots(tables) -> None:
     cmp_spec = plot.comparison(tables["comparison"]).to_dict()
     rules = [layer for layer in cmp_spec["layer"] if layer["mark"]["type"] == "rule"]
     assert rules[1]["encoding"]["x"]["scale"]["type"] == "log"
-    assert rules[1]["encoding"]["y"]["sort"][0] == "Idlib"  # largest ratio first
+    assert rules[1]["encoding"]["y"]["sort"] == {"field": "order", "op": "min"}
+    (rows,) = [v for v in cmp_spec["datasets"].values() if "order" in v[0]]
+    first = min(rows, key=lambda r: r["order"])
+    assert first["region"] == "Idlib"  # largest ratio first
     tr_spec = plot.trends(tables["trend"]).to_dict()
     colour = tr_spec["layer"][1]["encoding"]["color"]["scale"]
     assert dict(zip(colour["domain"], colour["range"], strict=True))["rising"] == "#c0392b"
+
+
+def test_forest_frame_says_what_it_cannot_draw() -> None:
+    """Ratios of 0 or infinity have no place on a log axis; not estimable or not
+    covered rows are not drawn; a bound at 0 or infinity is drawn to the axis edge."""
+    table = pd.DataFrame(
+        {
+            "region": ["zero", "inf", "none", "ok", "open", "noest"],
+            "rate_ratio": [0.0, np.inf, np.nan, 1.5, 0.5, 2.0],
+            "rr_low": [0.0, 1.2, np.nan, 1.1, 0.0, 1.5],
+            "rr_high": [0.8, np.inf, np.nan, 2.0, 0.9, 2.5],
+            "verdict": ["decrease", "increase", "not covered", "increase", "decrease",
+                        "not estimable"],
+        }
+    )  # fmt: skip
+    frame = plot.forest_frame(table, estimate="rate_ratio", low="rr_low", high="rr_high", log=True)
+    why = dict(zip(frame["region"], frame["why"], strict=True))
+    assert why["zero"] == "estimate 0, which a log scale cannot show"
+    assert why["inf"] == "infinite estimate"
+    assert why["none"] == "not covered"
+    assert why["noest"] == "not estimable"
+    assert why["ok"] == why["open"] == ""
+    drawn = frame.set_index("region")
+    assert drawn.loc["open", "clipped"]
+    assert drawn.loc["open", "x_low"] == 0.5  # the smallest value drawn: the axis edge
+    assert not drawn.loc["ok", "clipped"]
+    spec = plot.comparison(table).to_dict()
+    (rows,) = [v for v in spec["datasets"].values() if "region" in v[0]]
+    assert sorted(r["region"] for r in rows) == ["ok", "open"]
+
+
+def test_time_axis_fits_the_series() -> None:
+    """Enough labels for a 12-month panel, few gridlines for 30 years of quarters."""
+    months = pd.date_range("2019-01-01", "2019-12-01", freq="MS")
+    ticks, fmt = plot.tick_dates(months, months + pd.offsets.MonthEnd(0), width=200)
+    assert fmt == "%b %Y" and len(ticks) >= 3  # not just "2019"
+    quarters = pd.date_range("1989-01-01", "2018-10-01", freq="QS")
+    ticks, fmt = plot.tick_dates(quarters, width=200)
+    assert fmt == "%Y" and 2 <= len(ticks) <= 5  # not 120 gridlines
+    ticks, fmt = plot.tick_dates(quarters, width=720)
+    assert 6 <= len(ticks) <= 16
+    weeks = pd.date_range("2022-02-07", "2022-02-28", freq="7D")  # one month of weeks
+    ticks, _ = plot.tick_dates(weeks, width=200)
+    assert len(ticks) >= 1
+    one = plot.tick_dates([pd.Timestamp("2022-01-01")], width=200)[0]
+    assert one == [pd.Timestamp("2022-01-01")]
+    axis = plot.time_axis(months, width=200).to_dict()
+    assert axis["values"][0] == {"year": 2019, "month": 1, "date": 1}
+    assert axis["format"] == "%b %Y"
 
 
 def test_sources_bars() -> None:

@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 
 #: Methods of :func:`compare`; ``auto`` is ``score`` (the overdispersion-robust default).
-METHODS = ("auto", *TESTS)
+METHODS = ("auto", *TESTS.names())
 #: The words a comparison's verdict can take.
 VERDICTS = (
     *verdicts.KINDS["change"],

@@ -20,11 +20,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import periods
+from .. import periods, verdicts
 from ..cells import as_cells, cells_period
-from ..errors import TrendsError, TrendsWarning
+from ..errors import OptionError, ThinCoverageWarning, TrendsError
 
-__all__ = ["Results", "analyse", "default_windows", "top_sources"]
+__all__ = ["Results", "analyse", "default_windows", "top_sources", "by_region"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,8 @@ class Results:
     ledger: pd.DataFrame | None = None
     filters: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step
-    warnings: list[str] = field(default_factory=list)  # TrendsWarnings raised, as text
+    warnings: list[str] = field(default_factory=list)  # warnings raised, as text
+    skipped: dict[str, str] = field(default_factory=dict)  # step -> why it was not computed
 
     def plain(self) -> Results:
         """A shallow copy whose tables carry no ``attrs`` (which pandas deep-copies on
@@ -146,54 +147,40 @@ def analyse(
     ``incidents`` is a :class:`trends.Incidents`, a path (read with
     :func:`trends.read`), a DataFrame of incidents in canonical columns (read with
     :func:`trends.read_incidents`), or a cell table (a DataFrame with ``count``; then
-    ``region``/``period`` are the cells').
-    Seconds spent in each step are kept in ``Results.timings``. Warnings of
-    ``trends`` (:class:`~trends.errors.TrendsWarning`) raised by the steps are kept
-    in ``Results.warnings`` for the report to state, not printed; others pass on.
+    ``region``/``period`` are the cells'). ``rules`` is resolved once
+    (:func:`trends.coverage_model.resolve_rules`) and the resolved
+    :class:`~trends.coverage_model.CoverageRules` is what every step gets and what
+    ``Results.options["rules"]`` keeps.
+
+    The report never fails for one region or one step: a comparison, trend or
+    joinpoint search that fails on some regions is run again without them, and
+    their rows say why (:func:`by_region`); a step that cannot run at all (one
+    period only, series too short for joinpoints) is left out and
+    ``Results.skipped`` says why. Bad options still raise
+    :class:`~trends.errors.OptionError`. Seconds spent in each step are kept in
+    ``Results.timings``. Warnings raised by the steps are kept in
+    ``Results.warnings`` for the report to state, not printed (the
+    :class:`~trends.errors.ThinCoverageWarning` counts are left out: the summary
+    says them in its own words).
     """
     import trends
+
+    from ..coverage_model import resolve_rules
+    from .methods import rules_label
 
     if isinstance(incidents, str | Path):
         incidents = trends.read(incidents)
     elif isinstance(incidents, pd.DataFrame) and "count" not in incidents.columns:
         incidents = trends.read_incidents(incidents)  # incidents, not cells
-    timings: dict[str, float] = {}
-    raised: list[str] = []
-    bar = _progress(6)
-
-    def step(name: str, run):
-        bar.set_postfix_str(name)
-        t0 = time.perf_counter()
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            out = run()
-        for w in caught:
-            if issubclass(w.category, TrendsWarning):
-                raised.append(f"{name}: {w.message}")
-            else:
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-        timings[name] = time.perf_counter() - t0
-        logger.info("report: %s took %.2f s", name, timings[name])
-        bar.update()
-        return out
-
+    resolved = resolve_rules(rules)
+    steps = _Steps()
     if isinstance(incidents, pd.DataFrame):
-        cells = step("count", lambda: as_cells(incidents))
-        source, ledger, filters = None, None, []
+        cells = steps.run("count", lambda: as_cells(incidents))
     else:
-        cells = step("count", lambda: as_cells(trends.count(
+        cells = steps.run("count", lambda: as_cells(trends.count(
             incidents, region=region, period=period, start=start, end=end, span=span
         )))  # fmt: skip
-        source = getattr(incidents, "source", None)
-        ledger = getattr(incidents, "ledger", None)
-        filters = list(getattr(incidents, "filters", None) or [])
-        if start is not None or end is not None:
-            filters.append(f"periods from {start or 'the first'} to {end or 'the last'}")
-        if span != "start":
-            filters.append(f"events spanning periods counted by span={span!r}")
-    default_before, default_after = default_windows(cells)
-    before_w = _window(before) or default_before
-    after_w = _window(after) or default_after
+    before_w, after_w = _windows(before, after, cells, steps.skipped)
     jp_options = dict(joinpoint_options or {})
     options: dict[str, Any] = {
         "region": region if not isinstance(incidents, pd.DataFrame) else "region",
@@ -201,25 +188,30 @@ def analyse(
         "before": before_w,
         "after": after_w,
         "windows": "given" if before is not None or after is not None else "default",
-        "rules": rules if isinstance(rules, str) else repr(rules),
+        "rules": resolved,
+        "rules_label": rules_label(rules, resolved),
         "level": level,
+        "rate_method": "exact",
         "trend_method": trend_method,
         "joinpoints": jp_options,
         "span": span,
     }
-    cov = step("coverage", lambda: trends.coverage(cells, rules=rules))
-    rates = step("rates", lambda: trends.rates(cells, level=level))
-    comparison = step("compare", lambda: trends.compare(
-        cells, before=before_w, after=after_w, level=level, rules=rules
-    ))  # fmt: skip
-    trend = step(
-        "trend", lambda: trends.trend(cells, method=trend_method, level=level, rules=rules)
+    cov = steps.run("coverage", lambda: trends.coverage(cells, rules=resolved))
+    rates = steps.run("rates", lambda: trends.rates(cells, level=level, method="exact"))
+    comparison = None
+    if "compare" not in steps.skipped:
+        comparison = steps.guarded("compare", cells, lambda c: trends.compare(
+            c, before=before_w, after=after_w, level=level, rules=resolved
+        ))  # fmt: skip
+    trend = steps.guarded(
+        "trend", cells, lambda c: trends.trend(c, method=trend_method, level=level, rules=resolved)
     )
-    joinpoints = step(
+    joinpoints = steps.guarded(
         "joinpoints",
-        lambda: _joinpoints(cells, {"level": level, "rules": rules, **jp_options}, raised),
+        cells,
+        lambda c: trends.joinpoints(c, level=level, rules=resolved, **jp_options),
     )
-    bar.close()
+    steps.bar.close()
     return Results(
         cells=cells,
         rates=rates,
@@ -229,29 +221,128 @@ def analyse(
         joinpoints=joinpoints,
         sources=top_sources(incidents, cells),
         options=options,
-        source=source,
-        ledger=ledger,
-        filters=filters,
-        timings=timings,
-        warnings=list(dict.fromkeys(raised)),
+        filters=_filters(incidents, start, end, span),
+        source=None if isinstance(incidents, pd.DataFrame) else getattr(incidents, "source", None),
+        ledger=None if isinstance(incidents, pd.DataFrame) else getattr(incidents, "ledger", None),
+        timings=steps.timings,
+        warnings=list(dict.fromkeys(steps.raised)),
+        skipped=steps.skipped,
     )
 
 
-def _joinpoints(
-    cells: pd.DataFrame, options: dict[str, Any], raised: list[str]
-) -> pd.DataFrame | None:
-    """Joinpoints, or None (said in ``raised``) when the series are too short for any.
+def _filters(incidents: Any, start: str | None, end: str | None, span: str) -> list[str]:
+    """The filters the incidents carry, and the restrictions of ``count()``, in words."""
+    if isinstance(incidents, pd.DataFrame):
+        return []
+    filters = [str(f) for f in (getattr(incidents, "filters", None) or [])]
+    if start is not None or end is not None:
+        filters.append(f"periods from {start or 'the first'} to {end or 'the last'}")
+    if span != "start":
+        filters.append(f"events spanning periods counted by span={span!r}")
+    return filters
 
-    Too few periods for the default number of joinpoints (four years of yearly
-    cells, say) is no reason to fail the whole report: the trend section still
-    stands. A ``max_joinpoints`` the caller chose, or any other bad option, raises.
-    """
-    import trends
 
-    try:
-        return trends.joinpoints(cells, **options)
-    except TrendsError as exc:
-        if "max_joinpoints" in options or "max_joinpoints" not in str(exc):
+def _windows(before: Any, after: Any, cells: pd.DataFrame, skipped: dict[str, str]):
+    """The comparison's windows: those given, else the default ones; when there are
+    none (one period only), ``skipped["compare"]`` says why."""
+    before_w, after_w = _window(before), _window(after)
+    if before_w is None or after_w is None:
+        try:
+            default_before, default_after = default_windows(cells)
+            before_w, after_w = before_w or default_before, after_w or default_after
+        except TrendsError as exc:
+            skipped["compare"] = f"no default windows: {exc}"
+    return before_w, after_w
+
+
+class _Steps:
+    """Runs the report's steps: times them, keeps their warnings as text, and
+    (:meth:`guarded`) keeps a failing step from taking the report down."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self.raised: list[str] = []
+        self.skipped: dict[str, str] = {}
+        self.bar = _progress(6)
+
+    def run(self, name: str, func):
+        from ..errors import TrendsWarning
+
+        self.bar.set_postfix_str(name)
+        t0 = time.perf_counter()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = func()
+        self.raised.extend(
+            f"{name}: {w.message}" if issubclass(w.category, TrendsWarning)
+            else f"{name}: {w.category.__name__}: {w.message}"
+            for w in caught
+            if not issubclass(w.category, ThinCoverageWarning)
+        )  # fmt: skip
+        self.timings[name] = time.perf_counter() - t0
+        logger.info("report: %s took %.2f s", name, self.timings[name])
+        self.bar.update()
+        return out
+
+    def guarded(self, name: str, cells: pd.DataFrame, func):
+        """The step's table (regions it fails on get a row saying why, see
+        :func:`by_region`), or None with the reason in ``skipped``; bad options raise."""
+        try:
+            return self.run(name, lambda: by_region(func, cells, name))
+        except OptionError:
             raise
-        raised.append(f"joinpoints: not fitted: {exc}")
-        return None
+        except Exception as exc:
+            self.skipped[name] = _reason(exc)
+            logger.warning("report: %s not computed: %s", name, self.skipped[name])
+            self.bar.update()
+            return None
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception as one line for a reader: the message, with the kind of failure
+    when it is not a ``trends`` error (``LinAlgError: SVD did not converge``)."""
+    text = " ".join(str(exc).split()) or "no message"
+    return text if isinstance(exc, TrendsError) else f"{type(exc).__name__}: {text}"
+
+
+def by_region(run, cells: pd.DataFrame, what: str) -> pd.DataFrame:
+    """``run(cells)``, or, when it fails, ``run`` on the regions it does not fail on,
+    with a row for each region it fails on saying why.
+
+    A region a statistic cannot handle (a singular fit, a degenerate series) must not
+    take the report down: each region is tried alone to find those that fail, then
+    ``run`` is called once on the others (so q-values are adjusted across them), and
+    each failed region gets a row whose verdict is ``not estimable`` and whose notes
+    say what failed. A :class:`~trends.errors.TrendsError` of the whole call (bad
+    input, a series too short) and a failure no single region explains are raised.
+    """
+    try:
+        return run(cells)
+    except (TrendsError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        first = exc
+    failed: dict[str, str] = {}
+    for name, part in cells.groupby(cells["region"].astype(str), sort=True):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                run(part)
+        except OptionError:
+            raise
+        except Exception as exc:
+            failed[name] = _reason(exc)
+    if not failed:
+        raise first
+    logger.warning("report: %s failed on %d region(s): %s", what, len(failed), failed)
+    rest = cells[~cells["region"].astype(str).isin(failed)]
+    out = run(rest) if len(rest) else pd.DataFrame({"region": pd.Series([], dtype=str)})
+    notes = "notes" if "notes" in out.columns or "note" not in out.columns else "note"
+    rows = pd.DataFrame(
+        {
+            "region": list(failed),
+            "verdict": verdicts.NOT_ESTIMABLE,
+            notes: [f"{what} could not be computed: {why}" for why in failed.values()],
+        }
+    )
+    return pd.concat([out, rows], ignore_index=True)

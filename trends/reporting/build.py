@@ -10,18 +10,8 @@ from typing import Any
 
 from ..output import write_text
 from .analysis import Results, analyse
-from .html import Page, esc
-from .sections import (
-    comparison_section,
-    coverage_section,
-    footer_text,
-    header_section,
-    ledger_section,
-    methods_section,
-    rates_section,
-    summary_section,
-    trend_section,
-)
+from .html import Page, tag
+from .sections import SECTIONS, footer_text
 
 __all__ = ["report", "render", "save_figures"]
 
@@ -59,6 +49,12 @@ def report(
     references; the ledger of rows read and set aside. The same input and options
     give the same bytes.
 
+    It never fails for one region, one chart or one section: a region a statistic
+    cannot handle gets a ``not estimable`` row saying why, a step that cannot run
+    (one period only, series too short for joinpoints) is said in the page, and what
+    a chart leaves out is said beside it. Bad options raise
+    :class:`~trends.errors.OptionError`.
+
     Parameters
     ----------
     incidents : Incidents, path, or DataFrame
@@ -75,7 +71,9 @@ def report(
     before, after : str or (first, last), optional
         Comparison windows; default the last covered period against the one before.
     rules : str, CoverageRules or dict
-        Coverage rules (see :func:`trends.coverage`).
+        Coverage rules (see :func:`trends.coverage`), resolved once
+        (:func:`trends.coverage_model.resolve_rules`); the methods section prints
+        every threshold in words.
     figures_dir : path, optional
         Also save every chart there as ``<name>.svg`` and ``<name>.png`` (vl-convert).
     title : str, optional
@@ -130,21 +128,25 @@ def report(
 
 
 def render(res: Results, *, title: str | None = None, timestamp: str | None = None) -> Page:
-    """Build the page of a :class:`Results`, section by section (nothing is written)."""
+    """Build the page of a :class:`Results`, section by section (nothing is written).
+
+    The sections are those of :data:`~trends.reporting.sections.SECTIONS`, in their
+    order. A section that fails is replaced by a sentence saying why (and its charts
+    are dropped); the other sections stand.
+    """
     res = res.plain()
     page = Page(title=title or _default_title(res))
-    page.subtitle = esc(_subtitle(res))
-    header_section(page, res)
-    summary_section(page, res)
-    rates_section(page, res)
-    comparison_section(page, res)
-    trend_section(page, res)
-    coverage_section(page, res)
-    methods_section(page, res)
-    ledger_section(page, res)
-    # the summary comes first on the page, before the data and parameters
-    order = ["summary", "data", "rates", "comparison", "trend", "coverage", "methods", "ledger"]
-    page.sections.sort(key=lambda s: order.index(s[0]))
+    page.subtitle = _subtitle(res)
+    for entry in SECTIONS:
+        charts = len(page.charts)
+        try:
+            body = entry.func(page, res)
+        except Exception as exc:  # one section must never take the report down
+            logger.warning("report: section %s not written: %s", entry.name, exc)
+            del page.charts[charts:]
+            why = " ".join(str(exc).split())[:300]
+            body = tag("p", f"This section could not be written ({type(exc).__name__}: {why}).")
+        page.add(entry.name, entry.description, body)
     page.footer = footer_text(res, timestamp)
     return page
 
@@ -153,13 +155,15 @@ def save_figures(
     page: Page, folder: str | os.PathLike[str], *, formats: tuple[str, ...] = FIGURE_FORMATS
 ) -> list[Path]:
     """Write every chart of ``page`` as ``<name>.<format>`` into ``folder``."""
+    import altair as alt
     import vl_convert as vlc
 
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
     written = []
     for name, chart in page.charts:
-        spec = chart.to_dict()
+        with alt.data_transformers.disable_max_rows():  # the report bounds what it draws
+            spec = chart.to_dict()
         for fmt in formats:
             path = target / f"{name}.{fmt}"
             if fmt == "svg":

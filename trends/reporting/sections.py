@@ -1,734 +1,521 @@
-"""The sections of the report, one function each, in the order they appear.
+"""The sections of the report: one function each, found by name in :data:`SECTIONS`.
 
-Each function takes the :class:`~trends.reporting.analysis.Results` and the
-:class:`~trends.reporting.html.Page` and adds one section (charts go through
-``page.chart`` so they can also be saved as figures). Words are written from the
-results and the options actually used; every value from the data is escaped.
+A section is a function ``(page, res) -> Markup`` registered with its title; the page
+shows the sections in the order they are registered. Adding a section is one function
+and one ``@SECTIONS.register(...)`` line. Charts go through :func:`figure` (so they
+can also be saved as figures, and a chart that cannot be built says why instead of
+taking the report down). Words come from :mod:`.words`, method texts from
+:mod:`.methods`, tables from :mod:`.tables`; every value from the data is text,
+escaped by the HTML helpers (:mod:`.html`).
+
+What a chart leaves out is said beside it: regions beyond the panels drawn, ratios of
+0 or infinity that a log axis cannot show, estimates that are not estimable.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import re
+import inspect
+import logging
+from collections.abc import Callable
 from pathlib import PurePath
 from typing import Any
 
-import numpy as np
+import altair as alt
 import pandas as pd
 
 from .. import __version__, plot, verdicts
+from ..methods import Registry
+from . import methods, tables
 from .analysis import Results
-from .html import Column, Page, esc, fmt_num, fmt_p, slug, status_span, table, verdict_chip
+from .formats import fmt_num
+from .html import Markup, Page, join, slug, tag
+from .words import (
+    PERIOD_WORD,
+    comparison_words,
+    coverage_words,
+    level_pct,
+    names,
+    plural,
+    trend_words,
+    window_text,
+    withheld_words,
+)
 
-__all__ = [
-    "header_section",
-    "summary_section",
-    "rates_section",
-    "comparison_section",
-    "trend_section",
-    "coverage_section",
-    "methods_section",
-    "ledger_section",
-]
+__all__ = ["SECTIONS", "figure", "parameters_text", "joinpoint_options", "footer_text"]
 
-PERIOD_WORD = {"week": "week", "month": "month", "quarter": "quarter", "year": "year"}
-RISE = {verdicts.INCREASE, verdicts.RISING}
-FALL = {verdicts.DECREASE, verdicts.FALLING}
-WITHHELD = verdicts.INCONCLUSIVE
-NOT_COVERED = verdicts.NOT_COVERED
-MAX_NAMES = 8  # regions named in one sentence before "and N more"
+logger = logging.getLogger(__name__)
 
+#: The report's sections, in page order: name -> function, description = the title.
+SECTIONS = Registry("report section", option="section")
 
-# --------------------------------------------------------------------------------------
-# Words
-
-
-def names(items: list[str], limit: int = MAX_NAMES) -> str:
-    """``['A', 'B', 'C']`` -> ``'A, B and C'``, at most ``limit`` named.
-
-    The items are HTML fragments: escape data before passing it.
-    """
-    items = list(items)
-    if len(items) > limit:
-        items = items[:limit] + [f"{len(items) - limit} more"]
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
+#: Panels of small multiples drawn (the regions with the most events).
+MAX_PANELS = 24
+#: Rows of a forest plot or of the coverage heat map.
+MAX_CHART_ROWS = 40
+#: Region names listed in the data section before "and N more".
+MAX_REGIONS_LISTED = 60
+#: Chart sizes (pixels) that fit a section 1,063 pixels wide (a 1,280-pixel window),
+#: axis labels included: 4 panels of 200, a heat map of 720 beside its region names.
+PANEL_WIDTH, HEAT_WIDTH, FOREST_WIDTH = 200, 720, 480
 
 
-def plural(n: int, word: str, many: str | None = None) -> str:
-    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+def figure(
+    page: Page, name: str, build: Callable[[], alt.TopLevelMixin], caption: Any = ""
+) -> Markup:
+    """The chart ``build()`` returns, placed on the page; or, when it cannot be built,
+    a sentence saying so and why (the report goes on). ``caption`` may be a function
+    of the chart (to say what the chart left out)."""
+    try:
+        chart = build()
+        return page.chart(name, chart, caption(chart) if callable(caption) else caption)
+    except Exception as exc:  # a chart must never take the report down
+        logger.warning("report: chart %s not drawn: %s", name, exc)
+        why = " ".join(str(exc).split())[:300]
+        return tag("p", f"The {name} chart could not be drawn ({type(exc).__name__}: {why}).",
+                   class_="note")  # fmt: skip
 
 
-def window_text(window: tuple[str, str]) -> str:
-    first, last = window
-    return esc(first) if first == last else f"{esc(first)} to {esc(last)}"
+def _skipped(res: Results, step: str, what: str) -> Markup:
+    why = res.skipped.get(step, "it was not asked for")
+    return tag("p", f"The {what} was not computed: {why}.")
 
 
-def pct(x: float, signed: bool = False) -> str:
-    text = f"{x:+.0f}%" if signed else f"{x:.0f}%"
-    return text.replace("-", "−")
+# ----------------------------------------------------------------------------- summary
 
 
-def level_pct(res: Results) -> str:
-    return f"{100 * float(res.options.get('level', 0.95)):g}%"
+@SECTIONS.register("summary", description="Summary")
+def summary(page: Page, res: Results) -> Markup:
+    """The findings in sentences an analyst can paste into a brief."""
+    paras: list[Markup] = []
+    for step, frame, words, what in (
+        ("compare", res.comparison, comparison_words, "comparison"),
+        ("trend", res.trend, trend_words, "trend test"),
+    ):
+        if frame is not None and len(frame):
+            paras.append(words(frame, res))
+        elif step in res.skipped:
+            paras.append(join([tag("strong", f"No {what}:"), f" {res.skipped[step]}."]))
+    paras.append(withheld_words(res))
+    paras.append(coverage_words(res))
+    body = join(tag("p", p) for p in paras if p)
+    return _tiles(res) + tag("div", body, class_="summary")
 
 
-def _ratio_phrase(row: pd.Series, level: str) -> str:
-    return (
-        f"{esc(row['region'])} (rate ratio {fmt_num(row['rate_ratio'], 3)}, {level} CI "
-        f"{fmt_num(row['rr_low'], 3)}–{fmt_num(row['rr_high'], 3)})"
-    )
+def _tiles(res: Results) -> Markup:
+    """Verdict counts at a glance: one row of tiles per analysis."""
+    rows = []
+    periods = res.cells.sort_values("period_start")["period"].astype(str)
+    for what, frame, kind in (
+        ("Comparison", res.comparison, "change"),
+        ("Trend", res.trend, "trend"),
+    ):
+        if frame is None or not len(frame):
+            continue
+        when = (
+            f"{window_text(res.options['after'])} vs {window_text(res.options['before'])}"
+            if kind == "change"
+            else f"{periods.iloc[0]} to {periods.iloc[-1]}"
+        )
+        up, down, neutral = verdicts.words(kind)
+        said = frame["verdict"].astype(str)
+        tiles = []
+        for word in (up, down, neutral, *sorted(verdicts.WITHHELD)):
+            n = int((said == word).sum())
+            if n or word in (up, down):
+                label = "withheld (thin coverage)" if word == verdicts.INCONCLUSIVE else word
+                tiles.append(tag("div", tag("span", f"{n:,}", class_="n"),
+                                 tag("span", label, class_="w"), class_=f"tile t-{slug(word)}"))  # fmt: skip
+        label = tag("span", what, tag("small", when), class_="what")
+        rows.append(tag("div", label, *tiles, class_="tiles"))
+    return join(rows)
 
 
-def _apc_phrase(row: pd.Series, level: str) -> str:
-    return (
-        f"{esc(row['region'])} ({pct(row['apc'], True)} a year, {level} CI "
-        f"{pct(row['apc_low'], True)} to {pct(row['apc_high'], True)})"
-    )
+# ----------------------------------------------------------------------------- data
 
 
-# --------------------------------------------------------------------------------------
-# Sections
+def _source_facts(src: Any) -> list[tuple[str, Any]]:
+    facts: list[tuple[str, Any]] = []
+    facts.append(("Data set", " ".join(str(x) for x in (src.name, src.version) if x)))
+    if src.citation:
+        facts.append(("Citation", src.citation))
+    if src.licence:
+        facts.append(("Licence", src.licence))
+    if src.path:  # the name only: no local folders in a report that gets emailed,
+        # and the same bytes wherever the file lies (the sha256 identifies it)
+        facts.append(("File", tag("span", PurePath(str(src.path)).name, class_="mono")))
+    if src.sha256:
+        facts.append(("SHA-256", tag("span", src.sha256, class_="mono")))
+    if src.coverage:
+        start, end = src.coverage
+        claim = {
+            "registry": "the release's documented coverage",
+            "declared": "declared when the data were read",
+        }.get(src.coverage_from, "the data's own date range")
+        facts.append(("Source coverage", f"{start.date()} to {end.date()} ({claim})"))
+    return facts
 
 
-def header_section(page: Page, res: Results) -> None:
+@SECTIONS.register("data", description="Data and parameters")
+def data(page: Page, res: Results) -> Markup:
     """What was analysed: data set, citation, hash, filters, regions, period, options."""
-    src = res.source
-    facts: list[tuple[str, str]] = []
-    if src is not None:
-        name = " ".join(str(x) for x in (src.name, src.version) if x)
-        facts.append(("Data set", esc(name)))
-        if src.citation:
-            facts.append(("Citation", esc(src.citation)))
-        if src.licence:
-            facts.append(("Licence", esc(src.licence)))
-        if src.path:  # the name only: no local folders in a report that gets emailed,
-            # and the same bytes wherever the file lies (the sha256 identifies it)
-            name = PurePath(str(src.path)).name
-            facts.append(("File", f'<span class="mono">{esc(name)}</span>'))
-        if src.sha256:
-            facts.append(("SHA-256", f'<span class="mono">{esc(src.sha256)}</span>'))
-        if src.coverage:
-            start, end = src.coverage
-            claim = {
-                "registry": "the release's documented coverage",
-                "declared": "declared when the data were read",
-            }.get(src.coverage_from, "the data's own date range")
-            facts.append(("Source coverage", f"{esc(start.date())} to {esc(end.date())} ({claim})"))
+    if res.source is not None:
+        facts = _source_facts(res.source)
     else:
-        facts.append(("Data", "a cell table given directly (no incident file)"))
-    facts.append(("Filters", esc("; ".join(res.filters)) if res.filters else "none"))
+        facts = [("Data", "a cell table given directly (no incident file)")]
+    facts.append(("Filters", "; ".join(res.filters) if res.filters else "none"))
     periods = res.cells.sort_values("period_start")["period"].astype(str)
     word = PERIOD_WORD[res.period]
-    facts.append(
-        ("Period covered",
-         f"{esc(periods.iloc[0])} to {esc(periods.iloc[-1])} "
-         f"({plural(periods.nunique(), word)})")
-    )  # fmt: skip
-    facts.append(
-        (f"Regions ({len(res.regions)})",
-         esc(", ".join(res.regions)) + f" <span class=\"note\">(column "
-         f"<code>{esc(res.options['region'])}</code>)</span>")
-    )  # fmt: skip
+    facts.append(("Period covered", f"{periods.iloc[0]} to {periods.iloc[-1]} "
+                                    f"({plural(periods.nunique(), word)})"))  # fmt: skip
+    listed = names(res.regions, limit=MAX_REGIONS_LISTED)
+    column = tag("span", "(column ", tag("code", res.options["region"]), ")", class_="note")
+    facts.append((f"Regions ({len(res.regions):,})", join([listed, " ", column])))
     facts.append(("Parameters", parameters_text(res)))
-    facts.append(("trends version", esc(__version__)))
-    rows = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
-    page.add("data", "Data and parameters", f'<dl class="facts">{rows}</dl>')
+    facts.append(("trends version", __version__))
+    rows = join(tag("dt", k) + tag("dd", v) for k, v in facts)
+    return tag("dl", rows, class_="facts")
 
 
 def joinpoint_options(res: Results) -> dict[str, Any]:
     """Every option of :func:`trends.joinpoints` as used: the defaults, then those given."""
-    import inspect
-
     from ..joinpoint.api import joinpoints
 
     defaults = {
         name: p.default
         for name, p in inspect.signature(joinpoints).parameters.items()
-        if p.kind is p.KEYWORD_ONLY and name != "progress"
+        if p.kind is p.KEYWORD_ONLY and name not in ("progress", "rules")
     }
     return {
         **defaults,
         "level": res.options["level"],
-        "rules": res.options["rules"],
+        "rules": methods.rules_name(res),
         **res.options.get("joinpoints", {}),
     }
 
 
-def parameters_text(res: Results) -> str:
+def parameters_text(res: Results) -> Markup:
     """Every option the results depend on, as ``name=value`` code."""
     o = res.options
-    items = {
-        "region": o["region"],
-        "period": o["period"],
-        "before": "..".join(o["before"]),
-        "after": "..".join(o["after"]),
-        "rules": o["rules"],
-        "level": o["level"],
-        "trend method": o["trend_method"],
-    }
+    items = {"region": o["region"], "period": o["period"]}
+    if o.get("before") is not None:
+        items["before"] = "..".join(o["before"])
+        items["after"] = "..".join(o["after"])
+    items.update(
+        {"rules": methods.rules_name(res), "level": o["level"],
+         "trend method": o["trend_method"]}
+    )  # fmt: skip
     if res.comparison is not None and "method" in res.comparison.columns:
-        items["compare method"] = ", ".join(sorted(set(res.comparison["method"].astype(str))))
-    chips = [f"<code>{esc(k)}={esc(v)}</code>" for k, v in items.items()]
+        used = sorted(set(res.comparison["method"].dropna().astype(str)))
+        items["compare method"] = ", ".join(used)
+    chips = [tag("code", f"{k}={v}") for k, v in items.items()]
     if res.joinpoints is not None:
         inner = ", ".join(f"{k}={v}" for k, v in joinpoint_options(res).items())
-        chips.append(f"<code>joinpoints({esc(inner)})</code>")
-    return ", ".join(chips)
+        chips.append(tag("code", f"joinpoints({inner})"))
+    return join(chips, ", ")
 
 
-def summary_section(page: Page, res: Results) -> None:
-    """The findings in sentences an analyst can paste into a brief."""
-    level = level_pct(res)
-    paras: list[str] = []
-    tiles = _tiles(res)
-    if res.comparison is not None:
-        paras.append(_comparison_words(res.comparison, res, level))
-    if res.trend is not None:
-        paras.append(_trend_words(res.trend, res, level))
-    paras.append(_withheld_words(res))
-    paras.append(_coverage_words(res))
-    body = "".join(f"<p>{p}</p>" for p in paras if p)
-    page.add("summary", "Summary", f'{tiles}<div class="summary">{body}</div>')
+# ----------------------------------------------------------------------------- rates
 
 
-def _tiles(res: Results) -> str:
-    """Verdict counts at a glance: one row of tiles per analysis."""
-    rows = []
-    periods = res.cells.sort_values("period_start")["period"].astype(str)
-    when = {
-        "Comparison": f"{window_text(res.options['after'])} vs {window_text(res.options['before'])}",
-        "Trend": f"{esc(periods.iloc[0])} to {esc(periods.iloc[-1])}",
-    }
-    for what, frame, words in (
-        ("Comparison", res.comparison, verdicts.words("change")),
-        ("Trend", res.trend, verdicts.words("trend")),
-    ):
-        if frame is None:
-            continue
-        said = frame["verdict"].astype(str)
-        tiles = []
-        for word in (*words, WITHHELD, NOT_COVERED):
-            n = int((said == word).sum())
-            if n or word in words[:2]:
-                label = "withheld (thin coverage)" if word == WITHHELD else word
-                tiles.append(
-                    f'<div class="tile t-{slug(word)}"><span class="n">{n}</span>'
-                    f'<span class="w">{esc(label)}</span></div>'
-                )
-        label = f'<span class="what">{what}<small>{when[what]}</small></span>'
-        rows.append(f'<div class="tiles">{label}{"".join(tiles)}</div>')
-    return "".join(rows)
+def _panel_regions(res: Results) -> list[str]:
+    """The regions drawn as panels: the most events first, at most :data:`MAX_PANELS`."""
+    return plot.style.region_order(res.cells, "total")[:MAX_PANELS]
 
 
-def _verdict_counts(frame: pd.DataFrame, up: set[str], down: set[str]) -> dict[str, int]:
-    v = frame["verdict"].astype(str)
-    return {
-        "up": int(v.isin(up).sum()),
-        "down": int(v.isin(down).sum()),
-        "held": int((v == WITHHELD).sum()),
-        "uncovered": int((v == NOT_COVERED).sum()),
-    }
+def _undrawn_segments(frame: pd.DataFrame, jp: pd.DataFrame | None) -> list[str]:
+    """Regions with joinpoint segments whose fitted line could not be drawn."""
+    if jp is None or not len(jp) or "segment" not in jp.columns:
+        return []
+    fitted = set(frame.loc[frame["fitted"].notna(), "region"])
+    with_segments = set(
+        jp.loc[pd.to_numeric(jp["segment"], errors="coerce").notna(), "region"].astype(str)
+    )
+    return sorted((with_segments & set(frame["region"])) - fitted)
 
 
-def _judged_tail(counts: dict[str, int], flat: int, flat_words: str) -> str:
-    """The sentence after the rises and falls: no change, withheld, not covered."""
-    rest = []
-    if flat:
-        rest.append(f"{flat_words} in {plural(flat, 'region')}")
-    if counts["held"]:
-        rest.append(f"withheld for thin coverage in {plural(counts['held'], 'region')}")
-    if counts["uncovered"]:
-        rest.append(f"not covered in {plural(counts['uncovered'], 'region')}")
-    if not rest:
-        return ""
-    text = "; ".join(rest)
-    return text[0].upper() + text[1:] + "."
-
-
-def _comparison_words(cmp: pd.DataFrame, res: Results, level: str) -> str:
-    before, after = window_text(res.options["before"]), window_text(res.options["after"])
-    n = len(cmp)
-    up = cmp[cmp["verdict"].isin(RISE)].sort_values("rate_ratio", ascending=False)
-    down = cmp[cmp["verdict"].isin(FALL)].sort_values("rate_ratio")
-    counts = _verdict_counts(cmp, RISE, FALL)
-    flat = int((cmp["verdict"] == "no significant change").sum())
-    parts = [f"<strong>{after} against {before}:</strong>"]
-    if len(up):
-        parts.append(
-            f"events rose significantly in {len(up)} of {n} regions: "
-            f"{names([_ratio_phrase(r, level) for _, r in up.iterrows()])}."
-        )
-    if len(down):
-        lead = "They fell" if len(up) else "events fell"
-        parts.append(
-            f"{lead} significantly in {len(down)} of {n} regions: "
-            f"{names([_ratio_phrase(r, level) for _, r in down.iterrows()])}."
-        )
-    if not len(up) and not len(down):
-        parts.append(f"no significant rise or fall in any of the {n} regions.")
-    parts.append(_judged_tail(counts, flat, "no significant change"))
-    return " ".join(p for p in parts if p)
-
-
-def _trend_words(tr: pd.DataFrame, res: Results, level: str) -> str:
-    word = PERIOD_WORD[res.period]
-    n = len(tr)
-    up = tr[tr["verdict"] == "rising"].sort_values("apc", ascending=False)
-    down = tr[tr["verdict"] == "falling"].sort_values("apc")
-    counts = _verdict_counts(tr, {"rising"}, {"falling"})
-    flat = int((tr["verdict"] == "stable").sum())
-    parts = [f"<strong>Trend over the whole series</strong> (events per {word}):"]
-    if len(up):
-        parts.append(
-            f"rising in {len(up)} of {n} regions, "
-            f"{names([_apc_phrase(r, level) for _, r in up.iterrows()])}."
-        )
-    if len(down):
-        parts.append(
-            f"{'Falling' if len(up) else 'falling'} in {len(down)} of {n} regions, "
-            f"{names([_apc_phrase(r, level) for _, r in down.iterrows()])}."
-        )
-    if not len(up) and not len(down):
-        parts.append(f"no significant trend in any of the {n} regions.")
-    parts.append(_judged_tail(counts, flat, "stable"))
-    return " ".join(p for p in parts if p)
-
-
-_COMPARATOR = re.compile(r",\s*(fewer than|above|below|at least|at most|more than)\b")
-
-
-def reason_kind(reason: str) -> str:
-    """The rule behind a coverage reason, without its numbers, to tally reasons.
-
-    ``'before: 5.1 effective events (dispersion 4.67), fewer than 10'`` ->
-    ``'fewer than 10 effective events'``.
-    """
-    text = re.sub(r"^(before|after|baseline):\s*", "", reason.strip())
-    text = re.sub(r"\s*\([^)]*\)", "", text)
-    match = _COMPARATOR.search(text)
-    if match:
-        subject = re.sub(r"(?<![\w])[\d.,]+%?(?![\w])", "", text[: match.start()]).strip()
-        limit = text[match.start() + 1 :].strip()
-        if limit.startswith("fewer than") and subject.endswith("events"):
-            return f"{limit} {subject}"  # 'fewer than 20 events'
-        return f"{subject} {limit}".strip()
-    if re.match(r"^1 distinct source", text):
-        return "a single source"
-    text = re.sub(r"^[\d.]+% of ", "most ", text)
-    text = re.sub(r"^[\d,]+ of [\d,]+ ", "", text)
-    return re.sub(r":.*$", "", text).strip()
-
-
-def _withheld_words(res: Results) -> str:
-    """Which verdicts are withheld or impossible, and why, tallied by rule."""
-    parts = []
-    for what, frame in (("comparison", res.comparison), ("trend", res.trend)):
-        if frame is None:
-            continue
-        held = frame[frame["verdict"] == WITHHELD]
-        if len(held):
-            kinds: dict[str, int] = {}
-            for _, row in held.iterrows():
-                for kind in dict.fromkeys(
-                    reason_kind(r)
-                    for r in plot.reasons_text(row.get("coverage_reasons")).split("; ")
-                ):
-                    if kind:
-                        kinds[kind] = kinds.get(kind, 0) + 1
-            tally = sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))[:4]
-            why = "; ".join(f"{esc(k)} ({plural(v, 'region')})" for k, v in tally)
-            regions = names([esc(r) for r in held["region"].astype(str)])
-            parts.append(
-                f"<strong>The {what} is withheld for thin coverage</strong> in "
-                f"{plural(len(held), 'region')} ({regions}): the estimates are shown, but "
-                f"the reporting is too thin to call a change. Commonest reasons: {why}."
-            )
-        uncovered = frame[frame["verdict"] == NOT_COVERED]
-        if len(uncovered):
-            regions = names([esc(r) for r in uncovered["region"].astype(str)])
-            parts.append(
-                f"<strong>No {what} is possible</strong> in {regions}: the source does not "
-                "cover the periods needed."
-            )
-    return " ".join(parts)
-
-
-def _coverage_words(res: Results) -> str:
-    cov = res.coverage
-    word = PERIOD_WORD[res.period]
-    n = len(cov)
-    counts = cov["status"].value_counts()
-    parts = []
-    for status in ("adequate", "thin", "insufficient", "uncovered"):
-        k = int(counts.get(status, 0))
-        if k:
-            parts.append(f"{k:,} ({pct(100 * k / n)}) {status}")
-    text = f"<strong>Coverage:</strong> of {n:,} region-{word}s, " + ", ".join(parts) + "."
-    if len(res.sources) and res.sources["share"].notna().any():
-        top = res.sources.iloc[0]
-        text += (
-            f" The outlet named most often, {esc(top['source'])}, is behind "
-            f"{pct(100 * float(top['share']))} of the events that name a source"
-        )
-        text += (
-            ": a change in its reporting would look like a change in events."
-            if float(top["share"]) >= 0.5
-            else "."
-        )
-    return text
-
-
-def rates_section(page: Page, res: Results) -> None:
+@SECTIONS.register("rates", description="Rates by region")
+def rates(page: Page, res: Results) -> Markup:
     """Small multiples of the rate, one per region, most events first."""
+    shown = _panel_regions(res)
+    rates = res.rates[res.rates["region"].astype(str).isin(shown)]
+    cov = res.coverage[res.coverage["region"].astype(str).isin(shown)]
+    jp = res.joinpoints
+    if jp is not None:
+        jp = jp[jp["region"].astype(str).isin(shown)]
+    points = rates.groupby(rates["region"].astype(str)).size().max() <= plot.POINTS_UP_TO
+
+    def caption(chart: alt.FacetChart) -> Markup:
+        words = _rates_caption(res, len(shown), points=points)
+        if jp is not None and len(jp):
+            words.append(
+                " Dashed red: the fitted joinpoint segments; dotted red rules: the joinpoints."
+            )
+            undrawn = _undrawn_segments(chart.data, jp)  # the table the chart draws
+            if undrawn:
+                words.append(
+                    Markup(" The segments of {} could not be drawn (the fit of the segments "
+                           "at the joinpoints found did not converge).").format(names(undrawn))
+                )  # fmt: skip
+        if points:
+            words.append(" Hover over a point for its numbers and coverage reasons.")
+        return join(words)
+
+    return figure(
+        page, "rates",
+        lambda: plot.rates(rates, coverage=cov, joinpoints=jp, sort="total", width=PANEL_WIDTH),
+        caption,
+    )  # fmt: skip
+
+
+def _rates_caption(res: Results, panels: int, *, points: bool) -> list[Any]:
+    """What the small multiples show, what the marks mean, what is left out."""
     word = PERIOD_WORD[res.period]
-    chart = plot.rates(res.rates, coverage=res.coverage, joinpoints=res.joinpoints, sort="total")
-    caption = (
+    caption: list[Any] = [
         f"Events per month (per 30.4375 days of exposure) by {word}, with the "
         f"{level_pct(res)} confidence band; panels ordered by total events, each with its "
-        "own scale. Points are cells: <strong>filled</strong> = adequate coverage, "
-        "<strong>hollow</strong> = thin (too few events or sources to judge a change), "
-        "<strong>grey</strong> = insufficient. Grey shading marks periods the source does "
-        "not cover: gaps, not zeros."
+        "own scale. Grey shading marks periods the source does not cover: gaps, not zeros."
+    ]
+    if points:
+        caption += [
+            " Points are cells: ", tag("strong", "filled"), " = adequate coverage, ",
+            tag("strong", "hollow"), " = thin (too few events or sources to judge a change), ",
+            tag("strong", "grey"), " = insufficient.",
+        ]  # fmt: skip
+    else:
+        caption.append(
+            f" A series longer than {plot.POINTS_UP_TO} {word}s has no point per cell (it "
+            "would be a smear): the coverage heat map below shows each cell."
+        )
+    if len(res.regions) > panels:
+        caption.append(
+            f" The {panels} regions with the most events are drawn; the other "
+            f"{len(res.regions) - panels:,} are in the tables below."
+        )
+    return caption
+
+
+# ----------------------------------------------------------------------------- forest plots
+
+
+def _forest_rows(frame: pd.DataFrame, events: str | list[str]) -> pd.DataFrame:
+    """At most :data:`MAX_CHART_ROWS` rows for a forest plot: every directional verdict
+    first, then the regions with the most events."""
+    total = frame[events].sum(axis=1) if isinstance(events, list) else frame[events]
+    directional = frame["verdict"].astype(str).isin(verdicts.DIRECTIONAL)
+    rank = pd.DataFrame({"d": ~directional, "e": -pd.to_numeric(total, errors="coerce").fillna(0)})
+    order = rank.sort_values(["d", "e"], kind="stable").index[:MAX_CHART_ROWS]
+    return frame.loc[order]
+
+
+def _not_drawn(frame: pd.DataFrame, drawn: pd.DataFrame, describe: Callable[[Any], str]) -> Markup:
+    """Words for the rows a forest plot leaves out, and for a plot cut to its rows."""
+    parts = []
+    missing = drawn[~drawn["drawn"]]
+    if len(missing):
+        rows = {str(r["region"]): r for r in frame.to_dict("records")}
+        said = [f"{r} ({describe(rows[r])})" for r in missing["region"]]
+        parts.append(Markup(" Not drawn: {}.").format(names(said, limit=12)))
+    if drawn["clipped"].any():
+        parts.append(" A dashed interval runs to 0 or infinity beyond the edge of the axis.")
+    if len(frame) > len(drawn):
+        parts.append(
+            f" {len(drawn)} of {len(frame):,} regions are drawn (every rise and fall first, then "
+            "the most events); the table lists all."
+        )
+    return join(parts)
+
+
+def _forest_figure(
+    page: Page,
+    name: str,
+    build: Callable[[], alt.TopLevelMixin],
+    drawn: pd.DataFrame,
+    what: str,
+    left_out: Markup,
+) -> Markup:
+    """The forest plot with its caption, or, when no row can be drawn, only the words."""
+    if drawn["drawn"].any():
+        return figure(page, name, build, join([what, left_out]))
+    return tag("p", "No region has a mark to draw on this chart.", left_out, class_="note")
+
+
+def _ratio_why(row: dict[str, Any]) -> str:
+    """Why a comparison row has no mark on the log axis, in words."""
+    verdict = str(row.get("verdict", ""))
+    before, after = row.get("count_before"), row.get("count_after")
+    if verdict == verdicts.NOT_COVERED:
+        return "not covered"
+    if before == 0 and after == 0:
+        return "no events in either window"
+    if before == 0:
+        return "no events before: the ratio is infinite"
+    if after == 0:
+        return "no events after: the ratio is 0"
+    return verdict if verdict in verdicts.WITHHELD else "no ratio"
+
+
+def _apc_why(row: dict[str, Any]) -> str:
+    """Why a trend row has no mark, in words."""
+    verdict = str(row.get("verdict", ""))
+    ok, why = verdicts.apc_estimable([row.get("apc")], [row.get("apc_low")], [row.get("apc_high")])
+    notes = str(row.get("notes", "") or "")
+    if not ok[0]:
+        return f"{verdicts.NOT_ESTIMABLE}: {why[0]}"
+    return (
+        f"{verdict}: {notes}" if notes and verdict in verdicts.WITHHELD else (verdict or "no APC")
     )
-    if res.joinpoints is not None and len(res.joinpoints):
-        caption += " Dashed red: the fitted joinpoint segments; dotted red rules: the joinpoints."
-    caption += " Hover over a point for its numbers and coverage reasons."
-    page.add("rates", "Rates by region", page.chart("rates", chart, caption))
 
 
-def _verdict_row(row: dict) -> str:
-    return f"row-v-{slug(row.get('verdict', ''))}"
-
-
-def comparison_section(page: Page, res: Results) -> None:
-    """Last period against the one before (or the windows given): ratio, CI, verdict."""
+@SECTIONS.register("comparison", description="Comparison")
+def comparison(page: Page, res: Results) -> Markup:
+    """The windows compared: ratio, interval, verdict, and the forest plot."""
     if res.comparison is None:
-        page.add("comparison", "Comparison", "<p>The comparison was not computed.</p>")
-        return
+        return _skipped(res, "compare", "comparison")
     cmp = res.comparison.sort_values("rate_ratio", ascending=False, na_position="last")
     before, after = window_text(res.options["before"]), window_text(res.options["after"])
-    how = (
-        "the windows given"
-        if res.options["windows"] == "given"
-        else (f"the last {PERIOD_WORD[res.period]} against the one before")
-    )
-    intro = (
-        f"<p>Rate in {after} against {before} ({how}), region by region. The rate ratio is "
+    how = "the windows given" if res.options["windows"] == "given" else "the default windows"
+    intro = tag(
+        "p",
+        f"Rate in {after} against {before} ({how}), region by region. The rate ratio is "
         f"after / before, with its {level_pct(res)} confidence interval; q-values are "
         "adjusted for testing every region (Benjamini–Hochberg). Verdicts rest on the "
-        "q-value and on the coverage of both windows. Click a header to sort.</p>"
+        "q-value and on the coverage of both windows. Click a header to sort.",
     )
-    columns = [
-        Column("region", "Region", sort=True),
-        Column("count_before", "Events before", fmt_num, numeric=True),
-        Column("count_after", "Events after", fmt_num, numeric=True),
-        Column("rate_ratio", "Rate ratio", lambda v: fmt_num(v, 3), numeric=True),
-        Column("rr_low", "Lower", lambda v: fmt_num(v, 3), numeric=True),
-        Column("rr_high", "Upper", lambda v: fmt_num(v, 3), numeric=True),
-        Column("pvalue", "p", fmt_p, numeric=True),
-        Column("qvalue", "q", fmt_p, numeric=True),
-        Column("coverage", "Coverage", status_span, sort=True),
-        Column("verdict", "Verdict", verdict_chip, sort=True),
-        Column("coverage_reasons", "Why", esc),
-    ]
-    columns = [c for c in columns if c.name in cmp.columns]
-    chart = plot.comparison(cmp, sort="estimate")
-    body = intro + page.chart(
-        "comparison", chart,
-        "Rate ratios with their intervals (log scale); the grey rule is no change.",
-    ) + table(cmp, columns, row_class=_verdict_row)  # fmt: skip
-    page.add("comparison", "Comparison", body)
+    rows = _forest_rows(cmp, ["count_before", "count_after"])
+    drawn = plot.forest_frame(rows, estimate="rate_ratio", low="rr_low", high="rr_high", log=True)
+    chart = _forest_figure(
+        page, "comparison", lambda: plot.comparison(rows, sort="estimate", width=FOREST_WIDTH),
+        drawn, "Rate ratios with their intervals (log scale); the grey rule is no change.",
+        _not_drawn(cmp, drawn, _ratio_why),
+    )  # fmt: skip
+    return intro + chart + tables.comparison_table(cmp, res)
 
 
-def trend_section(page: Page, res: Results) -> None:
+@SECTIONS.register("trend", description="Trend")
+def trend(page: Page, res: Results) -> Markup:
     """Annual percent change per region, and the joinpoint segments."""
     if res.trend is None:
-        page.add("trend", "Trend", "<p>The trend test was not computed.</p>")
-        return
-    tr = res.trend.sort_values("apc", ascending=False, na_position="last")
-    method = ", ".join(sorted(set(tr["method"].astype(str)))) if "method" in tr else "?"
-    intro = (
-        f"<p>Annual percent change (APC) of the rate over each region's covered series "
-        f"(method <code>{esc(method)}</code>), with its {level_pct(res)} interval; "
-        "<em>rising</em> or <em>falling</em> when the interval excludes 0 and coverage "
-        "is adequate. q-values: Benjamini–Hochberg over the regions.</p>"
-    )
-    columns = [
-        Column("region", "Region", sort=True),
-        Column("first_period", "From", sort=True),
-        Column("last_period", "To", sort=True),
-        Column("events", "Events", fmt_num, numeric=True),
-        Column("apc", "APC %", lambda v: fmt_num(v, 3), numeric=True),
-        Column("apc_low", "Lower", lambda v: fmt_num(v, 3), numeric=True),
-        Column("apc_high", "Upper", lambda v: fmt_num(v, 3), numeric=True),
-        Column("pvalue", "p", fmt_p, numeric=True),
-        Column("qvalue", "q", fmt_p, numeric=True),
-        Column("dispersion", "Dispersion", lambda v: fmt_num(v, 3), numeric=True),
-        Column("coverage", "Coverage", status_span, sort=True),
-        Column("verdict", "Verdict", verdict_chip, sort=True),
-        Column("coverage_reasons", "Why", esc),
-    ]
-    columns = [c for c in columns if c.name in tr.columns]
-    body = intro + page.chart(
-        "trend", plot.trends(tr, sort="estimate"),
-        "Annual percent change with its interval; the grey rule is no change.",
-    ) + table(tr, columns, row_class=_verdict_row)  # fmt: skip
+        body = _skipped(res, "trend", "trend test")
+    else:
+        tr = res.trend.sort_values("apc", ascending=False, na_position="last")
+        used = ", ".join(sorted(set(tr["method"].dropna().astype(str)))) if "method" in tr else "?"
+        intro = tag(
+            "p", "Annual percent change (APC) of the rate over each region's covered series "
+            "(method ", tag("code", used), f"), with its {level_pct(res)} interval; ",
+            tag("em", "rising"), " or ", tag("em", "falling"), " when the q-value "
+            "(Benjamini–Hochberg over the regions) is below alpha and coverage is adequate.",
+        )  # fmt: skip
+        rows = _forest_rows(tr, "events") if "events" in tr.columns else tr.head(MAX_CHART_ROWS)
+        drawn = plot.forest_frame(
+            rows, estimate="apc", low="apc_low", high="apc_high", log=False,
+            estimable=verdicts.apc_estimable(rows["apc"], rows["apc_low"], rows["apc_high"])[0],
+        )  # fmt: skip
+        chart = _forest_figure(
+            page, "trend", lambda: plot.trends(rows, sort="estimate", width=FOREST_WIDTH),
+            drawn, "Annual percent change with its interval; the grey rule is no change.",
+            _not_drawn(tr, drawn, _apc_why),
+        )  # fmt: skip
+        body = intro + chart + tables.trend_table(tr, res)
     if res.joinpoints is not None and len(res.joinpoints):
-        body += "<h3>Joinpoint segments</h3>" + _joinpoint_table(res.joinpoints)
-    page.add("trend", "Trend", body)
+        body += tag("h3", "Joinpoint segments") + tables.joinpoint_table(res.joinpoints, res)
+    elif "joinpoints" in res.skipped:
+        body += tag("p", f"Joinpoints were not fitted: {res.skipped['joinpoints']}.", class_="note")
+    return body
 
 
-def _joinpoint_table(jp: pd.DataFrame) -> str:
-    frame = jp.copy()
-    for col in ("segment_start", "segment_end"):
-        if col in frame.columns:
-            frame[col] = pd.to_datetime(frame[col]).dt.strftime("%Y-%m-%d")
-    columns = [
-        Column("region", "Region", sort=True),
-        Column("segment", "Segment", fmt_num, numeric=True),
-        Column("segment_start", "From", sort=True),
-        Column("segment_end", "To", sort=True),
-        Column("apc", "APC %", lambda v: fmt_num(v, 3), numeric=True),
-        Column("apc_low", "Lower", lambda v: fmt_num(v, 3), numeric=True),
-        Column("apc_high", "Upper", lambda v: fmt_num(v, 3), numeric=True),
-        Column("pvalue", "p", fmt_p, numeric=True),
-        Column("qvalue", "q", fmt_p, numeric=True),
-        Column("aapc", "AAPC %", lambda v: fmt_num(v, 3), numeric=True),
-        Column("verdict", "Verdict", verdict_chip, sort=True),
-        Column("notes", "Notes", esc),
-    ]
-    columns = [c for c in columns if c.name in frame.columns]
-    return table(frame, columns, row_class=_verdict_row)
+# ----------------------------------------------------------------------------- coverage
 
 
-def coverage_section(page: Page, res: Results) -> None:
-    """Heat map of cell coverage, the reasons in a table, and the top sources."""
+@SECTIONS.register("coverage", description="Coverage")
+def coverage(page: Page, res: Results) -> Markup:
+    """Heat map of cell coverage, the cells not adequate with their reasons, top sources."""
     word = PERIOD_WORD[res.period]
     cov = res.coverage
-    body = (
-        f"<p>Each cell is one region and {word}, coloured by whether the reporting behind "
-        "it supports a conclusion. Hover over a cell for its reasons; every cell that is "
-        "not adequate is listed below with them.</p>"
+    shown = plot.style.region_order(cov, "total")[:MAX_CHART_ROWS]
+    intro = tag(
+        "p",
+        f"Each cell is one region and {word}, coloured by whether the reporting behind it "
+        "supports a conclusion. Hover over a cell for its reasons; every cell that is not "
+        "adequate is listed below with them. The thresholds are in the methods section.",
     )
-    body += page.chart("coverage", plot.coverage(cov, sort="total"))
-    rules = _rules_of(res)
-    if rules:
-        body += f'<p class="note">Thresholds: {rules}.</p>'
-    body += f"<h3>By region</h3>{_coverage_by_region(res)}"
-    flagged = cov[cov["status"] != "adequate"].copy()
-    if len(flagged):
-        flagged["why"] = flagged["reasons"].map(plot.reasons_text)
-        columns = [
-            Column("region", "Region", sort=True),
-            Column("period", "Period", sort=True),
-            Column("count", "Events", fmt_num, numeric=True),
-            Column("status", "Status", status_span, sort=True),
-            Column("why", "Why"),
-        ]
-        body += f"<h3>Cells not adequate ({len(flagged):,} of {len(cov):,})</h3>" + table(
-            flagged, columns, row_class=lambda r: f"row-s-{slug(r['status'])}"
+    caption = ""
+    if len(res.regions) > len(shown):
+        caption = (
+            f"The {len(shown)} regions with the most events are drawn; the table below "
+            f"counts the cells of all {len(res.regions):,}."
         )
-    body += "<h3>Top sources</h3>"
+    part = cov[cov["region"].astype(str).isin(shown)]
+    body = intro + figure(
+        page, "coverage", lambda: plot.coverage(part, sort="total", width=HEAT_WIDTH), caption
+    )
+    body += tag("h3", "By region") + tables.coverage_by_region(res) + tables.flagged_cells(res)
+    body += tag("h3", "Top sources")
     if len(res.sources):
-        body += (
-            "<p>The outlets named by the most events, and the share of events naming a "
-            "source that name them (an event can name several).</p>"
+        body += tag(
+            "p",
+            "The outlets named by the most events, and the share of events naming a source "
+            "that name them (an event can name several).",
         )
-        body += page.chart("sources", plot.sources(res.sources, top=10))
+        body += figure(page, "sources", lambda: plot.sources(res.sources, top=10))
     else:
-        body += "<p>The data name no outlets, so source shares are unknown.</p>"
-    page.add("coverage", "Coverage", body)
+        body += tag("p", "The data name no outlets, so source shares are unknown.")
+    return body
 
 
-def _coverage_by_region(res: Results) -> str:
-    """Cells of each status per region, and the top outlet's share of its events."""
-    cov = res.coverage.assign(region=res.coverage["region"].astype(str))
-    counts = pd.crosstab(cov["region"], cov["status"])
-    statuses = ["adequate", "thin", "insufficient", "uncovered"]
-    counts = counts.reindex(columns=statuses, fill_value=0)
-    counts["events"] = cov.groupby("region")["count"].sum(min_count=1)
-    counts = counts.reset_index().sort_values(["events", "region"], ascending=[False, True])
-    columns = [Column("region", "Region", sort=True), Column("events", "Events", fmt_num, True)]
-    word = PERIOD_WORD[res.period]
-    columns += [Column(s, f"{s.capitalize()} {word}s", fmt_num, True) for s in statuses]
-    return table(counts, columns)
+# ----------------------------------------------------------------------------- methods
 
 
-def _rules_of(res: Results) -> str:
-    """The coverage thresholds in use, as text (empty if they cannot be resolved)."""
-    from ..coverage_model import resolve_rules
-
-    try:
-        rules = resolve_rules(res.options["rules"])
-    except (ValueError, TypeError):
-        return ""
-    return ", ".join(
-        f"<code>{esc(f.name)}={esc(getattr(rules, f.name))}</code>"
-        for f in dataclasses.fields(rules)
-    )
+def _joinpoint_methods(res: Results) -> tuple[Markup, list[str]]:
+    used = sorted(set(res.joinpoints.get("method", pd.Series(dtype=str)).dropna().astype(str)))
+    return methods.joinpoint_item(joinpoint_options(res), used)
 
 
-#: References behind each method a report can state, keyed by the method's name.
-REFERENCES: dict[str, str] = {
-    "garwood": "Garwood F (1936). Fiducial limits for the Poisson distribution. "
-    "<em>Biometrika</em> 28:437–442.",
-    "bh": "Benjamini Y, Hochberg Y (1995). Controlling the false discovery rate. "
-    "<em>J R Stat Soc B</em> 57:289–300.",
-    "quasipoisson": "Wedderburn RWM (1974). Quasi-likelihood functions, generalized linear "
-    "models, and the Gauss–Newton method. <em>Biometrika</em> 61:439–447; McCullagh P, "
-    "Nelder JA (1989). <em>Generalized Linear Models</em>, 2nd ed., §4.5.",
-    "negbin": "Venables WN, Ripley BD (2002). <em>Modern Applied Statistics with S</em>, "
-    "4th ed., §7.4.",
-    "mann-kendall": "Mann HB (1945). Nonparametric tests against trend. "
-    "<em>Econometrica</em> 13:245–259; Sen PK (1968). <em>JASA</em> 63:1379–1389.",
-    "joinpoint": "Kim H-J, Fay MP, Feuer EJ, Midthune DN (2000). Permutation tests for "
-    "joinpoint regression with applications to cancer rates. <em>Stat Med</em> 19:335–351.",
-    "joinpoint-eq": "Kim H-J, Chen H-S, Byrne J, Wheeler B, Feuer EJ (2022). Twenty years "
-    "since Joinpoint 1.0: two major enhancements, their justification, and impact. "
-    "<em>Stat Med</em> 41:3102–3130.",
-    "nchs": "National Center for Health Statistics (2023). Data presentation standards for "
-    "rates and counts. <em>Vital Health Stat</em> 2.",
-    "poisson-test": "Fay MP (2010). Two-sided exact tests and matching confidence intervals "
-    "for discrete data. <em>R Journal</em> 2(1):53–58.",
-    "gu2008": "Gu K, Ng HKT, Tang ML, Schucany WR (2008). Testing the ratio of two Poisson "
-    "rates. <em>Biometrical Journal</em> 50(2):283–298.",
-    "lancaster": "Lancaster HO (1961). Significance tests in discrete distributions. "
-    "<em>JASA</em> 56:223–234.",
-    "etest": "Krishnamoorthy K, Thomson J (2004). A more powerful test for comparing two "
-    "Poisson means. <em>J Stat Plan Inference</em> 119:23–35.",
-}
-
-#: What each comparison method is, in words, and its reference (see trends.compare).
-COMPARE_METHODS: dict[str, tuple[str, str]] = {
-    "score": (
-        "the conditional score test of the rate ratio, its interval the inverted test",
-        "gu2008",
-    ),
-    "exact-cond": ("the exact conditional (binomial) test, as R's poisson.test", "poisson-test"),
-    "mid-p": ("the mid-p exact conditional test", "lancaster"),
-    "etest": ("the E-test with the score statistic", "etest"),
-}
-
-
-def methods_section(page: Page, res: Results) -> None:
-    """Methods and thresholds as actually used, with references."""
+@SECTIONS.register("methods", description="Methods")
+def methods_section(page: Page, res: Results) -> Markup:
+    """The decision rule, methods and thresholds as actually used, with references."""
     level = level_pct(res)
-    items = [
-        "<li><strong>Counting.</strong> Incidents are counted by region and "
-        f"{PERIOD_WORD[res.period]}; periods outside the source's coverage are left "
-        "uncovered, never zero. Exposure is the number of days in each period.</li>",
-        f"<li><strong>Rates.</strong> Events per month (per 30.4375 days of exposure) with "
-        f"exact Poisson {level} intervals (Garwood 1936).</li>",
+    items, refs = [], []
+    steps = [
+        (True, lambda: methods.verdict_item(res)),
+        (True, lambda: methods.counting_item(res)),
+        (True, lambda: methods.rates_item(res, level)),
+        (res.comparison is not None, lambda: methods.comparison_item(res, level)),
+        (res.trend is not None, lambda: methods.trend_item(res)),
+        (res.joinpoints is not None, lambda: _joinpoint_methods(res)),
+        (True, lambda: methods.coverage_item(res)),
     ]
-    refs = ["garwood", "nchs"]
-    if res.comparison is not None:
-        cmp = res.comparison
-        methods = sorted(set(cmp.get("method", pd.Series(dtype=str)).dropna().astype(str)))
-        how = "; ".join(
-            f"<code>{esc(m)}</code>: {COMPARE_METHODS[m][0]}" if m in COMPARE_METHODS
-            else f"<code>{esc(m)}</code>"
-            for m in methods
-        )  # fmt: skip
-        dispersion = ""
-        if "dispersion" in cmp.columns and cmp["dispersion"].notna().any():
-            d = pd.to_numeric(cmp["dispersion"], errors="coerce")
-            dispersion = (
-                " Each region's test allows for overdispersion with a quasi-Poisson "
-                f"dispersion estimated from its cells (here {fmt_num(d.min(), 2)} to "
-                f"{fmt_num(d.max(), 2)}; 1 is Poisson)."
-            )
-        items.append(
-            "<li><strong>Comparison.</strong> The rate in "
-            f"{window_text(res.options['after'])} against {window_text(res.options['before'])} "
-            f"by {how}; rate ratio with its {level} interval; q-values by "
-            f"Benjamini–Hochberg over the regions compared.{dispersion}</li>"
-        )
-        refs += [COMPARE_METHODS[m][1] for m in methods if m in COMPARE_METHODS] + ["bh"]
-    if res.trend is not None:
-        methods = sorted(set(res.trend["method"].astype(str)))
-        params = sorted(set(res.trend.get("parameters", pd.Series(dtype=str)).astype(str)))
-        items.append(
-            f"<li><strong>Trend.</strong> <code>{esc(', '.join(methods))}</code> log-linear "
-            "model of the counts on the period index with the exposure as offset; the "
-            "annual percent change is 100·(exp(k·slope) − 1), k periods per year. Options: "
-            f"<code>{esc(' | '.join(params))}</code>.</li>"
-        )
-        refs += [m for m in methods if m in REFERENCES] + ["bh"]
-        if any(m.startswith("mann-kendall") for m in methods):
-            refs.append("mann-kendall")
-    if res.joinpoints is not None:
-        options = joinpoint_options(res)
-        shown = ", ".join(f"{k}={v}" for k, v in options.items())
-        methods = sorted(set(res.joinpoints.get("method", pd.Series(dtype=str)).astype(str)))
-        items.append(
-            "<li><strong>Joinpoints.</strong> Segmented log-linear regression continuous at "
-            f"the joinpoints (<code>{esc(', '.join(methods))}</code>), the number of "
-            f"joinpoints chosen by <code>{esc(options.get('selection', '?'))}</code> "
-            f"(options: <code>{esc(shown)}</code>). The segments drawn are the continuous "
-            "piecewise log-linear Poisson fit at the joinpoints found. "
-            + (
-                "APC intervals are empirical quantiles of resampled fits in which the "
-                "joinpoints are found again, so they include the uncertainty of where the "
-                "trend bends"
-                if options.get("interval") == "empirical"
-                else "APC intervals are t intervals given the joinpoints found"
-            )
-            + ". A segment whose source mix changes between its halves, or against the "
-            "previous segment, is withheld.</li>"
-        )
-        refs.append("joinpoint")
-        if options.get("interval") == "empirical":
-            refs.append("joinpoint-eq")
-    rules = _rules_of(res)
-    items.append(
-        "<li><strong>Coverage.</strong> Each cell, and each window behind a verdict, is "
-        "<em>adequate</em>, <em>thin</em>, <em>insufficient</em> or <em>uncovered</em> by "
-        f"the <code>{esc(res.options['rules'])}</code> rules"
-        + (f" ({rules})" if rules else "")
-        + ". A change resting on thin or insufficient data is reported as "
-        "<em>inconclusive (thin coverage)</em>: its numbers are shown, its verdict "
-        "withheld. Rates on fewer than 20 events are unreliable (NCHS).</li>"
-    )
-    refs_html = "".join(f"<li>{REFERENCES[r]}</li>" for r in dict.fromkeys(refs))
-    body = f"<ul>{''.join(items)}</ul>"
+    for wanted, make in steps:
+        if wanted:
+            item, keys = make()
+            items.append(tag("li", item))
+            refs += keys
+    body = tag("ul", *items)
     if res.warnings:
-        said = "".join(f"<li>{esc(w)}</li>" for w in res.warnings)
-        body += f"<h3>Warnings raised by the analysis</h3><ul>{said}</ul>"
-    body += f"<h3>References</h3><ol>{refs_html}</ol>"
-    page.add("methods", "Methods", body)
+        body += tag("h3", "Warnings raised by the analysis")
+        body += tag("ul", *(tag("li", w) for w in res.warnings))
+    cited = [tag("li", methods.citation(k)) for k in dict.fromkeys(refs)]
+    return body + tag("h3", "References") + tag("ol", *cited)
 
 
-def ledger_section(page: Page, res: Results) -> None:
+# ----------------------------------------------------------------------------- ledger
+
+
+@SECTIONS.register("ledger", description="Ledger")
+def ledger(page: Page, res: Results) -> Markup:
     """Rows read, counted, and set aside with the reason."""
     if res.ledger is None:
-        body = (
-            "<p>The report was made from a cell table, so there is no row ledger. "
-            f"Events counted: {fmt_num(res.cells['count'].sum())}.</p>"
+        return tag(
+            "p",
+            "The report was made from a cell table, so there is no row ledger. Events "
+            f"counted: {fmt_num(res.cells['count'].sum())}.",
         )
-        page.add("ledger", "Ledger", body)
-        return
-    ledger = res.ledger.copy()
-    total = int(ledger["rows"].sum())
-    ledger["share"] = ledger["rows"] / total if total else np.nan
-    kept = int(ledger.loc[ledger["reason"] == "kept", "rows"].sum())
-    counted = res.cells["count"].sum()
-    body = (
-        f"<p>{total:,} rows read; {kept:,} kept; {total - kept:,} set aside, each for the "
-        f"reason below. {fmt_num(counted)} events counted in the cells.</p>"
-    )
-    columns = [
-        Column("reason", "Outcome", sort=True),
-        Column("rows", "Rows", fmt_num, numeric=True),
-        Column("share", "Share", lambda v: pct(100 * v) if v == v else "–", numeric=True),
-    ]
-    body += table(ledger, columns)
-    page.add("ledger", "Ledger", body)
+    return tables.ledger_table(res)
 
 
 def footer_text(res: Results, timestamp: str | None) -> str:
-    made = f" on {esc(timestamp)}" if timestamp else ""
+    """Which trends made the page, and when (only if asked)."""
+    made = f" on {timestamp}" if timestamp else ""
     return (
-        f"Made by trends {esc(__version__)}{made}. Self-contained: this file loads nothing "
+        f"Made by trends {__version__}{made}. Self-contained: this file loads nothing "
         "from the network."
     )

@@ -236,7 +236,7 @@ def _position(row: pd.Series) -> str:
 
 def _range_text(row: pd.Series) -> str:
     """``753–1,019``: the reproduced low and high, when known."""
-    from ..reporting.html import fmt_num
+    from ..reporting.formats import fmt_num
 
     low, high = row.get("reproduced_low"), row.get("reproduced_high")
     if pd.isna(low) or pd.isna(high):
@@ -271,7 +271,8 @@ def _has_values(frame: pd.DataFrame, column: str) -> bool:
 
 
 def _table_section(result: Reproduction) -> str:
-    from ..reporting.html import Column, esc, fmt_num, status_span, table
+    from ..reporting.formats import fmt_num
+    from ..reporting.html import Column, Markup, esc, status_span, table, tag
 
     def num(value: Any) -> str:
         return fmt_num(value, 4)
@@ -299,35 +300,34 @@ def _table_section(result: Reproduction) -> str:
     columns = [c for c in columns if _has_values(shown, c.name)]
     counted = "; ".join(m.describe() for m in recipe.measures)
     caption = f"Counted: {counted}. Tolerance: {tolerance_text(recipe)}."
-    html = table(shown, columns, caption=caption)
+    html: Markup = table(shown, columns, caption=caption)
     if notes:
-        items = "".join(f"<li>{esc(n)}</li>" for n in notes)
-        html += f'<ol class="note">{items}</ol>'
+        html += tag("ol", *(tag("li", n) for n in notes), class_="note")
     if "context" in shown.columns and recipe.context is not None:
-        html += f'<p class="note">Context: {esc(recipe.context.get("why", ""))}.</p>'
-    return f'<div class="all-rows">{html}</div>'
+        html += tag("p", f"Context: {recipe.context.get('why', '')}.", class_="note")
+    return tag("div", html, class_="all-rows")
 
 
 def _link(url: str) -> str:
-    from ..reporting.html import esc
+    from ..reporting.html import esc, tag
 
     if url.startswith(("https://", "http://")):
-        return f'<a href="{esc(url)}" rel="noopener noreferrer">{esc(url)}</a>'
+        return tag("a", url, href=url, rel="noopener noreferrer")
     return esc(url)
 
 
 def _facts(result: Reproduction) -> str:
     from .. import __version__
-    from ..reporting.html import esc
+    from ..reporting.html import esc, join, tag
 
     r, src, pub = result.recipe, result.source, result.published_source
     where = "in the recipe"
     if pub.get("file"):
-        where = f'read from <span class="mono">{esc(pub["file"])}</span>'
+        where = join(["read from ", tag("span", pub["file"], class_="mono")])
     elif pub.get("taken_from"):
-        where += f' (copied from <span class="mono">{esc(pub["taken_from"])}</span>)'
+        where += join([" (copied from ", tag("span", pub["taken_from"], class_="mono"), ")"])
     facts = [
-        ("Recipe", f'<span class="mono">{esc(r.path)}</span>'),
+        ("Recipe", tag("span", r.path, class_="mono")),
         ("Claim", esc(pub.get("claim", ""))),
         ("Published by", esc(pub.get("source", ""))),
         ("Published at", _link(pub.get("url", ""))),
@@ -335,36 +335,37 @@ def _facts(result: Reproduction) -> str:
         ("Data set", esc(f"{src.get('name')} {src.get('version') or ''}")),
         ("Citation", esc(src.get("citation") or "")),
         ("Licence", esc(src.get("licence") or "")),
-        ("Data file", f'<span class="mono">{esc(src.get("path") or "")}</span>'),
-        ("SHA-256", f'<span class="mono">{esc(src.get("sha256") or "")}</span>'),
+        ("Data file", tag("span", src.get("path") or "", class_="mono")),
+        ("SHA-256", tag("span", src.get("sha256") or "", class_="mono")),
         ("Filters", esc("; ".join(f"{k}={v}" for k, v in result.filters.items()) or "none")),
         ("Counted", esc(", ".join(m.describe() for m in r.measures))),
         ("Grouped by", esc(", ".join(r.group_by) or "nothing (one total)")),
         ("Expected differences", esc(r.differences or "none stated")),
         ("trends version", esc(__version__)),
     ]
-    body = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts if v)
-    return f'<dl class="facts">{body}</dl>'
+    body = join(tag("dt", k) + tag("dd", v) for k, v in facts if v)
+    return tag("dl", body, class_="facts")
 
 
 def write_html(result: Reproduction, path: Path) -> Path:
     """One self-contained HTML page of a reproduction (the report's page shell)."""
     from .. import __version__
+    from ..reporting.formats import fmt_num
     from ..reporting.html import (
         Column,
         Page,
         esc,
-        fmt_num,
         status_span,
         table,
+        tag,
         template,
         verdict_chip,
     )
 
     r = result.recipe
     page = Page(title=r.title, subtitle=esc(r.reproduces), style=template("reproduction.css"))
-    reasons = "".join(f"<li>{esc(x)}</li>" for x in result.reasons)
-    page.add("verdict", "Verdict", f"<p>{verdict_chip(result.verdict)}</p><ul>{reasons}</ul>")
+    reasons = tag("ul", *(tag("li", x) for x in result.reasons))
+    page.add("verdict", "Verdict", tag("p", verdict_chip(result.verdict)) + reasons)
     page.add("table", "Published and reproduced", _table_section(result))
     tested = result.table["status"].isin([ROW_EXACT, ROW_WITHIN, ROW_DIFFERS]).any()
     caption = "" if tested else (

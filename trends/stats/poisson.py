@@ -25,9 +25,10 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from ..checks import check_choice, check_fraction
+from ..checks import check_fraction
+from ..methods import Registry
 
-__all__ = ["INTERVAL_METHODS", "poisson_interval"]
+__all__ = ["INTERVALS", "INTERVAL_METHODS", "poisson_interval"]
 
 
 def _exact(x: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
@@ -55,7 +56,7 @@ def poisson_interval(
     lower and upper bounds of the *mean count*; divide by exposure for a rate.
     Missing counts give missing bounds.
     """
-    interval = _INTERVALS[check_choice("method", method, _INTERVALS)]
+    interval = INTERVALS.get(method).func
     alpha = 1.0 - check_fraction("level", level)
     x = np.asarray(count, dtype=float)
     with np.errstate(invalid="ignore"):
@@ -91,6 +92,32 @@ def _midp_interval(x: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]
     return lower, upper
 
 
-_INTERVALS = {"exact": _exact, "mid-p": _midp_interval, "score": _score, "jeffreys": _jeffreys}
-#: The interval methods of :func:`poisson_interval`.
-INTERVAL_METHODS = tuple(_INTERVALS)
+#: The interval methods of :func:`poisson_interval`, found by name (each a function
+#: of the counts and alpha returning the lower and upper bounds of the mean count).
+INTERVALS = Registry("interval method")
+INTERVALS.add(
+    "exact",
+    _exact,
+    description="exact (Garwood) interval, inverting two one-sided exact Poisson tests",
+    reference="Garwood 1936",
+)
+INTERVALS.add(
+    "mid-p",
+    _midp_interval,
+    description="mid-p interval, inverting the mid-p one-sided tests",
+    reference="Lancaster 1961",
+)
+INTERVALS.add(
+    "score",
+    _score,
+    description="Wilson-type score interval",
+    reference="Barker 2002",
+)
+INTERVALS.add(
+    "jeffreys",
+    _jeffreys,
+    description="quantiles of the Jeffreys posterior Gamma(x + 1/2)",
+    reference="Brown, Cai & DasGupta 2003",
+)
+#: The names of the interval methods of :func:`poisson_interval`.
+INTERVAL_METHODS = INTERVALS.names()

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
-from ..checks import check_choice, check_fraction
+from ..checks import check_fraction
+from ..methods import Registry
 from .poisson import poisson_interval
 
 __all__ = ["PHI_FLOOR", "TESTS", "two_sample_rates"]
@@ -134,9 +135,34 @@ def _midp_test(c: _Counts) -> tuple:
     return statistic, pvalue, *_midp_limits(k, m, 1.0 - c.level), reference
 
 
-#: The tests of :func:`two_sample_rates`: name -> function of the counts returning
-#: (statistic, p-value, lower and upper limit of p = x1 / n, reference distribution).
-TESTS = {"score": _score_test, "exact-cond": _exact_test, "mid-p": _midp_test, "etest": _etest_test}
+#: The tests of :func:`two_sample_rates`, found by name: each function of the counts
+#: returns (statistic, p-value, lower and upper limit of p = x1 / n, reference
+#: distribution); the description and reference are what the report's methods print.
+TESTS = Registry("compare method")
+TESTS.add(
+    "score",
+    _score_test,
+    description="the conditional score test of the rate ratio, its interval the inverted test",
+    reference="Gu et al. 2008",
+)
+TESTS.add(
+    "exact-cond",
+    _exact_test,
+    description="the exact conditional (binomial) test, as R's poisson.test",
+    reference="Fay 2010",
+)
+TESTS.add(
+    "mid-p",
+    _midp_test,
+    description="the mid-p exact conditional test",
+    reference="Lancaster 1961",
+)
+TESTS.add(
+    "etest",
+    _etest_test,
+    description="the E-test with the score statistic",
+    reference="Krishnamoorthy & Thomson 2004",
+)
 
 
 def two_sample_rates(
@@ -159,7 +185,7 @@ def two_sample_rates(
     ``pvalue`` and ``reference``. Undefined entries (no exposure, no events) are NaN;
     the caller explains them.
     """
-    test = TESTS[check_choice("method", method, TESTS)]
+    test = TESTS.get(method).func
     x1, e1, x2, e2 = (np.asarray(v, dtype=float) for v in (x1, e1, x2, e2))
     shape = x1.shape
     c = _Counts(
