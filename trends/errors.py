@@ -17,6 +17,7 @@ __all__ = [
     "EmptyInputError",
     "FormatError",
     "CellsError",
+    "OptionError",
     "TrendsWarning",
     "ThinCoverageWarning",
     "DispersionWarning",
@@ -88,6 +89,13 @@ class FormatError(InputError):
 
 class CellsError(TrendsError):
     """A cell table (region x period) lacks a needed column or holds bad values."""
+
+
+class OptionError(TrendsError):
+    """An option of a statistic is unknown or out of range.
+
+    The message repeats the bad value and lists the valid ones (or the valid range).
+    """
 
 
 class TrendsWarning(UserWarning):

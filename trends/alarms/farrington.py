@@ -1,0 +1,486 @@
+"""Farrington et al. (1996) and its improved version (Noufaily et al. 2013), as R's
+``surveillance::farringtonFlexible`` computes them, for every region and period at once.
+
+For each monitored period ``k`` a quasi-Poisson GLM is fitted to a baseline taken from
+the ``b`` previous years: windows of ``2w + 1`` periods centred on ``k - f, k - 2f, ...,
+k - bf`` (``f`` periods a year), plus, with ``no_periods > 1``, the rest of each year cut
+into ``no_periods - 1`` seasonal groups (Noufaily et al.), less the ``past_periods_excluded``
+most recent periods. The model has one level per group and, with ``trend``, a linear
+time term, kept when its p-value is below ``p_threshold_trend``, the baseline spans at
+least three years, and the fitted mean at ``k`` does not exceed the largest baseline
+count. With ``reweight``, the model is refitted with weights that shrink baseline
+periods whose Anscombe residual exceeds ``weights_threshold`` (past outbreaks). The
+upper bound is then:
+
+``delta`` (Farrington et al. 1996)
+    ``(mu^e + z_{1-alpha} * sqrt(V))^(1/e)`` on the power scale ``e`` = ``powertrans``
+    (2/3 removes most skewness), ``V`` the delta-method variance of ``mu^e`` from the
+    dispersion and the prediction's standard error. ``pvalue`` is the matching normal
+    tail probability.
+``nbPlugin`` (Noufaily et al. 2013)
+    The ``1 - alpha`` quantile of a negative binomial with mean ``mu`` and variance
+    ``phi * mu`` (Poisson when ``phi = 1``); ``pvalue = P(Y >= y)`` under it.
+``muan``
+    The same quantile at the ``1 - alpha`` upper confidence limit of ``mu``.
+
+An alarm needs the observed count above the bound, a count above zero, and (R's
+``limit54``) at least 5 cases in the last 4 periods, the monitored one included.
+
+The numbers are R's: same baseline layout (including R's handling of seasonal groups
+that do not divide the year evenly, where a short group takes the first period of the
+next reference window), the same IRLS iterations and convergence rule, the dispersion
+``max(1, Pearson)`` for the bound but the raw Pearson dispersion for the prediction's
+standard error and the trend's t-test, as ``predict.glm`` and ``summary.glm`` give them.
+Where a fit does not converge with the trend, it is refitted without; where it does not
+converge without, the cell is "not estimable" (R returns NA there).
+
+References
+----------
+Farrington CP, Andrews NJ, Beale AD, Catchpole MA (1996). A statistical algorithm for
+the early detection of outbreaks of infectious disease. JRSS A 159(3):547-563.
+
+Noufaily A, Enki DG, Farrington P, Garthwaite P, Andrews N, Charlett A (2013). An
+improved algorithm for outbreak detection in multiple surveillance systems. Statistics
+in Medicine 32(7):1206-1222.
+
+Salmon M, Schumacher D, Höhle M (2016). Monitoring count time series in R: aberration
+detection in public health surveillance. Journal of Statistical Software 70(10)
+(``surveillance::farringtonFlexible``, version 1.20.3).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from ._common import (
+    FREQUENCY,
+    NOT_ESTIMABLE,
+    TOO_SHORT,
+    Detection,
+    check_choice,
+    check_integer,
+    check_number,
+    nb_cdf,
+    nb_sf,
+    qnbinom,
+    qpois,
+)
+from ._glm import GroupedFit, grouped_quasipoisson
+
+__all__ = ["PRESETS", "defaults", "validate", "detect", "layout"]
+
+logger = logging.getLogger(__name__)
+
+_EPS = np.finfo(float).eps
+CHUNK = 20_000  # fits per batch (memory: about 20 arrays of CHUNK x baseline length)
+
+#: Settings of the two methods that do not depend on the kind of period.
+PRESETS: dict[str, dict[str, Any]] = {
+    "farrington": {
+        "b": 3,
+        "reweight": True,
+        "weights_threshold": 1.0,
+        "trend": True,
+        "p_threshold_trend": 0.05,
+        "alpha": 0.05,
+        "powertrans": "2/3",
+        "threshold_method": "delta",
+        "limit54": (5, 4),
+    },
+    "noufaily": {
+        "b": 3,
+        "reweight": True,
+        "weights_threshold": 2.58,
+        "trend": True,
+        "p_threshold_trend": 1.0,
+        "alpha": 0.05,
+        "powertrans": "2/3",
+        "threshold_method": "nbPlugin",
+        "limit54": (5, 4),
+    },
+}
+
+# Per kind of period: half-width w of the seasonal window, and for noufaily the periods
+# left out before k (half a year) and the number of seasonal groups. Weeks and months
+# are the settings of the shared R references (r_reference.R); quarters and years are
+# ours: the window is the same quarter +- 1; with four quarters there is room for two
+# groups (the windows and the quarter between them); years have no season.
+_BY_PERIOD = {
+    "week": {"w": 3, "noufaily_excluded": 26, "noufaily_groups": 10},
+    "month": {"w": 2, "noufaily_excluded": 6, "noufaily_groups": 10},
+    "quarter": {"w": 1, "noufaily_excluded": 2, "noufaily_groups": 2},
+    "year": {"w": 0, "noufaily_excluded": 0, "noufaily_groups": 1},
+}
+
+OPTIONS = (
+    "b",
+    "w",
+    "reweight",
+    "weights_threshold",
+    "trend",
+    "p_threshold_trend",
+    "alpha",
+    "no_periods",
+    "powertrans",
+    "past_periods_excluded",
+    "threshold_method",
+    "limit54",
+)
+
+
+def defaults(preset: str, period: str) -> dict[str, Any]:
+    """The options of ``preset`` (``farrington`` or ``noufaily``) for cells of ``period``."""
+    by = _BY_PERIOD[period]
+    out = dict(PRESETS[preset])
+    out["w"] = by["w"]
+    if preset == "farrington":
+        out["no_periods"] = 1
+        out["past_periods_excluded"] = by["w"]
+    else:
+        out["no_periods"] = by["noufaily_groups"]
+        out["past_periods_excluded"] = by["noufaily_excluded"]
+    return out
+
+
+def validate(options: dict[str, Any]) -> dict[str, Any]:
+    """Check the options (see :data:`OPTIONS`); return them normalised."""
+    o = dict(options)
+    o["b"] = check_integer("b", o["b"], low=1)
+    o["w"] = check_integer("w", o["w"], low=0)
+    o["no_periods"] = check_integer("no_periods", o["no_periods"], low=1)
+    o["past_periods_excluded"] = check_integer(
+        "past_periods_excluded", o["past_periods_excluded"], low=0
+    )
+    for name in ("reweight", "trend"):
+        check_choice(name, o[name], (True, False))
+    o["weights_threshold"] = check_number("weights_threshold", o["weights_threshold"])
+    o["p_threshold_trend"] = check_number("p_threshold_trend", o["p_threshold_trend"], low=0)
+    o["alpha"] = check_number("alpha", o["alpha"], low=0, high=1, low_open=True, high_open=True)
+    check_choice("powertrans", o["powertrans"], ("2/3", "1/2", "none"))
+    check_choice("threshold_method", o["threshold_method"], ("delta", "nbPlugin", "muan"))
+    if o["limit54"] is not None:
+        lim = tuple(o["limit54"]) if isinstance(o["limit54"], (tuple, list)) else ()
+        if len(lim) != 2:
+            from ..errors import OptionError
+
+            raise OptionError(
+                f"limit54={o['limit54']!r} must be None or (cases, periods), e.g. (5, 4)"
+            )
+        o["limit54"] = (
+            check_integer("limit54 cases", lim[0], low=0),
+            check_integer("limit54 periods", lim[1], low=1),
+        )
+    return o
+
+
+def layout(
+    b: int, w: int, freq: int, no_periods: int, past_excluded: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Baseline positions relative to the monitored period and their seasonal group.
+
+    Returns ``offsets`` (negative ints, oldest first) and ``groups`` (``1 ..
+    no_periods``; ``no_periods`` is the group of the reference windows, the one the
+    prediction is made for), as ``surveillance``'s internal ``blocks()`` assigns them.
+    R fills the stretch between two reference windows with ``no_periods - 1`` blocks
+    whose lengths differ by at most one; when the stretch is shorter than the number of
+    blocks, R's descending ``a:b`` sequences give the empty blocks two positions each,
+    the last of which is the first period of the next (more recent) reference window.
+    That is reproduced here, since it changes the fits (monthly data with 10 groups).
+    """
+    span = b * freq + w
+    factor = np.full(span + 1, np.nan)  # position i <-> offset i - span
+
+    def put(first: int, last: int, value: int) -> None:
+        seq = range(first, last + 1) if first <= last else range(first, last - 1, -1)
+        for off in seq:  # R's `first:last`, which counts down when first > last
+            if -span <= off <= 0:
+                factor[off + span] = value
+
+    p = no_periods
+    put(-w, 0, p)
+    gap = freq - 2 * w - 1
+    if p != 1 and gap < p - (2 * w + 1):
+        from ..errors import OptionError
+
+        raise OptionError(
+            f"no_periods={p} is too many seasonal groups for w={w} and {freq} periods a "
+            f"year: at most {gap + 2 * w + 1}"
+        )
+    for i in range(1, b + 1):
+        ref = -i * freq
+        put(ref - w, ref + w, p)
+        if p != 1:
+            lengths = np.full(p - 1, gap // (p - 1))
+            lengths[: gap % (p - 1)] += 1
+            cum = np.concatenate([[0], np.cumsum(lengths)])
+            for j in range(1, p):
+                put(ref + w + 1 + int(cum[j - 1]), ref + w + 1 + int(cum[j]) - 1, j)
+    offsets = np.arange(-span, 1)
+    keep = np.isfinite(factor) & (offsets < -past_excluded)
+    return offsets[keep], factor[keep].astype(int)
+
+
+# ---------------------------------------------------------------------------------- fits
+
+
+class _Final:
+    """The quantities of a final (reweighted) model that the bound needs."""
+
+    def __init__(self, n: int) -> None:
+        self.ok = np.zeros(n, dtype=bool)  # R's model is not NULL
+        self.slope = np.zeros(n, dtype=bool)  # model has the time term
+        self.eta0 = np.full(n, np.nan)  # linear predictor at k
+        self.var0 = np.full(n, np.nan)  # its unscaled variance
+        self.disp = np.full(n, np.nan)  # Pearson dispersion (the bound's phi: max(1, disp))
+        self.disp_summary = np.full(n, np.nan)  # what summary.glm/predict.glm see (below)
+        self.slope_p = np.full(n, np.nan)
+
+    def put(self, rows: np.ndarray, other: _Final) -> None:
+        for name in ("ok", "slope", "eta0", "var0", "disp", "disp_summary", "slope_p"):
+            getattr(self, name)[rows] = getattr(other, name)
+
+
+def _anscombe_weights(y: np.ndarray, fit: GroupedFit, threshold: float) -> np.ndarray:
+    """Farrington's weights from Anscombe residuals (surveillance's ``anscombe.residuals``
+    and ``algo.farrington.assign.weights``): ``s^-2`` above ``threshold``, scaled to sum
+    to the number of cells."""
+    phi = np.maximum(fit.dispersion, 1.0)[:, None]
+    mu = fit.mu
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = 1.5 * (y ** (2 / 3) * mu ** (-1 / 6) - np.sqrt(mu)) / np.sqrt(phi * (1 - fit.hat))
+        high = s > threshold
+        raw = np.where(high, s**-2.0, 1.0)
+        valid = np.isfinite(y)
+        gamma = np.sum(valid, axis=1) / np.sum(np.where(valid, raw, 0.0), axis=1)
+    return np.where(valid, gamma[:, None] * raw, np.nan)
+
+
+def _fit_fun(
+    y: np.ndarray, groups: np.ndarray, time: np.ndarray, n_groups: int, slope: bool, o: dict
+) -> _Final:
+    """surveillance's ``algo.farrington.fitGLM.flexible``: fit (without the trend if it
+    does not converge with it), then refit with Anscombe weights."""
+    out = _Final(y.shape[0])
+    ref = n_groups - 1
+    fit = grouped_quasipoisson(y, groups, time, n_groups, slope=slope)
+    ok = fit.converged
+    if slope and not ok.all():
+        retry = np.flatnonzero(~ok)
+        out.put(retry, _fit_fun(y[retry], groups, time, n_groups, False, o))
+    rows = np.flatnonzero(ok)
+    if rows.size == 0:
+        return out
+    if o["reweight"]:
+        sub = _subset(fit, rows)
+        omega = _anscombe_weights(y[rows], sub, o["weights_threshold"])
+        fit = grouped_quasipoisson(
+            y[rows], groups, time, n_groups, prior_weights=omega, slope=slope
+        )  # R does not check this refit's convergence
+    else:
+        fit = _subset(fit, rows)
+    out.ok[rows] = True
+    out.slope[rows] = slope
+    out.eta0[rows] = fit.level[:, ref]
+    out.var0[rows] = fit.link_variance(ref)
+    out.disp[rows] = fit.dispersion
+    # surveillance stores the Anscombe weights in model$weights after the refit, so
+    # summary.glm (the trend's t-test) and predict.glm (se.fit) compute the dispersion
+    # as sum(omega * working residual^2) / df rather than from the working weights.
+    if o["reweight"]:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = (y[rows] - fit.mu) / fit.mu
+            ss = np.nansum(omega * r * r, axis=1)
+            out.disp_summary[rows] = np.where(fit.df > 0, ss / fit.df, np.nan)
+    else:
+        out.disp_summary[rows] = fit.dispersion
+    if slope:
+        out.slope_p[rows] = fit.slope_pvalue(out.disp_summary[rows])
+    return out
+
+
+def _subset(fit: GroupedFit, rows: np.ndarray) -> GroupedFit:
+    fields = {
+        name: getattr(fit, name)[rows]
+        for name in (
+            "mu",
+            "converged",
+            "weights",
+            "level",
+            "slope",
+            "group_weight",
+            "group_time",
+            "time_ss",
+            "dispersion",
+            "df",
+            "hat",
+        )
+    }
+    return GroupedFit(**fields, with_slope=fit.with_slope)
+
+
+def _model(y: np.ndarray, groups: np.ndarray, time: np.ndarray, n_groups: int, o: dict):
+    """surveillance's ``algo.farrington.glm``: the final model of each baseline."""
+    fin = _fit_fun(y, groups, time, n_groups, bool(o["trend"]), o)
+    if o["trend"]:
+        mu0 = np.maximum(np.exp(fin.eta0), _EPS)
+        with np.errstate(invalid="ignore"):
+            keep = (
+                fin.slope
+                & (o["b"] >= 3)
+                & (fin.slope_p < o["p_threshold_trend"])
+                & (mu0 <= np.nanmax(y, axis=1))
+            )
+        redo = np.flatnonzero(fin.ok & fin.slope & ~keep)
+        if redo.size:
+            fin.put(redo, _fit_fun(y[redo], groups, time, n_groups, False, o))
+    return fin
+
+
+# ------------------------------------------------------------------------------ bounds
+
+
+def _bounds(fin: _Final, y: np.ndarray, o: dict) -> dict[str, np.ndarray]:
+    """The bound, p-values and expected count from the final model (surveillance's
+    ``algo.farrington.threshold.farrington`` and ``...threshold.noufaily``)."""
+    alpha = o["alpha"]
+    z = stats.norm.ppf(1 - alpha)
+    phi = np.maximum(fin.disp, 1.0)
+    se_eta = np.sqrt(fin.var0 * fin.disp_summary)  # predict.glm's se.fit
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if o["threshold_method"] == "delta":
+            mu0 = np.maximum(np.exp(fin.eta0), _EPS)
+            se_mu = se_eta * mu0
+            tau = phi + se_mu**2 / mu0
+            e = {"2/3": 2 / 3, "1/2": 1 / 2, "none": 1.0}[o["powertrans"]]
+            sd = {
+                "2/3": np.sqrt(4 / 9 * mu0 ** (1 / 3) * tau),
+                "1/2": np.sqrt(tau / 4),
+                "none": np.sqrt(mu0 * tau),
+            }[o["powertrans"]]
+            upper = (mu0**e + z * sd) ** (1 / e)
+            base = mu0**e - z * sd
+            lower = np.where(base < 0, 0.0 if e != 0.5 else base**2, base ** (1 / e))
+            lower = np.maximum(np.nan_to_num(lower, nan=0.0), 0.0)
+            pvalue = stats.norm.sf(y**e, loc=mu0**e, scale=sd)
+            pvalue_low = stats.norm.cdf(y**e, loc=mu0**e, scale=sd)
+            expected = mu0
+        else:
+            expected = np.exp(fin.eta0)
+            if o["threshold_method"] == "nbPlugin":
+                mq = expected
+            else:
+                mq = np.exp(fin.eta0 + z * se_eta)
+            nb = phi > 1
+            size = np.where(nb, mq / (phi - 1), np.nan)
+            prob = 1 / phi
+            upper = np.where(nb, qnbinom(1 - alpha, size, prob), qpois(1 - alpha, mq))
+            lower = np.where(nb, qnbinom(alpha, size, prob), qpois(alpha, mq))
+            pvalue = np.where(nb, nb_sf(y, size, prob), stats.poisson.sf(y - 1, mq))
+            pvalue_low = np.where(nb, nb_cdf(y, size, prob), stats.poisson.cdf(y, mq))
+            inf = ~np.isfinite(mq)
+            upper[inf] = lower[inf] = pvalue[inf] = pvalue_low[inf] = np.nan
+        # R's score: (y - prediction) / (bound - prediction), the prediction on the scale
+        # it was made on (the mean for delta, the log mean for the quantile methods).
+        pred = expected if o["threshold_method"] == "delta" else fin.eta0
+        score = (y - pred) / (upper - pred)
+    return {
+        "expected": expected,
+        "upperbound": upper,
+        "lowerbound": lower,
+        "pvalue": pvalue,
+        "pvalue_low": pvalue_low,
+        "score": score,
+        "phi": phi,
+    }
+
+
+# ------------------------------------------------------------------------------ detect
+
+
+def detect(y: np.ndarray, *, period: str, options: dict[str, Any]) -> Detection:
+    """Run the method on every series (rows of ``y``) and period (columns).
+
+    A cell is judged when its count is known and the ``b`` reference periods ``k - f,
+    ..., k - bf`` lie inside its series (R's requirement; windows reaching before the
+    series start are cut there). Baseline cells with unknown counts are left out of
+    the fit, as R leaves out NA rows.
+    """
+    o = options
+    freq = FREQUENCY[period]
+    out = Detection(y.shape)
+    offsets, groups = layout(o["b"], o["w"], freq, o["no_periods"], o["past_periods_excluded"])
+    n_groups = o["no_periods"]
+    S, T = y.shape
+    known = np.isfinite(y)
+    need = o["b"] * freq
+    too_early = known & (np.arange(T)[None, :] < need)
+    out.mark(
+        too_early,
+        TOO_SHORT,
+        f"needs {need} earlier periods ({o['b']} years) in the series for the baseline",
+    )
+    s_idx, k_idx = np.nonzero(known & ~too_early)
+    for lo in range(0, s_idx.size, CHUNK):
+        _detect_chunk(y, s_idx[lo : lo + CHUNK], k_idx[lo : lo + CHUNK], offsets, groups,
+                      n_groups, o, out)
+    if o["limit54"] is not None:
+        cases, periods = o["limit54"]
+        csum = np.concatenate([np.zeros((S, 1)), np.cumsum(np.nan_to_num(y), axis=1)], axis=1)
+        first = np.maximum(np.arange(T) - periods + 1, 0)
+        recent = csum[:, 1:] - csum[:, first]
+        few = out.computed & (recent < cases)
+        out.eligible &= ~few
+        out.add_note(
+            few, f"fewer than {cases} events in the last {periods} periods: no alarm (limit54)"
+        )
+    out.alarm_high = out.computed & out.eligible & (out.score > 1) & (y != 0)
+    out.alarm_low = out.computed & (y < out.lowerbound)
+    return out
+
+
+def _detect_chunk(y, s_idx, k_idx, offsets, groups, n_groups, o, out: Detection) -> None:
+    pos = k_idx[:, None] + offsets[None, :]
+    inside = pos >= 0
+    yb = np.where(inside, y[s_idx[:, None], np.maximum(pos, 0)], np.nan)
+    time = offsets.astype(float)
+    gidx = groups - 1
+    empty_ref = ~np.any(np.isfinite(yb) & (gidx == n_groups - 1)[None, :], axis=1)
+    n_known = np.sum(np.isfinite(yb), axis=1)
+    fin = _model(yb, gidx, time, n_groups, o)
+    yk = y[s_idx, k_idx]
+    b = _bounds(fin, yk, o)
+    good = fin.ok & ~empty_ref & np.isfinite(b["upperbound"])
+    cells = (s_idx, k_idx)
+    for name in ("expected", "upperbound", "lowerbound", "pvalue", "pvalue_low", "score"):
+        getattr(out, name)[cells] = np.where(good, b[name], np.nan)
+    out.computed[cells] = good
+    out.base_first[cells] = np.maximum(k_idx + offsets[0], 0)
+    out.base_last[cells] = k_idx + offsets[-1]
+    out.extra.setdefault("dispersion", np.full(out.shape, np.nan))[cells] = np.where(
+        good, b["phi"], np.nan
+    )
+    out.extra.setdefault("trend", np.zeros(out.shape, dtype=bool))[cells] = good & fin.slope
+    bad = np.zeros(out.shape, dtype=bool)
+    bad[cells] = ~good
+    why = np.where(
+        empty_ref,
+        "no known count in the reference windows",
+        np.where(fin.ok, "no finite bound", "the GLM did not converge with or without the trend"),
+    )
+    text = np.full(out.shape, "", dtype=object)
+    text[cells] = why
+    out.mark(bad, NOT_ESTIMABLE, text[bad])
+    short = n_known < offsets.size
+    if short.any():
+        partial = np.zeros(out.shape, dtype=bool)
+        partial[s_idx[short], k_idx[short]] = True
+        msg = np.full(out.shape, "", dtype=object)
+        msg[s_idx[short], k_idx[short]] = [
+            f"baseline has {n} of {offsets.size} periods (the rest unknown or before the series)"
+            for n in n_known[short]
+        ]
+        out.add_note(partial & out.computed, msg[partial & out.computed])
