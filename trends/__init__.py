@@ -29,6 +29,7 @@ _EXPORTS: dict[str, str] = {
     "joinpoints": "trends.joinpoint",
     "aapc": "trends.joinpoint",
     "coverage": "trends.coverage_model",
+    "alarms": "trends.alarms",
     "report": "trends.reporting",
     "reproduce": "trends.reproduction",
 }

@@ -54,7 +54,9 @@ class Detection:
     span (column positions, inclusive; -1 where none), for the source-mix rules.
     ``eligible`` marks cells where the method's own side rules allow an alarm at all
     (R's 5-in-4 rule for Farrington); with ``fdr`` the alarm is ``eligible`` and a small
-    q-value. ``extra`` holds method-specific columns.
+    q-value. ``extra`` holds method-specific columns. ``inclusive_bound``: the alarm is
+    ``observed >= upperbound`` (else ``>``); ``bound_is_count``: ``upperbound`` is a count
+    (False where R reports a statistic there, the GLR's ``ret="value"``).
     """
 
     shape: tuple[int, int]
@@ -73,6 +75,8 @@ class Detection:
     base_first: np.ndarray = field(init=False)
     base_last: np.ndarray = field(init=False)
     extra: dict[str, np.ndarray] = field(default_factory=dict)
+    inclusive_bound: bool = False
+    bound_is_count: bool = True
 
     def __post_init__(self) -> None:
         for name in ("expected", "upperbound", "lowerbound", "score", "pvalue", "pvalue_low"):

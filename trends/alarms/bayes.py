@@ -51,7 +51,7 @@ def defaults(period: str) -> dict[str, Any]:
     return {"b": 0, "w": 6, "act_y": True, "alpha": 0.05}
 
 
-def validate(options: dict[str, Any]) -> dict[str, Any]:
+def validate(options: dict[str, Any], *, period: str) -> dict[str, Any]:
     o = dict(options)
     o["b"] = check_integer("b", o["b"], low=0)
     o["w"] = check_integer("w", o["w"], low=0)
@@ -64,7 +64,9 @@ def validate(options: dict[str, Any]) -> dict[str, Any]:
     return o
 
 
-def detect(y: np.ndarray, *, period: str, options: dict[str, Any]) -> Detection:
+def detect(
+    y: np.ndarray, *, period: str, options: dict[str, Any], exposure: np.ndarray | None = None
+) -> Detection:
     """The Bayes bound for every series (rows) and period (columns)."""
     o = options
     freq = FREQUENCY[period]

@@ -57,11 +57,11 @@ OPTIONS = ("baseline", "min_sigma", "alpha", "c3")
 MIN_BASELINE = 3  # earsC: "Minimum baseline to use is 3."
 
 
-def defaults(variant: str, period: str) -> dict[str, Any]:
+def defaults(period: str, *, variant: str) -> dict[str, Any]:
     return {"baseline": 7, "min_sigma": 0.0, "alpha": None, "c3": "surveillance"}
 
 
-def validate(options: dict[str, Any], variant: str) -> dict[str, Any]:
+def validate(options: dict[str, Any], *, period: str, variant: str) -> dict[str, Any]:
     o = dict(options)
     o["baseline"] = check_integer("baseline", o["baseline"], low=MIN_BASELINE)
     o["min_sigma"] = check_number("min_sigma", o["min_sigma"], low=0)
@@ -115,7 +115,14 @@ def _exact_sd(y: np.ndarray, lag: int, size: int, mean: np.ndarray, sd: np.ndarr
     return sd
 
 
-def detect(y: np.ndarray, *, period: str, options: dict[str, Any], variant: str) -> Detection:
+def detect(
+    y: np.ndarray,
+    *,
+    period: str,
+    options: dict[str, Any],
+    variant: str,
+    exposure: np.ndarray | None = None,
+) -> Detection:
     """EARS ``variant`` (``C1``, ``C2`` or ``C3``) on every series (rows) and period."""
     o = options
     size = o["baseline"]
@@ -130,7 +137,9 @@ def detect(y: np.ndarray, *, period: str, options: dict[str, Any], variant: str)
     known = np.isfinite(y)
     first_needed = size + lag - 1 + (2 if variant == "C3" else 0)
     early = known & (t < first_needed)
-    out.mark(early, TOO_SHORT, f"needs {first_needed} earlier periods for the EARS {variant} baseline")
+    out.mark(
+        early, TOO_SHORT, f"needs {first_needed} earlier periods for the EARS {variant} baseline"
+    )
     few = known & ~early & ~np.isfinite(mean)
     out.mark(
         few, TOO_SHORT, f"fewer than {MIN_BASELINE} known counts in the {size}-period baseline"

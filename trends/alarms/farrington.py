@@ -132,7 +132,7 @@ OPTIONS = (
 )
 
 
-def defaults(preset: str, period: str) -> dict[str, Any]:
+def defaults(period: str, *, preset: str) -> dict[str, Any]:
     """The options of ``preset`` (``farrington`` or ``noufaily``) for cells of ``period``."""
     by = _BY_PERIOD[period]
     out = dict(PRESETS[preset])
@@ -146,7 +146,7 @@ def defaults(preset: str, period: str) -> dict[str, Any]:
     return out
 
 
-def validate(options: dict[str, Any]) -> dict[str, Any]:
+def validate(options: dict[str, Any], *, period: str = "month") -> dict[str, Any]:
     """Check the options (see :data:`OPTIONS`); return them normalised."""
     o = dict(options)
     o["b"] = check_integer("b", o["b"], low=1)
@@ -174,6 +174,7 @@ def validate(options: dict[str, Any]) -> dict[str, Any]:
             check_integer("limit54 cases", lim[0], low=0),
             check_integer("limit54 periods", lim[1], low=1),
         )
+    layout(o["b"], o["w"], FREQUENCY[period], o["no_periods"], o["past_periods_excluded"])
     return o
 
 
@@ -401,7 +402,9 @@ def _bounds(fin: _Final, y: np.ndarray, o: dict) -> dict[str, np.ndarray]:
 # ------------------------------------------------------------------------------ detect
 
 
-def detect(y: np.ndarray, *, period: str, options: dict[str, Any]) -> Detection:
+def detect(
+    y: np.ndarray, *, period: str, options: dict[str, Any], exposure: np.ndarray | None = None
+) -> Detection:
     """Run the method on every series (rows of ``y``) and period (columns).
 
     A cell is judged when its count is known and the ``b`` reference periods ``k - f,
@@ -425,8 +428,9 @@ def detect(y: np.ndarray, *, period: str, options: dict[str, Any]) -> Detection:
     )
     s_idx, k_idx = np.nonzero(known & ~too_early)
     for lo in range(0, s_idx.size, CHUNK):
-        _detect_chunk(y, s_idx[lo : lo + CHUNK], k_idx[lo : lo + CHUNK], offsets, groups,
-                      n_groups, o, out)
+        _detect_chunk(
+            y, s_idx[lo : lo + CHUNK], k_idx[lo : lo + CHUNK], offsets, groups, n_groups, o, out
+        )
     if o["limit54"] is not None:
         cases, periods = o["limit54"]
         csum = np.concatenate([np.zeros((S, 1)), np.cumsum(np.nan_to_num(y), axis=1)], axis=1)

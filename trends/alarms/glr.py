@@ -63,7 +63,7 @@ logger = logging.getLogger(__name__)
 OPTIONS = ("alpha", "c_arl", "ret", "train", "harmonics", "trend")
 
 
-def defaults(variant: str, period: str) -> dict[str, Any]:
+def defaults(period: str, *, variant: str) -> dict[str, Any]:
     poisson = variant == "poisson"
     return {
         "alpha": 0.0 if poisson else 0.5,
@@ -75,7 +75,7 @@ def defaults(variant: str, period: str) -> dict[str, Any]:
     }
 
 
-def validate(options: dict[str, Any]) -> dict[str, Any]:
+def validate(options: dict[str, Any], *, period: str) -> dict[str, Any]:
     from ..errors import OptionError
 
     o = dict(options)
@@ -164,11 +164,15 @@ def _nb_llr(
     return np.sum(w * term, axis=2), kappa
 
 
-def detect(y: np.ndarray, *, period: str, options: dict[str, Any]) -> Detection:
+def detect(
+    y: np.ndarray, *, period: str, options: dict[str, Any], exposure: np.ndarray | None = None
+) -> Detection:
     """The GLR detector on every series (rows) from period ``train`` on."""
     o = options
     freq = FREQUENCY[period]
     out = Detection(y.shape)
+    out.inclusive_bound = True  # an alarm when the count reaches the cases (GLR >= c_arl)
+    out.bound_is_count = o["ret"] == "cases"
     S, T = y.shape
     n0 = o["train"]
     known = np.isfinite(y)
@@ -259,11 +263,16 @@ def _run(y: np.ndarray, mu0: np.ndarray, n0: int, o: dict, out: Detection, rows:
             else:
                 bound = stat
         else:
-            w = window[:, :, None] & (k[None, None, :] >= k[None, :, None]) & (
-                k[None, None, :] <= j
+            w = (
+                window[:, :, None]
+                & (k[None, None, :] >= k[None, :, None])
+                & (k[None, None, :] <= j)
             )
             llr, kap = _nb_llr(
-                x[:, : j + 1], mu[:, : j + 1], o["alpha"], w[:, : j + 1, : j + 1],
+                x[:, : j + 1],
+                mu[:, : j + 1],
+                o["alpha"],
+                w[:, : j + 1, : j + 1],
                 kappa[:, : j + 1],
             )
             kappa[:, : j + 1] = np.where(window[:, : j + 1], kap, 0.5)
