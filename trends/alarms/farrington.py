@@ -239,9 +239,12 @@ class _Final:
         self.disp = np.full(n, np.nan)  # Pearson dispersion (the bound's phi: max(1, disp))
         self.disp_summary = np.full(n, np.nan)  # what summary.glm/predict.glm see (below)
         self.slope_p = np.full(n, np.nan)
+        self.trend_failed = np.zeros(n, dtype=bool)  # the fit with the trend did not converge
+        self.refit_failed = np.zeros(n, dtype=bool)  # the reweighted refit did not converge
 
     def put(self, rows: np.ndarray, other: _Final) -> None:
-        for name in ("ok", "slope", "eta0", "var0", "disp", "disp_summary", "slope_p"):
+        names = ("ok", "slope", "eta0", "var0", "disp", "disp_summary", "slope_p")
+        for name in (*names, "trend_failed", "refit_failed"):
             getattr(self, name)[rows] = getattr(other, name)
 
 
@@ -272,6 +275,7 @@ def _fit_fun(
     if slope and not ok.all():
         retry = np.flatnonzero(~ok)
         out.put(retry, _fit_fun(y[retry], groups, time, n_groups, False, o))
+        out.trend_failed[retry] = True
     rows = np.flatnonzero(ok)
     if rows.size == 0:
         return out
@@ -281,6 +285,7 @@ def _fit_fun(
         fit = grouped_quasipoisson(
             y[rows], groups, time, n_groups, prior_weights=omega, slope=slope
         )  # R does not check this refit's convergence
+        out.refit_failed[rows] = ~fit.converged
     else:
         fit = _subset(fit, rows)
     out.ok[rows] = True
@@ -468,6 +473,22 @@ def _detect_chunk(y, s_idx, k_idx, offsets, groups, n_groups, o, out: Detection)
         good, b["phi"], np.nan
     )
     out.extra.setdefault("trend", np.zeros(out.shape, dtype=bool))[cells] = good & fin.slope
+    for flag, text in (
+        (
+            fin.trend_failed,
+            "the GLM with the time trend did not converge in 25 iterations: "
+            "fitted without it (as R does)",
+        ),
+        (
+            fin.refit_failed & fin.ok,
+            "the reweighted GLM stopped at 25 iterations without "
+            "converging (R uses it as it stands)",
+        ),
+    ):
+        if flag.any():
+            mask = np.zeros(out.shape, dtype=bool)
+            mask[s_idx[flag], k_idx[flag]] = True
+            out.add_note(mask, text)
     bad = np.zeros(out.shape, dtype=bool)
     bad[cells] = ~good
     why = np.where(
