@@ -23,7 +23,27 @@ run as one batch of iteratively reweighted least squares.
 
 from __future__ import annotations
 
+import sys
+import types
+from typing import Any
+
 from .api import DIRECTIONS, VERDICTS, alarms
 from .registry import ALIASES, METHODS, AlarmMethod
 
 __all__ = ["alarms", "METHODS", "ALIASES", "AlarmMethod", "DIRECTIONS", "VERDICTS"]
+
+# ``trends.alarms`` names both this package and its function. Whichever a script meets
+# first (``import trends.alarms`` binds the package; ``trends.alarms`` through the export
+# table binds the function), both ``trends.alarms(cells, ...)`` and
+# ``trends.alarms.METHODS`` work: the function carries the registry, and the package
+# can be called.
+for _name in ("METHODS", "ALIASES", "DIRECTIONS", "VERDICTS"):
+    setattr(alarms, _name, globals()[_name])
+
+
+class _CallablePackage(types.ModuleType):
+    def __call__(self, *args: Any, **kwargs: Any):
+        return alarms(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallablePackage

@@ -147,6 +147,13 @@ def detect(
     with np.errstate(divide="ignore", invalid="ignore"):
         c = (y - mean) / sigma
     first = np.maximum(t - lag - size + 1, 0)
+    flat = known & (sigma == 0) & (variant != "C3")
+    out.add_note(
+        flat,
+        "baseline constant (standard deviation 0"
+        + (", min_sigma 0)" if o["min_sigma"] == 0 else ")")
+        + ": any count above its mean is beyond the bound",
+    )
     if variant in ("C1", "C2"):
         upper = mean + z * sigma
         lower = np.maximum(mean - z * sigma, 0.0)

@@ -499,6 +499,11 @@ def _detect_chunk(y, s_idx, k_idx, offsets, groups, n_groups, o, out: Detection)
     text = np.full(out.shape, "", dtype=object)
     text[cells] = why
     out.mark(bad, NOT_ESTIMABLE, text[bad])
+    silent = good & (np.nansum(yb, axis=1) == 0)
+    if silent.any():
+        mask = np.zeros(out.shape, dtype=bool)
+        mask[s_idx[silent], k_idx[silent]] = True
+        out.add_note(mask, "no events in the baseline: any event exceeds the bound")
     short = n_known < offsets.size
     if short.any():
         partial = np.zeros(out.shape, dtype=bool)
