@@ -119,6 +119,28 @@ def _poisson_deviance(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> np.ndarra
     return 2.0 * np.sum(np.where(w > 0, w * term, 0.0), axis=1)
 
 
+_LOG_EPS = float(np.log(_EPS))
+_KEEP = ("mu", "weights", "level", "slope", "group_weight", "group_time", "time_ss")
+
+
+class _Store:
+    """Per-fit results, written when a fit stops (converged or out of iterations)."""
+
+    def __init__(self, B: int, n: int, G: int) -> None:
+        self.mu = np.zeros((B, n))
+        self.weights = np.zeros((B, n))
+        self.level = np.zeros((B, G))
+        self.slope = np.zeros(B)
+        self.group_weight = np.zeros((B, G))
+        self.group_time = np.zeros((B, G))
+        self.time_ss = np.full(B, np.nan)
+        self.converged = np.zeros(B, dtype=bool)
+
+    def put(self, rows: np.ndarray, **values: np.ndarray) -> None:
+        for name, value in values.items():
+            getattr(self, name)[rows] = value
+
+
 def grouped_quasipoisson(
     y: np.ndarray,
     groups: np.ndarray,
@@ -142,6 +164,11 @@ def grouped_quasipoisson(
         R's ``weights`` argument (default 1).
     slope : bool
         Whether the model has the time term.
+
+    Fits that stop (converged, or at 25 iterations) leave the working set, so later
+    iterations cost only what is still running. Without the time term the linear
+    predictor is constant within a group from the second iteration on, and the
+    iterations run on per-group sums.
     """
     y = np.asarray(y, dtype=float)
     B, n = y.shape
@@ -149,79 +176,139 @@ def grouped_quasipoisson(
     y0 = np.where(valid, y, 0.0)
     pw = np.ones_like(y0) if prior_weights is None else np.asarray(prior_weights, dtype=float)
     pw = np.where(valid, pw, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ylogy = np.where(y0 > 0, y0 * np.log(y0), 0.0)
     onehot = np.zeros((n, n_groups))
     onehot[np.arange(n), groups] = 1.0
     t = np.asarray(time, dtype=float)
+    store = _Store(B, n, n_groups)
 
-    eta = np.log(y0 + 0.1)  # R's poisson()$initialize: mustart = y + 0.1
+    # working set: the fits still iterating, and their data
+    act = np.arange(B)
+    Y, PW, YL = y0, pw, ylogy
+    eta = np.log(Y + 0.1)  # R's poisson()$initialize: mustart = y + 0.1
     mu = np.maximum(np.exp(eta), _EPS)
-    dev_old = _poisson_deviance(y0, mu, pw)
-    active = np.ones(B, dtype=bool)
-    converged = np.zeros(B, dtype=bool)
-    keep = {
-        name: np.zeros(shape)
-        for name, shape in (
-            ("weights", (B, n)),
-            ("level", (B, n_groups)),
-            ("slope", (B,)),
-            ("group_weight", (B, n_groups)),
-            ("group_time", (B, n_groups)),
-            ("time_ss", (B,)),
-        )
-    }
-    for _ in range(MAXIT):
-        idx = np.flatnonzero(active)
-        if idx.size == 0:
+    dev_old = _poisson_deviance(Y, mu, PW)
+    for it in range(MAXIT):
+        w = PW * mu  # working weights: mu.eta^2 / V(mu) = mu under the log link
+        z = eta + Y / mu - 1.0
+        level, beta, gw, gt, tss = _wls(w, z, onehot, groups, t, slope)
+        if not slope and it == 0:
+            # from here on eta is constant within each group: iterate on group sums
+            _per_group(store, act, level, w, Y, PW, YL, onehot, groups, dev_old, it)
             break
-        w = pw[idx] * mu[idx]  # working weights: mu.eta^2 / V(mu) = mu under the log link
-        z = eta[idx] + (y0[idx] - mu[idx]) / mu[idx]
-        level, beta, gw, gt, tss = _wls(w, z, onehot, t, slope)
-        eta_new = level @ onehot.T + beta[:, None] * t[None, :]
-        mu_new = np.maximum(np.exp(eta_new), _EPS)
-        dev = _poisson_deviance(y0[idx], mu_new, pw[idx])
-        eta[idx], mu[idx] = eta_new, mu_new
-        for name, value in (
-            ("weights", w),
-            ("level", level),
-            ("slope", beta),
-            ("group_weight", gw),
-            ("group_time", gt),
-            ("time_ss", tss),
-        ):
-            keep[name][idx] = value
-        done = np.abs(dev - dev_old[idx]) / (np.abs(dev) + 0.1) < EPSILON
-        bad = ~np.isfinite(dev)
-        if bad.any():  # R halves the step here; so rare in count data that we stop instead
-            logger.debug("grouped_quasipoisson: %d fits with a non-finite deviance", bad.sum())
-        converged[idx[done]] = True
-        active[idx[done | bad]] = False
-        dev_old[idx] = dev
+        eta = np.take(level, groups, axis=1) + beta[:, None] * t[None, :]
+        mu = np.maximum(np.exp(eta), _EPS)
+        dev = 2.0 * np.sum(PW * (YL - Y * np.maximum(eta, _LOG_EPS) - Y + mu), axis=1)
+        done = np.abs(dev - dev_old) / (np.abs(dev) + 0.1) < EPSILON
+        stop = done | ~np.isfinite(dev) | (it == MAXIT - 1)
+        if stop.any():
+            rows = act[stop]
+            store.put(
+                rows,
+                mu=mu[stop],
+                weights=w[stop],
+                level=level[stop],
+                slope=beta[stop],
+                group_weight=gw[stop],
+                group_time=gt[stop],
+                time_ss=tss[stop],
+                converged=done[stop],
+            )
+            keep = ~stop
+            act, Y, PW, YL = act[keep], Y[keep], PW[keep], YL[keep]
+            eta, mu, dev = eta[keep], mu[keep], dev[keep]
+            if act.size == 0:
+                break
+        dev_old = dev
+    return _finish(store, y0, pw, valid, onehot, groups, t, slope)
 
-    w = keep["weights"]
-    gw, gt, tss = keep["group_weight"], keep["group_time"], keep["time_ss"]
+
+def _per_group(store, act, level, w1, Y, PW, YL, onehot, groups, dev_old, it0) -> None:
+    """Iterations 2.. of a model without the time term, on per-group sums: with ``eta``
+    constant within group ``g`` (``mu_g``), the weighted mean of the working response is
+    ``eta_g + sum(pw y) / (mu_g sum(pw)) - 1`` and the deviance a sum over groups."""
+    P = PW @ onehot  # (Bw, G)
+    Yg = (PW * Y) @ onehot
+    YLg = (PW * YL) @ onehot
+    has = P > 0
+    safe_p = np.where(has, P, 1.0)
+    eta = level  # after the first least-squares step
+    mu = np.maximum(np.exp(eta), _EPS)
+    dev = 2.0 * np.sum(np.where(has, YLg - Yg * np.maximum(eta, _LOG_EPS) - Yg + P * mu, 0), 1)
+    # the first step's results, in case the fit stops right there
+    w_old_g = None  # working weights of the last step, per group (None: the first step's w)
+    for it in range(it0, MAXIT):
+        if it > it0:
+            w_old_g = mu
+            zbar = eta + Yg / (mu * safe_p) - 1.0
+            eta = np.where(has, zbar, 0.0)
+            mu = np.maximum(np.exp(eta), _EPS)
+            dev = 2.0 * np.sum(
+                np.where(has, YLg - Yg * np.maximum(eta, _LOG_EPS) - Yg + P * mu, 0), 1
+            )
+        done = np.abs(dev - dev_old) / (np.abs(dev) + 0.1) < EPSILON
+        stop = done | ~np.isfinite(dev) | (it == MAXIT - 1)
+        if stop.any():
+            rows = act[stop]
+            if w_old_g is None:
+                w_stop = w1[stop]
+            else:
+                w_stop = PW[stop] * w_old_g[stop][:, groups]
+            store.put(
+                rows,
+                mu=mu[stop][:, groups],
+                weights=w_stop,
+                level=eta[stop],
+                group_weight=w_stop @ onehot,
+                converged=done[stop],
+            )
+            keep = ~stop
+            act, P, Yg, YLg, has, safe_p, PW = (
+                act[keep],
+                P[keep],
+                Yg[keep],
+                YLg[keep],
+                has[keep],
+                safe_p[keep],
+                PW[keep],
+            )
+            eta, mu, dev, w1 = eta[keep], mu[keep], dev[keep], w1[keep]
+            if w_old_g is not None:
+                w_old_g = w_old_g[keep]
+            if act.size == 0:
+                return
+        dev_old = dev
+
+
+def _finish(store, y0, pw, valid, onehot, groups, t, slope) -> GroupedFit:
+    """Dispersion, degrees of freedom and hat values from the stored last steps."""
+    B = y0.shape[0]
+    w, mu = store.weights, store.mu
+    gw = store.group_weight
     n_ok = np.sum(pw > 0, axis=1)
     rank = np.sum(gw > 0, axis=1) + (1 if slope else 0)
     df = n_ok - rank
     with np.errstate(divide="ignore", invalid="ignore"):
         resid = np.where(valid, (y0 - mu) / mu, 0.0)
         dispersion = np.where(df > 0, np.sum(w * resid**2, axis=1) / df, np.nan)
-        gw_cell = gw @ onehot.T  # each cell's group total, (B, n)
-        hat = w / gw_cell
+        hat = w / gw[:, groups]
         if slope:
-            dt = t[None, :] - gt @ onehot.T
-            hat = hat + w * dt**2 / tss[:, None]
+            dt = t[None, :] - store.group_time[:, groups]
+            hat = hat + w * dt**2 / store.time_ss[:, None]
+        else:
+            store.group_time = (w * t[None, :]) @ onehot / np.where(gw > 0, gw, 1.0)
     hat = np.where(valid, hat, np.nan)
     hat = np.where(hat > 1 - 10 * _EPS, 1.0, hat)  # as R's lm.influence rounds them
-    level = np.where(gw > 0, keep["level"], np.nan)
     return GroupedFit(
         mu=np.where(valid, mu, np.nan),
-        converged=converged,
+        converged=store.converged,
         weights=w,
-        level=level,
-        slope=keep["slope"],
+        level=np.where(gw > 0, store.level, np.nan),
+        slope=store.slope,
         group_weight=gw,
-        group_time=gt,
-        time_ss=tss if slope else np.full(B, np.nan),
+        group_time=store.group_time,
+        time_ss=store.time_ss if slope else np.full(B, np.nan),
         dispersion=dispersion,
         df=df,
         hat=hat,
@@ -229,22 +316,36 @@ def grouped_quasipoisson(
     )
 
 
-def _wls(w: np.ndarray, z: np.ndarray, onehot: np.ndarray, t: np.ndarray, slope: bool):
+def _wls(
+    w: np.ndarray,
+    z: np.ndarray,
+    onehot: np.ndarray,
+    groups: np.ndarray,
+    t: np.ndarray,
+    slope: bool,
+):
     """Weighted least squares of ``z`` on group levels (+ a common slope in ``t``)."""
-    gw = w @ onehot  # (B, G)
-    safe = np.where(gw > 0, gw, 1.0)
-    zbar = (w * z) @ onehot / safe
-    tbar = (w * t[None, :]) @ onehot / safe
+    B = w.shape[0]
     if slope:
-        dt = t[None, :] - tbar @ onehot.T
-        dz = z - zbar @ onehot.T
-        tss = np.sum(w * dt * dt, axis=1)
+        sums = np.concatenate([w, w * z, w * t[None, :]]) @ onehot  # one product: (3B, G)
+        gw, swz, swt = sums[:B], sums[B : 2 * B], sums[2 * B :]
+    else:
+        sums = np.concatenate([w, w * z]) @ onehot
+        gw, swz = sums[:B], sums[B:]
+    safe = np.where(gw > 0, gw, 1.0)
+    zbar = swz / safe
+    if slope:
+        tbar = swt / safe
+        dt = t[None, :] - np.take(tbar, groups, axis=1)
+        wdt = w * dt
+        tss = np.einsum("ij,ij->i", wdt, dt)
         with np.errstate(divide="ignore", invalid="ignore"):
-            beta = np.sum(w * dt * dz, axis=1) / tss
+            beta = np.einsum("ij,ij->i", wdt, z - np.take(zbar, groups, axis=1)) / tss
         level = zbar - beta[:, None] * tbar
     else:
-        tss = np.full(w.shape[0], np.nan)
-        beta = np.zeros(w.shape[0])
+        tbar = np.zeros_like(gw)
+        tss = np.full(B, np.nan)
+        beta = np.zeros(B)
         level = zbar
     level = np.where(gw > 0, level, 0.0)
     return level, beta, gw, tbar, tss

@@ -160,7 +160,9 @@ def alarms(
     opts = m.validate({**m.defaults(kind), **options}, period=kind)
 
     series = _Series(table, kind, _breaks(restart, breaks, table, kind))
-    det = m.detect(series.y, period=kind, options=opts, exposure=series.exposure)
+    det = m.detect(
+        series.y, period=kind, options=opts, exposure=series.exposure, lower=direction != "high"
+    )
     report = series.reported(start, end)
     out = _rows(table, series, det, report, direction, fdr)
     out.insert(out.columns.get_loc("alarm") + 1, "method", m.name)

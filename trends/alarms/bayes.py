@@ -65,7 +65,12 @@ def validate(options: dict[str, Any], *, period: str) -> dict[str, Any]:
 
 
 def detect(
-    y: np.ndarray, *, period: str, options: dict[str, Any], exposure: np.ndarray | None = None
+    y: np.ndarray,
+    *,
+    period: str,
+    options: dict[str, Any],
+    exposure: np.ndarray | None = None,
+    lower: bool = True,
 ) -> Detection:
     """The Bayes bound for every series (rows) and period (columns)."""
     o = options
@@ -95,16 +100,16 @@ def detect(
     with np.errstate(divide="ignore", invalid="ignore"):
         prob = np.where(ok, n / (n + 1.0), np.nan)
         upper = qnbinom(1 - o["alpha"], size, prob)
-        lower = qnbinom(o["alpha"], size, prob)
+        low = qnbinom(o["alpha"], size, prob) if lower else np.full_like(upper, np.nan)
         expected = size / np.where(ok, n, 1)
         out.expected = np.where(ok, expected, np.nan)
         out.upperbound = np.where(ok, upper, np.nan)
-        out.lowerbound = np.where(ok, lower, np.nan)
+        out.lowerbound = np.where(ok, low, np.nan)
         out.pvalue = np.where(ok, nb_sf(np.where(ok, y, 0.0), size, prob), np.nan)
         out.pvalue_low = np.where(ok, nb_cdf(np.where(ok, y, 0.0), size, prob), np.nan)
         out.score = np.where(ok, (y - expected) / (upper - expected), np.nan)
         out.alarm_high = ok & (y > upper)
-        out.alarm_low = ok & (y < lower)
+        out.alarm_low = ok & (y < low)
     out.computed = ok
     out.base_first = np.where(ok, np.maximum(t + offsets[0], 0)[None, :], -1)
     out.base_last = np.where(ok, (t + offsets[-1])[None, :], -1)

@@ -122,6 +122,7 @@ def detect(
     options: dict[str, Any],
     variant: str,
     exposure: np.ndarray | None = None,
+    lower: bool = True,
 ) -> Detection:
     """EARS ``variant`` (``C1``, ``C2`` or ``C3``) on every series (rows) and period."""
     o = options

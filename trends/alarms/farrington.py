@@ -349,7 +349,7 @@ def _model(y: np.ndarray, groups: np.ndarray, time: np.ndarray, n_groups: int, o
 # ------------------------------------------------------------------------------ bounds
 
 
-def _bounds(fin: _Final, y: np.ndarray, o: dict) -> dict[str, np.ndarray]:
+def _bounds(fin: _Final, y: np.ndarray, o: dict, lower_too: bool = True) -> dict[str, np.ndarray]:
     """The bound, p-values and expected count from the final model (surveillance's
     ``algo.farrington.threshold.farrington`` and ``...threshold.noufaily``)."""
     alpha = o["alpha"]
@@ -383,10 +383,14 @@ def _bounds(fin: _Final, y: np.ndarray, o: dict) -> dict[str, np.ndarray]:
             nb = phi > 1
             size = np.where(nb, mq / (phi - 1), np.nan)
             prob = 1 / phi
-            upper = np.where(nb, qnbinom(1 - alpha, size, prob), qpois(1 - alpha, mq))
-            lower = np.where(nb, qnbinom(alpha, size, prob), qpois(alpha, mq))
+            upper = _quantile(1 - alpha, nb, size, prob, mq)
             pvalue = np.where(nb, nb_sf(y, size, prob), stats.poisson.sf(y - 1, mq))
-            pvalue_low = np.where(nb, nb_cdf(y, size, prob), stats.poisson.cdf(y, mq))
+            if lower_too:
+                lower = _quantile(alpha, nb, size, prob, mq)
+                pvalue_low = np.where(nb, nb_cdf(y, size, prob), stats.poisson.cdf(y, mq))
+            else:
+                lower = np.full_like(upper, np.nan)
+                pvalue_low = np.full_like(upper, np.nan)
             inf = ~np.isfinite(mq)
             upper[inf] = lower[inf] = pvalue[inf] = pvalue_low[inf] = np.nan
         # R's score: (y - prediction) / (bound - prediction), the prediction on the scale
@@ -404,18 +408,33 @@ def _bounds(fin: _Final, y: np.ndarray, o: dict) -> dict[str, np.ndarray]:
     }
 
 
+def _quantile(p: float, nb: np.ndarray, size: np.ndarray, prob, mq: np.ndarray) -> np.ndarray:
+    """R's qnbinom where ``nb``, qpois elsewhere (each computed only where it applies)."""
+    out = np.full(nb.shape, np.nan)
+    prob = np.broadcast_to(prob, nb.shape)
+    out[nb] = qnbinom(p, size[nb], prob[nb])
+    out[~nb] = qpois(p, mq[~nb])
+    return out
+
+
 # ------------------------------------------------------------------------------ detect
 
 
 def detect(
-    y: np.ndarray, *, period: str, options: dict[str, Any], exposure: np.ndarray | None = None
+    y: np.ndarray,
+    *,
+    period: str,
+    options: dict[str, Any],
+    exposure: np.ndarray | None = None,
+    lower: bool = True,
 ) -> Detection:
     """Run the method on every series (rows of ``y``) and period (columns).
 
     A cell is judged when its count is known and the ``b`` reference periods ``k - f,
     ..., k - bf`` lie inside its series (R's requirement; windows reaching before the
     series start are cut there). Baseline cells with unknown counts are left out of
-    the fit, as R leaves out NA rows.
+    the fit, as R leaves out NA rows. ``lower=False`` skips the lower bound (and the
+    low alarms), which only ``direction="low"`` or ``"both"`` need.
     """
     o = options
     freq = FREQUENCY[period]
@@ -434,7 +453,15 @@ def detect(
     s_idx, k_idx = np.nonzero(known & ~too_early)
     for lo in range(0, s_idx.size, CHUNK):
         _detect_chunk(
-            y, s_idx[lo : lo + CHUNK], k_idx[lo : lo + CHUNK], offsets, groups, n_groups, o, out
+            y,
+            s_idx[lo : lo + CHUNK],
+            k_idx[lo : lo + CHUNK],
+            offsets,
+            groups,
+            n_groups,
+            o,
+            out,
+            lower,
         )
     if o["limit54"] is not None:
         cases, periods = o["limit54"]
@@ -451,7 +478,7 @@ def detect(
     return out
 
 
-def _detect_chunk(y, s_idx, k_idx, offsets, groups, n_groups, o, out: Detection) -> None:
+def _detect_chunk(y, s_idx, k_idx, offsets, groups, n_groups, o, out: Detection, lower) -> None:
     pos = k_idx[:, None] + offsets[None, :]
     inside = pos >= 0
     yb = np.where(inside, y[s_idx[:, None], np.maximum(pos, 0)], np.nan)
@@ -461,7 +488,7 @@ def _detect_chunk(y, s_idx, k_idx, offsets, groups, n_groups, o, out: Detection)
     n_known = np.sum(np.isfinite(yb), axis=1)
     fin = _model(yb, gidx, time, n_groups, o)
     yk = y[s_idx, k_idx]
-    b = _bounds(fin, yk, o)
+    b = _bounds(fin, yk, o, lower)
     good = fin.ok & ~empty_ref & np.isfinite(b["upperbound"])
     cells = (s_idx, k_idx)
     for name in ("expected", "upperbound", "lowerbound", "pvalue", "pvalue_low", "score"):

@@ -165,7 +165,12 @@ def _nb_llr(
 
 
 def detect(
-    y: np.ndarray, *, period: str, options: dict[str, Any], exposure: np.ndarray | None = None
+    y: np.ndarray,
+    *,
+    period: str,
+    options: dict[str, Any],
+    exposure: np.ndarray | None = None,
+    lower: bool = True,
 ) -> Detection:
     """The GLR detector on every series (rows) from period ``train`` on."""
     o = options

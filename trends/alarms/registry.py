@@ -22,7 +22,8 @@ __all__ = ["AlarmMethod", "METHODS", "ALIASES"]
 class AlarmMethod:
     """One alarm method.
 
-    ``detect(y, *, period, options, exposure)`` runs it on a (series x periods) matrix;
+    ``detect(y, *, period, options, exposure, lower)`` runs it on a (series x periods)
+    matrix (``lower=False``: the lower bound is not needed);
     ``defaults(period)`` gives its options for a kind of period; ``validate(options, *,
     period)`` checks and normalises them. ``directions``: which of ``high``, ``low``,
     ``both`` it supports. ``level``: the option holding its per-period false-alarm level

@@ -140,6 +140,7 @@ def detect(
     options: dict[str, Any],
     rule: str,
     exposure: np.ndarray | None = None,
+    lower: bool = True,
 ) -> Detection:
     """Apply ``rule`` (``surge``, ``threat`` or ``trendfinder``) to every series and period."""
     o = options
