@@ -333,13 +333,15 @@ def _model(y: np.ndarray, groups: np.ndarray, time: np.ndarray, n_groups: int, o
     fin = _fit_fun(y, groups, time, n_groups, bool(o["trend"]), o)
     if o["trend"]:
         mu0 = np.maximum(np.exp(fin.eta0), _EPS)
+        # With p_threshold_trend >= 1 (Noufaily) R's test "p < 1" keeps the trend unless
+        # its slope estimate is exactly 0.0, which in a baseline symmetric in time (a
+        # slope of 0 in exact arithmetic) is decided by floating-point rounding; we keep
+        # it there too, as R does whenever the rounding leaves any slope.
         with np.errstate(invalid="ignore"):
-            keep = (
-                fin.slope
-                & (o["b"] >= 3)
-                & (fin.slope_p < o["p_threshold_trend"])
-                & (mu0 <= np.nanmax(y, axis=1))
+            significant = (fin.slope_p < o["p_threshold_trend"]) | (
+                (o["p_threshold_trend"] >= 1) & np.isfinite(fin.slope_p)
             )
+            keep = fin.slope & (o["b"] >= 3) & significant & (mu0 <= np.nanmax(y, axis=1))
         redo = np.flatnonzero(fin.ok & fin.slope & ~keep)
         if redo.size:
             fin.put(redo, _fit_fun(y[redo], groups, time, n_groups, False, o))
