@@ -150,6 +150,33 @@ def test_farrington_quarterly(preset):
     ]
 
 
+VARIANTS = {
+    "farrington powertrans=1/2": ("farrington", {"powertrans": "1/2"}),
+    "farrington powertrans=none": ("farrington", {"powertrans": "none"}),
+    "farrington reweight=FALSE": ("farrington", {"reweight": False}),
+    "noufaily thresholdMethod=muan": ("noufaily", {"threshold_method": "muan"}),
+    "noufaily trend=FALSE": ("noufaily", {"trend": False}),
+}
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_farrington_option_variants(reference_dir, variant):
+    """R (``tests/reference/r_farrington_variants.R``): the shared presets with one
+    option changed (``modifyList(preset, list(powertrans = "1/2"))`` etc.), on the Iraq
+    series of Baghdād and Nīnawá from 2004-01, range 39:n."""
+    method, options = VARIANTS[variant]
+    s = pd.read_csv(reference_dir / "iraq" / "series.csv").rename(columns={"month": "period"})
+    s = s[(s["period"] >= "2004-01") & s["region"].isin(["Baghdād province", "Nīnawá province"])]
+    ref = pd.read_csv(HERE / "reference" / "farrington_variants_iraq.csv")
+    ref = ref[ref["variant"] == variant]
+    x = joined(run(s, method, **options), ref, {p: p for p in ref["period"]})
+    check_alarms(x, x["alarm_R"])
+    check_close(x, "upperbound", x["upperbound_R"].notna().to_numpy())
+    check_close(x, "expected", x["expected_R"].notna().to_numpy())
+    check_close(x, "pvalue", np.ones(len(x), dtype=bool))
+
+
 # ---------------------------------------------------------------------------- EARS
 
 
