@@ -57,7 +57,11 @@ def alarms(
         ``covered`` False, outside the data's coverage: "not covered", and never used as
         a baseline value), optional ``exposure``, ``source_counts`` and coverage columns.
         Weeks, months, quarters or years; each region is a series from its first to its
-        last period.
+        last period. Counts are compared as counts, as surveillance does without a
+        population offset: ``exposure`` is not an offset (months differ by up to 10% in
+        days; the ACLED rules use it only for their events-a-week floor). Weeks count 52
+        to the year by position, as surveillance counts them: after an ISO year of 53
+        weeks the seasonal windows of the Farrington methods sit one week early.
     method : str
         A name of :data:`trends.alarms.METHODS` (``farrington``, ``noufaily``,
         ``ears-c1``, ``ears-c2``, ``ears-c3``, ``glr-poisson``, ``glr-nb``, ``bayes``,
