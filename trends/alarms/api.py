@@ -293,14 +293,9 @@ class _Series:
         pos = np.where(inside, pos, 0)
         self.y = np.where(inside, yg[self.seg_region[:, None], pos], np.nan)
         self.exposure = np.where(inside, eg[self.seg_region[:, None], pos], np.nan)
-        # each cell's stretch and column
-        self.seg = np.empty(len(table), dtype=int)
-        order = np.lexsort((self.seg_lo, self.seg_region))
-        for r in range(R):
-            mine = order[self.seg_region[order] == r]
-            rows = np.flatnonzero(codes == r)
-            k = np.searchsorted(self.seg_lo[mine], self.gpos[rows], side="right") - 1
-            self.seg[rows] = mine[k]
+        # each cell's stretch (stretches are in region, then time order) and column
+        seg_key = self.seg_region * (G + 1) + self.seg_lo
+        self.seg = np.searchsorted(seg_key, codes * (G + 1) + self.gpos, side="right") - 1
         self.col = self.gpos - self.seg_lo[self.seg]
         self.table = table
         self.kind = kind
