@@ -90,15 +90,18 @@ class Detection:
         self.base_last = np.full(self.shape, -1, dtype=np.int64)
 
     def add_note(self, mask: np.ndarray, text: str | np.ndarray) -> None:
-        """Append ``text`` to the note of the cells in ``mask``."""
+        """Append ``text`` to the note of the cells in ``mask`` (one text, or an array of
+        texts shaped like the matrix)."""
         if not np.any(mask):
             return
         current = self.note[mask]
-        texts = np.broadcast_to(np.asarray(text, dtype=object), current.shape)
+        text = np.asarray(text, dtype=object)
+        texts = text[mask] if text.shape == self.shape else np.broadcast_to(text, current.shape)
         self.note[mask] = [f"{c}; {t}" if c else t for c, t in zip(current, texts, strict=True)]
 
     def mark(self, mask: np.ndarray, status: str, text: str | np.ndarray) -> None:
-        """Cells in ``mask`` get no result: ``status`` and the reason ``text``."""
+        """Cells in ``mask`` (not yet judged) get no result: ``status`` and the reason
+        ``text`` (one text, or an array of texts shaped like the matrix)."""
         mask = mask & ~self.computed & (self.status == "")
         self.status[mask] = status
         self.add_note(mask, text)

@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from ._common import TOO_SHORT, Detection, check_choice, check_integer, check_number
+from ._common import NOT_ESTIMABLE, TOO_SHORT, Detection, check_choice, check_integer, check_number
 
 __all__ = ["OPTIONS", "defaults", "validate", "detect"]
 
@@ -190,7 +190,7 @@ def detect(
             score = exceed + lags
     ok = known & np.isfinite(mean) & np.isfinite(upper)
     undefined = known & np.isfinite(mean) & ~ok
-    out.mark(undefined, "not estimable", "C3 bound undefined: a baseline standard deviation is 0")
+    out.mark(undefined, NOT_ESTIMABLE, "C3 bound undefined: a baseline standard deviation is 0")
     out.expected = np.where(ok, mean, np.nan)
     out.upperbound = np.where(ok, upper, np.nan)
     out.score = np.where(ok, score, np.nan)

@@ -330,7 +330,7 @@ def _detect_chunk(y, s_idx, k_idx, offsets, groups, n_groups, o, out: Detection,
     )
     text = np.full(out.shape, "", dtype=object)
     text[cells] = why
-    out.mark(bad, NOT_ESTIMABLE, text[bad])
+    out.mark(bad, NOT_ESTIMABLE, text)
     silent = good & (np.nansum(yb, axis=1) == 0)
     if silent.any():
         mask = np.zeros(out.shape, dtype=bool)
@@ -345,4 +345,4 @@ def _detect_chunk(y, s_idx, k_idx, offsets, groups, n_groups, o, out: Detection,
             f"baseline has {n} of {offsets.size} periods (the rest unknown or before the series)"
             for n in n_known[short]
         ]
-        out.add_note(partial & out.computed, msg[partial & out.computed])
+        out.add_note(partial & out.computed, msg)
