@@ -486,3 +486,27 @@ def test_farrington_weekly_runs_on_iso_weeks():
     out = run(cells, method="noufaily")
     assert (out["verdict"].iloc[: 3 * 52] == "too short to call").all()
     assert out["expected"].iloc[-10:].between(4, 14).all()
+
+
+@pytest.mark.parametrize("kind", ["quarter", "year"])
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_quarters_and_years(method, kind):
+    """Every method runs on quarterly and yearly cells (the GLR without a harmonic for
+    years), except ACLED's two trackers, which have no window there and say so."""
+    labels = (
+        [f"{y}Q{q}" for y in range(1990, 2020) for q in range(1, 5)]
+        if kind == "quarter"
+        else [str(y) for y in range(1960, 2020)]
+    )
+    rng = np.random.default_rng(2)
+    cells = pd.DataFrame(
+        {"region": "A", "period": labels, "count": rng.poisson(20, len(labels)).astype(float)}
+    )
+    if method in ("surge", "threat"):
+        with pytest.raises(OptionError, match=f"defined on weeks and months, not on {kind}"):
+            run(cells, method=method)
+        return
+    out = run(cells, method=method)
+    judged = ~out["verdict"].isin(["too short to call", "not estimable"])
+    assert judged.sum() >= len(labels) // 2
+    assert out.loc[judged, "expected"].between(2, 80).all()  # mean 20: plausible

@@ -3,8 +3,8 @@
 ``Mtilde = 1`` and ``M = -1``.
 
 In-control means ``mu0_t`` come from a log-linear model of the first ``train`` periods
-of each series (default two years; R's default model: intercept and one harmonic of the
-year, no trend), Poisson when ``alpha = 0``, else negative binomial with variance ``mu +
+of each series (default two years, at least 8 periods; R's default model: intercept and
+one harmonic of the year, no trend; none for yearly cells), Poisson when ``alpha = 0``, else negative binomial with variance ``mu +
 alpha mu^2`` (R's ``glm(family = negative.binomial(1 / alpha))``). From the next period
 on, at each time ``n`` the statistic is the generalised likelihood ratio of "from some
 ``k`` on, every mean was ``exp(kappa) mu0``" against "no change":
@@ -22,9 +22,12 @@ sounds the alarm (an alarm when ``observed >= upperbound``); ``ret = "value"``:
 by ``c_arl`` (through the in-control average run length), not by a per-period level.
 
 Unknown counts inside the monitored stretch are skipped (the statistic carries over);
-the in-control model is fitted on the known counts of the training periods, and a
-series whose fit does not converge (e.g. no event at all in the training periods;
-R continues with the last iterate) is "not estimable".
+the in-control model is fitted on the known counts of the training periods. A series
+with fewer than 3 known training counts, or whose fit does not converge in 25
+iterations, is "not estimable". A series without events in its training periods gets
+an in-control mean of about 0 (R's fit reports convergence there too): every event then
+sounds the alarm, and the note says so. (R's negative binomial statistic overflows in
+that case and reads 0; see ``tests/test_alarms_reference.py``.)
 
 References
 ----------
@@ -69,8 +72,8 @@ def defaults(period: str, *, variant: str) -> dict[str, Any]:
         "alpha": 0.0 if poisson else 0.5,
         "c_arl": 5.0,
         "ret": "cases" if poisson else "value",
-        "train": 2 * FREQUENCY[period],
-        "harmonics": 1,
+        "train": max(2 * FREQUENCY[period], 8),  # two years (R's reference), at least 8
+        "harmonics": 1 if FREQUENCY[period] > 2 else 0,  # a year of years has no season
         "trend": False,
     }
 
@@ -84,6 +87,12 @@ def validate(options: dict[str, Any], *, period: str) -> dict[str, Any]:
     check_choice("ret", o["ret"], ("cases", "value"))
     o["train"] = check_integer("train", o["train"], low=2)
     o["harmonics"] = check_integer("harmonics", o["harmonics"], low=0)
+    if 2 * o["harmonics"] >= FREQUENCY[period] and o["harmonics"] > 0:
+        raise OptionError(
+            f"harmonics={o['harmonics']} needs more than {2 * o['harmonics']} periods a year; "
+            f"{period} cells have {FREQUENCY[period]}: use at most "
+            f"{max((FREQUENCY[period] - 1) // 2, 0)}"
+        )
     check_choice("trend", o["trend"], (True, False))
     if o["ret"] == "cases" and o["alpha"] > 0:
         raise OptionError(
@@ -200,11 +209,17 @@ def detect(
             m, ok = _mu0_at(y[rows_a][:, cols], cols, T, freq, o)
             mu0[rows_a] = m
             conv[rows_a] = ok
-    bad = known & ~early & ~conv[:, None]
+    few = np.zeros(S, dtype=bool)
+    few[train_known < 3] = True
     out.mark(
-        bad,
+        known & ~early & few[:, None],
         NOT_ESTIMABLE,
-        "the in-control model did not converge on the training periods (too few events?)",
+        f"fewer than 3 known counts in the {n0} training periods",
+    )
+    out.mark(
+        known & ~early & ~conv[:, None],
+        NOT_ESTIMABLE,
+        "the in-control model did not converge on the training periods",
     )
     live = np.flatnonzero(conv)
     if live.size == 0:

@@ -72,10 +72,14 @@ _YEAR = {"week": 52, "month": 12, "quarter": 4, "year": 1}
 
 def defaults(period: str, *, rule: str) -> dict[str, Any]:
     if rule == "trendfinder":
-        return {"norm": "month", "baseline_periods": None, "low_norm": 2.0, "low_current": 5.0}
-    recent = _MONTH[period] if rule == "threat" else 1
+        norm = "month" if _MONTH[period] is not None else "year"
+        return {"norm": norm, "baseline_periods": None, "low_norm": 2.0, "low_current": 5.0}
+    month = _MONTH[period]  # None: ACLED's trackers have no window for these cells
+    recent = month if rule == "threat" else 1
     return {
-        "baseline_periods": _MONTH[period] if rule == "surge" else _YEAR[period],
+        "baseline_periods": None
+        if month is None
+        else (month if rule == "surge" else _YEAR[period]),
         "recent_periods": recent if recent is not None else 1,
         "increase": 100.0,
         "floor": 1.0,
