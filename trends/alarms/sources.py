@@ -1,8 +1,10 @@
 """Reporting artefacts: alarms that the source mix, not the events, may have produced.
 
 Where the cells carry ``source_counts`` (a JSON object ``{"outlet": events, ...}`` per
-cell, see :mod:`trends.cells`), an alarm is set against the outlets of its baseline
-(the covered cells the method's baseline spans, pooled):
+cell, see :mod:`trends.cells`), an alarm is set against the outlets of its baseline:
+the covered cells of the stretch of periods the method's baseline spans, pooled (for
+the Farrington methods, from the oldest reference window to the most recent baseline
+period, the months between the windows included; for the GLR, its training periods):
 
 * a **high** alarm whose excess comes from outlets absent from the baseline: without
   the events naming those outlets the count would not pass the upper bound (or, where
