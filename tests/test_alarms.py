@@ -456,6 +456,14 @@ def test_acled_surge_threat_and_bands_by_hand():
     months = monthly([10] * 12 + [20, 19])
     threat = run(months, method="threat")
     assert threat["alarm"].tolist() == [False] * 12 + [True, False]
+    # weekly: the mean of the 4 weeks ending with the week judged against the 52 before
+    days = pd.date_range("2020-01-06", periods=60, freq="7D").isocalendar()
+    labels = [f"{y}-W{w:02d}" for y, w in zip(days["year"], days["week"], strict=True)]
+    weeks = pd.DataFrame({"region": "A", "period": labels, "count": [5.0] * 56 + [10.0] * 4})
+    threat = run(weeks, method="threat")
+    assert threat["alarm"].tolist() == [False] * 59 + [True]
+    assert threat["score"].iloc[58] == pytest.approx(75.0)  # (5 + 3 x 10) / 4 on 5
+    assert threat["upperbound"].iloc[59] == pytest.approx(2 * 5 * 4 - 30)
     bands = run(monthly([10] * 4 + [13, 11, 8, 7, 2, 1]), method="trendfinder", direction="both")
     assert bands["band"].tolist()[4:] == [
         "large increase",  # +30%
