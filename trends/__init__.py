@@ -31,6 +31,7 @@ _EXPORTS: dict[str, str] = {
     "joinpoints": "trends.joinpoint",
     "aapc": "trends.joinpoint",
     "coverage": "trends.coverage_model",
+    "alarms": "trends.alarm",
     "report": "trends.reporting",
     "reproduce": "trends.reproduction",
 }

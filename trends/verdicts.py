@@ -124,7 +124,9 @@ WITHHELD = frozenset({INCONCLUSIVE, NOT_COVERED, NOT_ESTIMABLE, TOO_SHORT})
 RULE = (
     "A region (or segment, or period) is called increase/decrease, rising/falling or "
     "unusually high/low only when its Benjamini-Hochberg q-value across everything the "
-    "call tested is below alpha and the reporting behind it is adequate. Where the "
+    "call tested is below alpha and the reporting behind it is adequate (an alarm "
+    "method monitoring period by period uses its own threshold instead, and states the "
+    "false alarms a year it expects; with fdr it uses the q-value). Where the "
     "reporting is thin or insufficient the verdict is inconclusive (thin coverage) and "
     "the numbers are still shown; where the cells lie outside the source's coverage it "
     "is not covered; where the data cannot support an estimate it is not estimable, and "
@@ -197,8 +199,9 @@ def decide(
     kind: str,
     *,
     direction: Any,
-    qvalue: Any,
-    alpha: float,
+    qvalue: Any = None,
+    alpha: float | None = None,
+    called: Any = None,
     status: Sequence[str],
     estimable: Any = None,
     too_short: Any = None,
@@ -216,6 +219,9 @@ def decide(
         q-values across the family tested (see :func:`adjust`); NaN never calls.
     alpha : float
         False-discovery rate of the directional words.
+    called : array of bool, optional
+        Instead of ``qvalue`` and ``alpha``: which units the method itself calls (an
+        alarm method's own threshold, in prospective monitoring).
     status : sequence of str
         Coverage status of each unit (``adequate``, ``thin``, ``insufficient``,
         ``uncovered``).
@@ -230,14 +236,14 @@ def decide(
     from .coverage_model import STATUSES
 
     up, down, neutral = words(kind)
-    alpha = check_fraction("alpha", alpha)
     sign = np.sign(np.asarray(direction, dtype=float))
-    q = np.asarray(qvalue, dtype=float)
     n = len(sign)
+    if called is None:
+        called = np.asarray(qvalue, dtype=float) < check_fraction("alpha", alpha)
+    called = np.asarray(called, dtype=bool)
     status = [check_choice("status", s, STATUSES) for s in status]
     ok = np.ones(n, dtype=bool) if estimable is None else np.asarray(estimable, dtype=bool)
     short = np.zeros(n, dtype=bool) if too_short is None else np.asarray(too_short, dtype=bool)
-    called = q < alpha
     out = np.where(called & (sign > 0), up, np.where(called & (sign < 0), down, neutral))
     out = out.astype(object)
     for i, st in enumerate(status):

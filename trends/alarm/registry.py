@@ -1,0 +1,134 @@
+"""The alarm methods: one entry per method, the only place that names them.
+
+Each entry binds a name to the module function that runs it, its defaults and option
+checks, a one-line description and the reference behind it. :func:`trends.alarm.alarms`
+looks methods up here by name; adding a method is adding an entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from . import bayes, ears, farrington, glr, surge
+from ._common import Detection
+
+__all__ = ["AlarmMethod", "METHODS", "ALIASES"]
+
+
+@dataclass(frozen=True)
+class AlarmMethod:
+    """One alarm method.
+
+    ``detect(y, *, period, options, exposure, lower)`` runs it on a (series x periods)
+    matrix (``lower=False``: the lower bound is not needed);
+    ``defaults(period)`` gives its options for a kind of period; ``validate(options, *,
+    period)`` checks and normalises them. ``directions``: which of ``high``, ``low``,
+    ``both`` it supports. ``level``: the option holding its per-period false-alarm level
+    (None: the method has none, e.g. a GLR threshold or a rule of thumb).
+    """
+
+    name: str
+    detect: Callable[..., Detection]
+    defaults: Callable[[str], dict[str, Any]]
+    validate: Callable[..., dict[str, Any]]
+    options: tuple[str, ...]
+    description: str
+    citation: str
+    directions: tuple[str, ...] = ("high",)
+    level: str | None = "alpha"
+
+
+_HJ = "Salmon, Schumacher & Höhle (2016), J Stat Softw 70(10): R package surveillance 1.20.3"
+_TWO = ("high", "low", "both")
+_ACLED = "ACLED, Subnational Threat & Surge Trackers and Trendfinder (acleddata.com), read 2025"
+
+METHODS: dict[str, AlarmMethod] = {
+    m.name: m
+    for m in (
+        AlarmMethod(
+            "farrington",
+            farrington.detect,
+            partial(farrington.defaults, preset="farrington"),
+            farrington.validate,
+            farrington.OPTIONS,
+            "quasi-Poisson GLM on the same season of the past b years, 2/3-power bound",
+            "Farrington et al. (1996), JRSS A 159:547; " + _HJ + " (farringtonFlexible)",
+            _TWO,
+        ),
+        AlarmMethod(
+            "noufaily",
+            farrington.detect,
+            partial(farrington.defaults, preset="noufaily"),
+            farrington.validate,
+            farrington.OPTIONS,
+            "Farrington with seasonal groups over the whole year and a negative binomial bound",
+            "Noufaily et al. (2013), Stat Med 32:1206; " + _HJ + " (farringtonFlexible)",
+            _TWO,
+        ),
+        *(
+            AlarmMethod(
+                f"ears-{v.lower()}",
+                partial(ears.detect, variant=v),
+                partial(ears.defaults, variant=v),
+                partial(ears.validate, variant=v),
+                ears.OPTIONS,
+                text,
+                "Hutwagner et al. (2003), J Urban Health 80(S1):i89; " + _HJ + " (earsC)",
+                _TWO if v != "C3" else ("high",),
+            )
+            for v, text in (
+                ("C1", "mean + z sd of the 7 previous periods (CDC EARS C1-MILD)"),
+                ("C2", "as C1 with the baseline lagged two periods (CDC EARS C2-MEDIUM)"),
+                ("C3", "exceedances of C2 over three periods (CDC EARS C3-HIGH)"),
+            )
+        ),
+        *(
+            AlarmMethod(
+                f"glr-{v}",
+                glr.detect,
+                partial(glr.defaults, variant=v),
+                glr.validate,
+                glr.OPTIONS,
+                f"GLR detector for a rise of the intercept, {text} in-control model",
+                "Höhle & Paul (2008), CSDA 52:4357; " + _HJ + " (glrnb)",
+                level=None,
+            )
+            for v, text in (("poisson", "Poisson"), ("nb", "negative binomial"))
+        ),
+        AlarmMethod(
+            "bayes",
+            bayes.detect,
+            bayes.defaults,
+            bayes.validate,
+            bayes.OPTIONS,
+            "negative binomial predictive bound from the w previous periods (RKI Bayes)",
+            "Riebler (2004); Höhle (2007), Comput Stat 22:571; " + _HJ + " (algo.bayes)",
+            _TWO,
+        ),
+        *(
+            AlarmMethod(
+                rule,
+                partial(surge.detect, rule=rule),
+                partial(surge.defaults, rule=rule),
+                partial(surge.validate, rule=rule),
+                surge.TRENDFINDER_OPTIONS if rule == "trendfinder" else surge.OPTIONS,
+                text,
+                _ACLED,
+                _TWO if rule == "trendfinder" else ("high",),
+                level=None,
+            )
+            for rule, text in (
+                ("surge", "ACLED Surge Tracker: +100% on the average of the previous month"),
+                ("threat", "ACLED Threat Tracker: last month +100% on the past year's average"),
+                ("trendfinder", "ACLED Trendfinder change levels (+25%, +10%, -25% bands)"),
+            )
+        ),
+    )
+}
+
+#: Other names a caller may use, and the method each stands for (R's defaults: earsC's
+#: method "C1"; glrnb estimates a negative binomial by default).
+ALIASES: dict[str, str] = {"ears": "ears-c1", "glr": "glr-nb"}
