@@ -241,9 +241,9 @@ def default_windows(cells: pd.DataFrame) -> tuple[tuple[str, str], tuple[str, st
         usable = usable[usable["exposure"].to_numpy(float) >= days]
     complete = sorted(set(usable["period"].astype(str)), key=lambda lab: _label_start(lab, kind))
     if len(complete) < 2:
+        which = f"only one complete {kind} ({complete[0]})" if complete else f"no complete {kind}"
         raise TrendsError(
-            f"{len(complete)} complete {_PLURAL[kind]} inside the source's coverage: "
-            "nothing to compare; give before= and after="
+            f"{which} inside the source's coverage: nothing to compare; give before= and after="
         )
     n = min(DEFAULT_WINDOW[kind], len(complete) // 2)
     after = complete[-n:]
