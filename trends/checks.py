@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .errors import OptionError
@@ -23,6 +23,8 @@ __all__ = [
     "check_positive",
     "check_count",
     "check_bool",
+    "check_number",
+    "check_known",
 ]
 
 
@@ -75,3 +77,39 @@ def check_bool(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise OptionError(f"{name}={value!r} must be True or False")
     return value
+
+
+def check_number(
+    name: str,
+    value: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """A finite number within the bounds (each open or closed), as ``alpha=1.5 must be a
+    finite number in (0, 1)``."""
+    x = _real(value)
+    ok = math.isfinite(x)
+    if ok and low is not None:
+        ok = x > low if low_open else x >= low
+    if ok and high is not None:
+        ok = x < high if high_open else x <= high
+    if not ok:
+        lo = "(-inf" if low is None else f"{'(' if low_open else '['}{low:g}"
+        hi = "inf)" if high is None else f"{high:g}{')' if high_open else ']'}"
+        raise OptionError(f"{name}={value!r} must be a finite number in {lo}, {hi}")
+    return x
+
+
+def check_known(options: Mapping[str, Any], valid: Iterable[str], owner: str) -> None:
+    """Every key of ``options`` is one of ``valid``, else an OptionError naming the
+    unknown ones and listing the options ``owner`` (a method) takes."""
+    valid = tuple(valid)
+    bad = [k for k in options if k not in valid]
+    if bad:
+        raise OptionError(
+            f"method {owner!r} has no option(s) {_listed(bad)}; "
+            f"its options are {_listed(valid) or 'none'}"
+        )

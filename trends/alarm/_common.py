@@ -9,23 +9,14 @@ same shape, filled where the method could judge the cell.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from scipy import stats
 
-from ..errors import OptionError
-
 __all__ = [
     "Detection",
     "FREQUENCY",
-    "check_choice",
-    "check_number",
-    "check_integer",
-    "check_unknown",
     "qnbinom",
     "qpois",
     "nb_sf",
@@ -105,57 +96,6 @@ class Detection:
         mask = mask & ~self.computed & (self.status == "")
         self.status[mask] = status
         self.add_note(mask, text)
-
-
-def check_unknown(options: Mapping[str, Any], valid: Iterable[str], method: str) -> None:
-    """Raise :class:`OptionError` naming options that ``method`` does not take."""
-    valid = list(valid)
-    bad = [k for k in options if k not in valid]
-    if bad:
-        raise OptionError(
-            f"method {method!r} has no option(s) {', '.join(map(repr, bad))}; "
-            f"its options are {', '.join(map(repr, valid)) or 'none'}"
-        )
-
-
-def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
-    choices = list(choices)
-    if value not in choices:
-        raise OptionError(f"{name}={value!r} is not one of {', '.join(map(repr, choices))}")
-    return value
-
-
-def check_number(
-    name: str,
-    value: Any,
-    *,
-    low: float | None = None,
-    high: float | None = None,
-    low_open: bool = False,
-    high_open: bool = False,
-) -> float:
-    """A finite number within the bounds (open or closed), else :class:`OptionError`."""
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if ok:
-        x = float(value)
-        ok = math.isfinite(x)
-        if ok and low is not None:
-            ok = x > low if low_open else x >= low
-        if ok and high is not None:
-            ok = x < high if high_open else x <= high
-    if not ok:
-        lo = "" if low is None else f"{'(' if low_open else '['}{low:g}"
-        hi = "" if high is None else f"{high:g}{')' if high_open else ']'}"
-        where = f" in {lo or '(-inf'}, {hi or 'inf)'}"
-        raise OptionError(f"{name}={value!r} must be a finite number{where}")
-    return float(value)
-
-
-def check_integer(name: str, value: Any, *, low: int = 0) -> int:
-    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= low
-    if not ok:
-        raise OptionError(f"{name}={value!r} must be a whole number of at least {low}")
-    return int(value)
 
 
 # ------------------------------------------------------------------ R's discrete quantiles

@@ -17,11 +17,11 @@ import pandas as pd
 
 from .. import verdicts
 from ..cells import as_cells, cells_period
+from ..checks import check_choice, check_known, check_number
 from ..errors import OptionError
 from ..periods import PERIODS_PER_YEAR, period_range, to_period_end_label, to_period_label
 from ._common import NOT_ESTIMABLE as NOT_ESTIMABLE_CODE
-from ._common import TOO_SHORT, Detection, check_choice, check_number
-from ._common import check_unknown as _check_unknown
+from ._common import TOO_SHORT, Detection
 from .registry import ALIASES, METHODS, AlarmMethod
 from .sources import reporting_artefacts
 
@@ -163,7 +163,7 @@ def alarms(
             )
     table = as_cells(cells)
     kind = cells_period(table)
-    _check_unknown(options, m.options, m.name)
+    check_known(options, m.options, m.name)
     opts = m.validate({**m.defaults(kind), **options}, period=kind)
 
     series = _Series(table, kind, _breaks(restart, breaks, table, kind))

@@ -28,13 +28,11 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import check_bool, check_count, check_number
 from ._common import (
     FREQUENCY,
     TOO_SHORT,
     Detection,
-    check_choice,
-    check_integer,
-    check_number,
     nb_cdf,
     nb_sf,
     qnbinom,
@@ -53,9 +51,9 @@ def defaults(period: str) -> dict[str, Any]:
 
 def validate(options: dict[str, Any], *, period: str) -> dict[str, Any]:
     o = dict(options)
-    o["b"] = check_integer("b", o["b"], low=0)
-    o["w"] = check_integer("w", o["w"], low=0)
-    check_choice("act_y", o["act_y"], (True, False))
+    o["b"] = check_count("b", o["b"], minimum=0)
+    o["w"] = check_count("w", o["w"], minimum=0)
+    check_bool("act_y", o["act_y"])
     o["alpha"] = check_number("alpha", o["alpha"], low=0, high=1, low_open=True, high_open=True)
     if not o["act_y"] and o["b"] == 0:
         from ..errors import OptionError

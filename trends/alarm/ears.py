@@ -47,7 +47,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from ._common import NOT_ESTIMABLE, TOO_SHORT, Detection, check_choice, check_integer, check_number
+from ..checks import check_choice, check_count, check_number
+from ._common import NOT_ESTIMABLE, TOO_SHORT, Detection
 
 __all__ = ["OPTIONS", "defaults", "validate", "detect"]
 
@@ -63,7 +64,7 @@ def defaults(period: str, *, variant: str) -> dict[str, Any]:
 
 def validate(options: dict[str, Any], *, period: str, variant: str) -> dict[str, Any]:
     o = dict(options)
-    o["baseline"] = check_integer("baseline", o["baseline"], low=MIN_BASELINE)
+    o["baseline"] = check_count("baseline", o["baseline"], minimum=MIN_BASELINE)
     o["min_sigma"] = check_number("min_sigma", o["min_sigma"], low=0)
     if o["alpha"] is None:
         o["alpha"] = 0.025 if variant == "C3" else 0.001

@@ -58,15 +58,8 @@ from typing import Any
 
 import numpy as np
 
-from ._common import (
-    FREQUENCY,
-    NOT_ESTIMABLE,
-    TOO_SHORT,
-    Detection,
-    check_choice,
-    check_integer,
-    check_number,
-)
+from ..checks import check_bool, check_choice, check_count, check_number
+from ._common import FREQUENCY, NOT_ESTIMABLE, TOO_SHORT, Detection
 from ._farrington_model import bounds, final_model
 
 __all__ = ["PRESETS", "defaults", "validate", "detect", "layout"]
@@ -146,14 +139,14 @@ def defaults(period: str, *, preset: str) -> dict[str, Any]:
 def validate(options: dict[str, Any], *, period: str = "month") -> dict[str, Any]:
     """Check the options (see :data:`OPTIONS`); return them normalised."""
     o = dict(options)
-    o["b"] = check_integer("b", o["b"], low=1)
-    o["w"] = check_integer("w", o["w"], low=0)
-    o["no_periods"] = check_integer("no_periods", o["no_periods"], low=1)
-    o["past_periods_excluded"] = check_integer(
-        "past_periods_excluded", o["past_periods_excluded"], low=0
+    o["b"] = check_count("b", o["b"], minimum=1)
+    o["w"] = check_count("w", o["w"], minimum=0)
+    o["no_periods"] = check_count("no_periods", o["no_periods"], minimum=1)
+    o["past_periods_excluded"] = check_count(
+        "past_periods_excluded", o["past_periods_excluded"], minimum=0
     )
     for name in ("reweight", "trend"):
-        check_choice(name, o[name], (True, False))
+        check_bool(name, o[name])
     o["weights_threshold"] = check_number("weights_threshold", o["weights_threshold"])
     o["p_threshold_trend"] = check_number("p_threshold_trend", o["p_threshold_trend"], low=0)
     o["alpha"] = check_number("alpha", o["alpha"], low=0, high=1, low_open=True, high_open=True)
@@ -168,8 +161,8 @@ def validate(options: dict[str, Any], *, period: str = "month") -> dict[str, Any
                 f"limit54={o['limit54']!r} must be None or (cases, periods), e.g. (5, 4)"
             )
         o["limit54"] = (
-            check_integer("limit54 cases", lim[0], low=0),
-            check_integer("limit54 periods", lim[1], low=1),
+            check_count("limit54 cases", lim[0], minimum=0),
+            check_count("limit54 periods", lim[1], minimum=1),
         )
     layout(o["b"], o["w"], FREQUENCY[period], o["no_periods"], o["past_periods_excluded"])
     return o

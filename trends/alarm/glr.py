@@ -48,15 +48,8 @@ from typing import Any
 
 import numpy as np
 
-from ._common import (
-    FREQUENCY,
-    NOT_ESTIMABLE,
-    TOO_SHORT,
-    Detection,
-    check_choice,
-    check_integer,
-    check_number,
-)
+from ..checks import check_bool, check_choice, check_count, check_number
+from ._common import FREQUENCY, NOT_ESTIMABLE, TOO_SHORT, Detection
 from ._glm import harmonic_glm
 
 __all__ = ["OPTIONS", "defaults", "validate", "detect"]
@@ -85,15 +78,15 @@ def validate(options: dict[str, Any], *, period: str) -> dict[str, Any]:
     o["alpha"] = check_number("alpha", o["alpha"], low=0)
     o["c_arl"] = check_number("c_arl", o["c_arl"], low=0, low_open=True)
     check_choice("ret", o["ret"], ("cases", "value"))
-    o["train"] = check_integer("train", o["train"], low=2)
-    o["harmonics"] = check_integer("harmonics", o["harmonics"], low=0)
+    o["train"] = check_count("train", o["train"], minimum=2)
+    o["harmonics"] = check_count("harmonics", o["harmonics"], minimum=0)
     if 2 * o["harmonics"] >= FREQUENCY[period] and o["harmonics"] > 0:
         raise OptionError(
             f"harmonics={o['harmonics']} needs more than {2 * o['harmonics']} periods a year; "
             f"{period} cells have {FREQUENCY[period]}: use at most "
             f"{max((FREQUENCY[period] - 1) // 2, 0)}"
         )
-    check_choice("trend", o["trend"], (True, False))
+    check_bool("trend", o["trend"])
     if o["ret"] == "cases" and o["alpha"] > 0:
         raise OptionError(
             f"ret='cases' with alpha={o['alpha']!r}: the number of cases that sounds the "

@@ -55,7 +55,8 @@ from typing import Any
 
 import numpy as np
 
-from ._common import TOO_SHORT, Detection, check_choice, check_integer, check_number
+from ..checks import check_choice, check_count, check_number
+from ._common import TOO_SHORT, Detection
 
 __all__ = ["OPTIONS", "TRENDFINDER_OPTIONS", "defaults", "validate", "detect", "BANDS"]
 
@@ -100,7 +101,7 @@ def validate(options: dict[str, Any], *, period: str, rule: str) -> dict[str, An
                     "four weeks before the week judged); use norm='year' or give "
                     "baseline_periods"
                 )
-        o["baseline_periods"] = check_integer("baseline_periods", o["baseline_periods"], low=1)
+        o["baseline_periods"] = check_count("baseline_periods", o["baseline_periods"], minimum=1)
         o["low_norm"] = check_number("low_norm", o["low_norm"], low=0)
         o["low_current"] = check_number("low_current", o["low_current"], low=0)
         return o
@@ -109,8 +110,8 @@ def validate(options: dict[str, Any], *, period: str, rule: str) -> dict[str, An
             f"ACLED's {rule} tracker is defined on weeks and months, not on {period} cells; "
             "give baseline_periods (and recent_periods) to apply the rule anyway"
         )
-    o["baseline_periods"] = check_integer("baseline_periods", o["baseline_periods"], low=1)
-    o["recent_periods"] = check_integer("recent_periods", o["recent_periods"], low=1)
+    o["baseline_periods"] = check_count("baseline_periods", o["baseline_periods"], minimum=1)
+    o["recent_periods"] = check_count("recent_periods", o["recent_periods"], minimum=1)
     o["increase"] = check_number("increase", o["increase"], low=0, low_open=True)
     o["floor"] = check_number("floor", o["floor"], low=0)
     return o
