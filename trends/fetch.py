@@ -26,7 +26,7 @@ import zipfile
 from pathlib import Path
 
 from . import registry
-from .errors import TrendsError
+from .errors import OptionError, TrendsError
 
 __all__ = ["fetch", "cache_dir", "where_to_get"]
 
@@ -56,7 +56,7 @@ def _release(dataset: str, version: str) -> tuple[dict, dict]:
     entry = registry.get(dataset)
     versions = entry.get("versions", {})
     if version not in versions:
-        raise TrendsError(
+        raise OptionError(
             f"version {version!r} of {dataset!r} is not in the registry; known: {sorted(versions)}"
         )
     return entry, versions[version]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import TrendsError
+from .errors import OptionError, TrendsError
 
 __all__ = [
     "data_dir",
@@ -57,7 +57,7 @@ def get(dataset: str) -> dict[str, Any]:
     try:
         return _registry()[dataset]
     except KeyError:
-        raise TrendsError(f"dataset {dataset!r} is not in the registry; known: {ids()}") from None
+        raise OptionError(f"dataset {dataset!r} is not in the registry; known: {ids()}") from None
 
 
 def coverage(dataset: str, version: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:

@@ -83,7 +83,7 @@ def _window(value: Any) -> tuple[str, str] | None:
         return (value, value)
     pair = tuple(str(v) for v in value)
     if len(pair) != 2:
-        raise TrendsError(f"a window is a period or a (first, last) pair, got {value!r}")
+        raise OptionError(f"a window is a period or a (first, last) pair, got {value!r}")
     return pair  # type: ignore[return-value]
 
 

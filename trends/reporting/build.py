@@ -100,9 +100,9 @@ def report(
     """
     bad = [f for f in figure_formats if f not in FIGURE_FORMATS]
     if bad:
-        from ..errors import TrendsError
+        from ..errors import OptionError
 
-        raise TrendsError(f"figure format {bad[0]!r} is not one of {list(FIGURE_FORMATS)}")
+        raise OptionError(f"figure format {bad[0]!r} is not one of {list(FIGURE_FORMATS)}")
     res = analyse(
         incidents,
         region=region,
