@@ -96,5 +96,5 @@ def test_a_single_period_file_gives_every_region_a_row_saying_why(ucdp_dir):
         warnings.simplefilter("ignore", TrendsWarning)
         res = trends.joinpoints(cells, **FAST)
     assert len(res) == cells["region"].nunique()
-    assert res["notes"].str.contains("1 covered periods: a trend needs at least 3").all()
+    assert res["notes"].str.contains("1 covered period: a trend needs at least 3").all()
     assert res["apc"].isna().all()

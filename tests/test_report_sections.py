@@ -115,9 +115,11 @@ def test_one_period_file_is_reported(tmp_path: Path) -> None:
         warnings.simplefilter("ignore", trends.errors.TrendsWarning)
         html = trends.report(cells, path=tmp_path / "r.html").read_text(encoding="utf-8")
     summary = text_of(html, "summary")
-    assert "No comparison: no default windows: only one period (2022-02) is covered" in summary
+    assert "No comparison: no default windows: only one complete month (2022-02) inside" in summary
     assert "This section could not be written" not in html
-    assert "Joinpoints were not fitted" in html
+    trend = text_of(html, "trend")  # joinpoints give every region a row saying why
+    assert trend.count("1 covered period: a trend needs at least 3") >= 1
+    assert "too short to call" in trend
 
 
 def test_dict_rules_are_resolved_and_printed_in_words(tmp_path: Path) -> None:
@@ -127,18 +129,18 @@ def test_dict_rules_are_resolved_and_printed_in_words(tmp_path: Path) -> None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", trends.errors.TrendsWarning)
-        res = analyse(synthetic_cells(), rules={"min_events": 500, "reliable_events": None},
+        res = analyse(synthetic_cells(), rules={"min_events": 5000, "reliable_events": None},
                       joinpoint_options={"n_permutations": 19, "n_bootstrap": 20})  # fmt: skip
     rules = res.options["rules"]
-    assert isinstance(rules, CoverageRules) and rules.min_events == 500
-    assert res.options["rules_label"] == "custom (min_events=500, reliable_events=None)"
+    assert isinstance(rules, CoverageRules) and rules.min_events == 5000
+    assert res.options["rules_label"] == "custom (min_events=5000, reliable_events=None)"
     html = render(res).render()
-    assert "rules=custom (min_events=500, reliable_events=None)" in text_of(html, "data")
+    assert "rules=custom (min_events=5000, reliable_events=None)" in text_of(html, "data")
     words = text_of(html, "methods")
-    assert "fewer than 500 events behind what is tested" in words
+    assert "fewer than 5,000 events behind what is tested" in words
     assert "no reliability flag for few events" in words
     assert "{'min_events'" not in html
-    # the threshold reached the steps: every comparison window has fewer than 500 events
+    # the threshold reached the steps: every comparison window has fewer than 5,000 events
     assert set(res.comparison["coverage"]) <= {"insufficient", "uncovered"}
 
 

@@ -261,9 +261,9 @@ def default_windows(cells: pd.DataFrame) -> tuple[tuple[str, str], tuple[str, st
     kind = cells_period(cells)
     complete = complete_periods(cells)
     if len(complete) < 2:
+        which = f"only one complete {kind} ({complete[0]})" if complete else f"no complete {kind}"
         raise TrendsError(
-            f"{len(complete)} complete {_PLURAL[kind]} inside the source's coverage: "
-            "nothing to compare; give before= and after="
+            f"{which} inside the source's coverage: nothing to compare; give before= and after="
         )
     n = min(DEFAULT_WINDOW[kind], len(complete) // 2)
     after = complete[-n:]

@@ -6,6 +6,11 @@ broken-stick lower bound (``split_bound``), the exact three-joinpoint minimum
 (``three_geometry``, ``three_min``), the batched Poisson IRLS deviances
 (``poisson_deviances_compiled``) and ``tn`` (``A.T @ B`` without OpenBLAS threads).
 See :mod:`trends.joinpoint` for the method and the references behind each shortcut.
+
+The four largest kernels are each one compiled loop with early exits (the depth-first
+search, the bounds, the IRLS): their branching is the algorithm, so ruff's complexity
+limit (C901) is waived for them alone; calls out of the loop would cost the compiled
+inner loop more than they would make it easier to read.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ __all__ = [
 _TOL = 1e-10  # relative size below which a Gram-Schmidt direction counts as degenerate
 
 
-def _dfs_python(G, C, k_max, gap, track):  # pragma: no cover - compiled by numba when present
+def _dfs_python(G, C, k_max, gap, track):  # noqa: C901  (one compiled loop) pragma: no cover
     """Best fit improvement over a line for every model size 1..k_max, per data column.
 
     G: Gram matrix (m x m) of the candidate hinge columns after projecting out the line;
@@ -151,7 +156,7 @@ def dfs_numpy(G, C, k_max, gap, track):
     return best, arg
 
 
-def _split_bound_python(s, x, R, k, first, last, gap):  # pragma: no cover - numba
+def _split_bound_python(s, x, R, k, first, last, gap):  # noqa: C901  (one compiled loop) pragma: no cover
     """Lower bound on the smallest weighted SSE with k joinpoints, per column of ``R``.
 
     A line continuous at joinpoints ``t_1 < ... < t_k`` is, on the pieces
@@ -339,7 +344,7 @@ def _side_min_python(Y, C2, geo, side, l2, k_lo, k_hi, xs, n, P, out):  # pragma
 _BLOCK = 16  # middle joinpoints per block in _three_min_python's first bound
 
 
-def _three_min_python(s, x, R, target, first, last, gap, left, right):  # pragma: no cover
+def _three_min_python(s, x, R, target, first, last, gap, left, right):  # noqa: C901  (one compiled loop) pragma: no cover
     """Smallest weighted SSE of a continuous fit with three joinpoints, and the
     joinpoints (observation indices), per column of ``R``; a column stops early with
     the first set whose SSE is at most its ``target`` (pass -inf for the minimum).
@@ -460,7 +465,7 @@ def _three_min_python(s, x, R, target, first, last, gap, left, right):  # pragma
     return out, knots
 
 
-def _poisson_deviances_python(x, y, logexp, knot_sets, mu0, max_iter):  # pragma: no cover
+def _poisson_deviances_python(x, y, logexp, knot_sets, mu0, max_iter):  # noqa: C901  (one compiled loop) pragma: no cover
     """:func:`_poisson_deviances` one model at a time (compiled with numba), at most
     ``max_iter`` IRLS steps each. Returns the deviances and each run's relative change
     in its last step (each step's deviance is that of a feasible fit, so a run stopped

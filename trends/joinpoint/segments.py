@@ -125,7 +125,7 @@ def series_problem(g: pd.DataFrame) -> tuple[str, str] | None:
             "drop them or give their exposure"
         )
     if len(g) < 3:
-        return "too short", f"{len(g)} covered periods: a trend needs at least 3"
+        return "too short", f"{len(g)} covered period{'' if len(g) == 1 else 's'}: a trend needs at least 3"
     if (g["count"] == 0).all():
         return "not estimable", "every count is zero: a log-linear trend has no finite estimate"
     return None
