@@ -124,12 +124,21 @@ METHODS: dict[str, AlarmMethod] = {
                 level=None,
             )
             for rule, text, page in (
-                ("surge", "ACLED Surge Tracker: +100% on the average of the previous month",
-                 "Subnational Threat & Surge Trackers"),
-                ("threat", "ACLED Threat Tracker: last month +100% on the past year's average",
-                 "Subnational Threat & Surge Trackers"),
-                ("trendfinder", "ACLED Trendfinder change levels (+25%, +10%, -25% bands)",
-                 "Trendfinder"),
+                (
+                    "surge",
+                    "ACLED Surge Tracker: +100% on the average of the previous month",
+                    "Subnational Threat & Surge Trackers",
+                ),
+                (
+                    "threat",
+                    "ACLED Threat Tracker: last month +100% on the past year's average",
+                    "Subnational Threat & Surge Trackers",
+                ),
+                (
+                    "trendfinder",
+                    "ACLED Trendfinder change levels (+25%, +10%, -25% bands)",
+                    "Trendfinder",
+                ),
             )  # fmt: skip
         ),
     )

@@ -423,6 +423,18 @@ def trend(page: Page, res: Results) -> Markup:
     return body
 
 
+# ----------------------------------------------------------------------------- alarms
+
+
+@SECTIONS.register("alarms", description="Unusual periods")
+def alarms(page: Page, res: Results) -> Markup:
+    """Is the latest period unusual? The alarms, a timeline per region, the false alarms
+    to expect (:mod:`.unusual`)."""
+    from .unusual import unusual_periods
+
+    return unusual_periods(page, res)
+
+
 # ----------------------------------------------------------------------------- coverage
 
 

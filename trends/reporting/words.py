@@ -367,8 +367,7 @@ def alarm_choice_words(meta: Mapping[str, Any], period: str, n_periods: int) -> 
     if method == "farrington":
         return "the default, Farrington's method"
     why = (
-        "years have no season, and Farrington's baseline is the same season of the past "
-        "three years"
+        "years have no season, and Farrington's baseline is the same season of the past three years"
         if period == "year"
         else f"the series ({plural(n_periods, PERIOD_WORD[period])}) are no longer than the "
         "three years Farrington's baseline needs before the first period it can judge"
@@ -378,8 +377,7 @@ def alarm_choice_words(meta: Mapping[str, Any], period: str, n_periods: int) -> 
 
 def _alarm_phrase(row: pd.Series) -> str:
     return (
-        f"{row['region']} ({fmt_num(row['observed'])} events, expected "
-        f"{fmt_num(row['expected'])})"
+        f"{row['region']} ({fmt_num(row['observed'])} events, expected {fmt_num(row['expected'])})"
     )
 
 
@@ -394,7 +392,9 @@ def alarm_words(label: str, latest: pd.DataFrame, res: Results) -> Markup:
         if len(rows):
             listed = names(_alarm_phrase(r) for _, r in rows.iterrows())
             parts.append(
-                Markup(" {} in {} of {} regions: {}.").format(word, f"{len(rows):,}", f"{n:,}", listed)
+                Markup(" {} in {} of {} regions: {}.").format(
+                    word, f"{len(rows):,}", f"{n:,}", listed
+                )
             )
     if len(parts) == 2:
         parts.append(f" no region's count was unusual ({plural(n, 'region')} monitored).")
