@@ -61,7 +61,7 @@ def test_every_chart_draws_without_error(drawn) -> None:
     body = parsed.body
     assert body.get("data-error") is None, body.get("data-error")
     assert body.get("data-rendered") is not None, "the page never finished drawing"
-    assert int(body["data-rendered"]) == int(body["data-charts"]) == 5
+    assert int(body["data-rendered"]) == int(body["data-charts"]) == 6
     assert parsed.tags.get("svg", 0) >= 5  # drawn as SVG
     assert body.get("data-requests") == "0"  # nothing fetched, not even from file://
 
@@ -70,7 +70,7 @@ def test_hostile_names_render_as_text(drawn) -> None:
     dom, parsed = drawn
     assert "img" not in parsed.tags  # the region named <img ...> made no element
     assert parsed.handlers == []
-    assert parsed.tags["script"] == 5 + 2  # no script element was injected
+    assert parsed.tags["script"] == 6 + 2  # no script element was injected
     # the names are in the drawn charts' SVG text and in the tables, escaped
     assert len(re.findall(r"&lt;img src=x onerror=alert\(1\)&gt;", dom)) >= 4
     assert "&lt;script&gt;alert('src')&lt;/script&gt;" in dom

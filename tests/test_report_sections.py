@@ -155,13 +155,14 @@ def test_every_threshold_has_words() -> None:
 
 
 def test_every_method_reference_has_a_full_citation() -> None:
+    from trends.alarm import METHODS
     from trends.stats.poisson import INTERVALS
     from trends.stats.two_rates import TESTS
     from trends.trend_tests import METHODS_REGISTRY
 
-    for registry in (INTERVALS, TESTS, METHODS_REGISTRY):
+    for registry in (INTERVALS, TESTS, METHODS_REGISTRY, METHODS.values()):
         for entry in registry:
-            keys = methods.cite_keys(entry.reference)
+            keys = methods.cite_keys(getattr(entry, "reference", None) or entry.citation)
             assert keys, entry
             missing = [k for k in keys if k not in methods.BIBLIOGRAPHY]
             assert missing == [], (entry.name, missing)
@@ -177,6 +178,12 @@ def test_methods_text_comes_from_the_registries(results) -> None:
     assert TESTS.get("score").description in words
     assert METHODS_REGISTRY.get("quasipoisson").description in words
     assert "Gu K, Ng HKT, Tang ML, Schucany WR (2008)" in words
+    from trends.alarm import METHODS
+
+    method = results.options["alarms"]["method"]
+    assert METHODS[method].description in words
+    for key in methods.cite_keys(METHODS[method].citation):
+        assert methods.BIBLIOGRAPHY[key] in words
 
 
 def test_unsupported_apc_is_not_estimable_in_words(results) -> None:
