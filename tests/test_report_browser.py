@@ -290,7 +290,9 @@ def test_prototype_names_draw(tmp_path: Path, dump_dom) -> None:
     names = ["constructor", "toString", "hasOwnProperty", "__proto__", "valueOf", "Plain"]
     dom, parsed = drawn_names(names, tmp_path, dump_dom)
     assert parsed.body.get("data-error") is None, parsed.body.get("data-error")
-    assert int(parsed.body["data-rendered"]) == int(parsed.body["data-charts"]) == 4
+    assert (
+        int(parsed.body["data-rendered"]) == int(parsed.body["data-charts"]) == 5
+    )  # the alarm timeline too
     svg_text = " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", dom))
     for name in names:
         assert name in svg_text, name
