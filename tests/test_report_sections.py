@@ -280,7 +280,9 @@ def test_alarms_default_to_bayes_for_years_and_say_why(tmp_path: Path) -> None:
     assert "Latest year: 2019" in words
     assert "the 2 regions monitored give about 0.1 false alarms a year" in words
     assert "<b>South</b>" not in html and "&lt;b&gt;South&lt;/b&gt;" in html
-    assert "Unusual periods, 2019 (bayes)" in text_of(html, "summary")
+    summary = text_of(html, "summary")
+    assert "Unusual periods, 2019 (bayes)" in summary
+    assert "Unusual periods 2019 " in summary and "&lt;" not in summary  # its tiles
 
 
 def test_an_alarm_method_given_is_used_and_its_bound_named(tmp_path: Path) -> None:

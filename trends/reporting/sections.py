@@ -111,7 +111,7 @@ def _tiles(res: Results) -> Markup:
     """Verdict counts at a glance: one row of tiles per analysis."""
     rows = []
     periods = res.cells.sort_values("period_start")["period"].astype(str)
-    label, latest = res.latest_alarms()
+    latest_label, latest = res.latest_alarms()
     for what, frame, kind in (
         ("Comparison", res.comparison, "change"),
         ("Trend", res.trend, "trend"),
@@ -122,7 +122,9 @@ def _tiles(res: Results) -> Markup:
         if kind == "change":
             when = f"{window_text(res.options['after'])} vs {window_text(res.options['before'])}"
         else:
-            when = f"{periods.iloc[0]} to {periods.iloc[-1]}" if kind == "trend" else str(label)
+            when = (
+                f"{periods.iloc[0]} to {periods.iloc[-1]}" if kind == "trend" else str(latest_label)
+            )
         up, down, neutral = verdicts.words(kind)
         said = frame["verdict"].astype(str)
         tiles = []
