@@ -321,3 +321,18 @@ def test_alarms_failing_on_a_region_are_a_stated_reason(monkeypatch, tmp_path: P
     assert "This section could not be written" not in html
     words = text_of(html, "alarms")
     assert "LinAlgError: SVD did not converge" in words  # the reason, as a numbered note
+
+
+def test_a_retrospective_scan_says_its_fdr(results) -> None:
+    """With fdr the section and the methods say the share of false alarms, with the
+    names as written (Benjamini–Hochberg, not lower-cased)."""
+    cells = results.cells
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", trends.errors.ThinCoverageWarning)
+        table = trends.alarms(cells, method="bayes", fdr=0.1)
+    options = {**results.options, "alarms": {**table.attrs, "chosen": "given"}}
+    html = render(dataclasses.replace(results, alarms=table, options=options)).render()
+    words = text_of(html, "alarms")
+    assert "With fdr=0.1, at most about 10% of the alarms raised are expected to be false" in words
+    assert "(Benjamini–Hochberg over every region and month reported)" in words
+    assert "q-value is at most 0.1" in text_of(html, "methods")

@@ -15,6 +15,7 @@ field by field (:data:`RULE_WORDS`), so a new threshold cannot be left out silen
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -410,7 +411,7 @@ def alarm_item(res: Any) -> tuple[Markup, list[str]]:
     if fdr is not None:
         chance = f"alarms where the Benjamini–Hochberg q-value is at most {fdr:g}"
         refs.append("Benjamini & Hochberg 1995")
-    elif level is not None and level == level:
+    elif level is not None and math.isfinite(float(level)):
         chance = f"a false-alarm level of {level:g} per region and period"
     else:
         chance = "no per-period false-alarm level (the method sets a threshold, not a level)"

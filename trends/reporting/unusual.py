@@ -46,7 +46,7 @@ def _intro(res: Results, meta: dict[str, Any]) -> Markup:
         " when its count is above the upper bound the method sets from the region's "
         "earlier periods: the count is unusual for that region, which says nothing yet "
         "of why. An alarm on thin coverage is withheld (its numbers are shown). ",
-        sentence(false_alarms_text(meta).capitalize()),
+        sentence(false_alarms_text(meta)),
     )
 
 
