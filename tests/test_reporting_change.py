@@ -128,11 +128,7 @@ def test_per_cell_coverage_marks_the_silent_outlet():
 
 @pytest.mark.parametrize(
     ("region", "silent", "continuing_changed"),
-    [
-        ("lost, one left", "MAIN", False),
-        ("lost, two left", "MAIN", False),
-        ("true halving", "", True),
-    ],
+    [("lost, one left", "MAIN", False), ("lost, two left", "MAIN", False), ("true halving", "", True)],
 )
 def test_source_activity_tells_reporting_from_real_change(region, silent, continuing_changed):
     cells = scenario_cells()
