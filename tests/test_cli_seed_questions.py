@@ -106,3 +106,22 @@ def test_fetch_downloads_and_checksums_a_release(ucdp_dir, tmp_path, capsys):
     listed = capsys.readouterr().out
     for dataset in registry.ids():
         assert f"\n{dataset} " in "\n" + listed
+
+
+def test_the_readme_alarm_line_is_what_the_command_prints(ucdp_dir, tmp_path, capsys):
+    """README, "Is this month unusual?": trends alarms ged_syria_652_1601_1911.csv
+    --period month -o alarms.csv"""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    said = readme.split("### Is this month unusual?")[1].split("```")[3]
+    out_csv = tmp_path / "alarms.csv"
+    argv = ["alarms", str(ucdp_dir / "ged_syria_652_1601_1911.csv"), "--period", "month",
+            "-o", str(out_csv)]  # fmt: skip
+    status = main(argv)
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    line = next(x for x in out.splitlines() if x.startswith("alarms ("))
+    assert " ".join(said.split()) == " ".join(line.split())
+    table = pd.read_csv(out_csv)
+    assert (table["verdict"] == "unusually high").sum() == 18

@@ -133,6 +133,7 @@ STEPS = {
     "trend": ["--method", "poisson"],
     "joinpoints": ["--max-joinpoints", "1", "--permutations", "19"],
     "coverage": ["--rules", "default"],
+    "alarms": ["--method", "bayes"],
 }
 
 
@@ -151,18 +152,100 @@ def test_every_step_writes_csv_or_parquet_by_extension(tmp_path, capsys, step, e
 
 
 def test_options_come_from_the_steps_registries():
+    from trends.alarm import ALIASES, METHODS
     from trends.cli.commands import COMMANDS, parser
     from trends.comparison import METHODS as COMPARE
     from trends.estimation import RATE_METHODS
     from trends.trend_tests import METHODS as TREND
 
     assert {"count", "rates", "compare", "trend", "joinpoints", "coverage", "report",
-            "reproduce", "fetch", "demo"} <= set(COMMANDS.names())  # fmt: skip
+            "reproduce", "fetch", "demo", "alarms"} <= set(COMMANDS.names())  # fmt: skip
     sub = next(a for a in parser()._actions if a.dest == "command")
     for name, dest, valid in (("rates", "method", RATE_METHODS), ("compare", "method", COMPARE),
                               ("trend", "method", TREND)):  # fmt: skip
         action = next(a for a in sub.choices[name]._actions if a.dest == dest)
         assert tuple(action.choices) == tuple(valid)
+    for name, dest in (("alarms", "method"), ("report", "alarm_method"),
+                       ("demo", "alarm_method")):  # fmt: skip
+        action = next(a for a in sub.choices[name]._actions if a.dest == dest)
+        assert tuple(action.choices) == (*METHODS, *ALIASES)
+
+
+# ----------------------------------------------------------------------------- alarms
+
+
+def test_alarms_default_method_and_summary_line(tmp_path, capsys):
+    """27 months are no longer than Farrington's 3 years of baseline: Bayes, said so."""
+    log = own_log(tmp_path / "log.csv")
+    out = tmp_path / "a.csv"
+    status, stdout, err = run(["alarms", log, "--columns", COLUMNS, "-o", out], capsys)
+    assert status == 0, err
+    table = pd.read_csv(out)
+    assert set(table["method"]) == {"bayes"}
+    assert len(table) == 2 * 27  # every region x month, the first ones too short to call
+    assert (table["verdict"] == "too short to call").sum() == 2 * 6  # w=6 periods of baseline
+    assert (
+        "alarms (bayes): " in stdout and "regions monitored give about 1.2 false alarms" in stdout
+    )
+
+
+def test_alarms_options_fdr_restart_and_reported_periods(tmp_path, capsys):
+    log = own_log(tmp_path / "log.csv")
+    out = tmp_path / "a.parquet"
+    argv = ["alarms", log, "--columns", COLUMNS, "--method", "ears", "--direction", "both",
+            "--fdr", "0.1", "--restart", "2017-04", "--start", "2017-10", "--end", "2018-01",
+            "--option", "alpha=0.01", "-o", out]  # fmt: skip
+    status, stdout, err = run(argv, capsys)
+    assert status == 0, err
+    table = pd.read_parquet(out)
+    assert sorted(set(table["period"])) == ["2017-10", "2017-11", "2017-12", "2018-01"]
+    assert set(table["method"]) == {"ears-c1"}  # the alias, as its method
+    assert table["qvalue"].notna().any() and "with fdr=0.1" in stdout
+    assert table["parameters"].str.contains("alpha=0.01").all()
+    # the baseline restarts in 2017-04: EARS C1 needs 7 months, which 2017-11 has, not 2017-10
+    short = table["verdict"] == "too short to call"
+    assert (
+        short[table["period"] == "2017-10"].all() and not short[table["period"] == "2017-11"].any()
+    )
+
+
+@pytest.mark.parametrize(
+    "extra, said",
+    [
+        (["--option", "bogus=1"], "has no option(s) 'bogus'; its options are"),
+        (["--option", "alpha"], "--option 'alpha' is not NAME=VALUE"),
+        (["--restart", "2017-07,,2018-01"], "is not 'joinpoints' nor a comma list"),
+        (["--method", "ears-c3", "--direction", "low"], "direction='low' is not one of 'high'"),
+        (["--method", "nope"], "invalid choice: 'nope'"),
+    ],
+)
+def test_alarms_bad_options_are_one_line_exit_2(tmp_path, capsys, extra, said):
+    log = own_log(tmp_path / "log.csv")
+    out = tmp_path / "a.csv"
+    status, _, err = run(["alarms", log, "--columns", COLUMNS, *extra, "-o", out], capsys)
+    assert status == 2 and said in err and len(err.strip().splitlines()) == 1, err
+    assert not out.exists()
+
+
+def test_alarms_restart_at_joinpoints_without_a_bar_off_a_terminal(tmp_path, capsys):
+    log = own_log(tmp_path / "log.csv")
+    out = tmp_path / "a.csv"
+    argv = ["alarms", log, "--columns", COLUMNS, "--restart", "joinpoints", "--max-joinpoints",
+            "1", "--permutations", "19", "-o", out]  # fmt: skip
+    status, _, err = run(argv, capsys)
+    assert status == 0 and "|" not in err and "compiling" not in err
+    assert len(pd.read_csv(out)) == 2 * 27
+
+
+def test_report_takes_the_alarm_method(tmp_path, capsys):
+    log = own_log(tmp_path / "log.csv")
+    page = tmp_path / "r.html"
+    status, _, err = run(["report", log, "--columns", COLUMNS, "--max-joinpoints", "0",
+                          "--alarm-method", "ears-c2", "-o", page, "--quiet"], capsys)  # fmt: skip
+    assert status == 0, err
+    section = page.read_text(encoding="utf-8").split('<section id="alarms">')[1]
+    section = section.split("</section>")[0]
+    assert "the method asked for, ears-c2" in section and "Latest month: 2018-02" in section
 
 
 def test_compare_defaults_to_the_last_twelve_complete_months(tmp_path, capsys):
@@ -351,6 +434,7 @@ def test_report_tables_have_no_formula_cell(tmp_path, capsys):
     for path in tables.iterdir():
         assert formula_cells(path.read_text(encoding="utf-8")) == [], path.name
     assert "'=HYPERLINK(1)" in (tables / "rates.csv").read_text(encoding="utf-8")
+    assert "'=HYPERLINK(1)" in (tables / "alarms.csv").read_text(encoding="utf-8")
 
 
 def _csv_text_cells(text: str) -> list[str]:

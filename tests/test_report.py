@@ -115,6 +115,12 @@ def hand_joinpoints() -> pd.DataFrame:
 def make_results(seed: int = 7) -> Results:
     cells = synthetic_cells(seed)
     before, after = default_windows(cells)
+    from trends.alarm import default_method
+
+    method = default_method("month", int(cells["period"].nunique()))
+    with warnings.catch_warnings():  # alarms withheld for thin coverage: part of the test
+        warnings.simplefilter("ignore", trends.errors.ThinCoverageWarning)
+        alarms = trends.alarms(cells, method=method)
     return Results(
         cells=cells,
         rates=trends.rates(cells),
@@ -134,7 +140,9 @@ def make_results(seed: int = 7) -> Results:
             "trend_method": "quasipoisson",
             "joinpoints": {"n_permutations": 99},
             "span": "start",
+            "alarms": {**alarms.attrs, "chosen": "default"},
         },
+        alarms=alarms,
     )
 
 
@@ -208,10 +216,11 @@ def test_sections_in_order_and_charts_counted(page_html: str) -> None:
     parsed = outline(page_html)
     sections = [line.split("#")[1] for line in parsed.lines if line.startswith("section#")]
     assert sections == [
-        "summary", "data", "rates", "comparison", "trend", "coverage", "methods", "ledger"
+        "summary", "data", "rates", "comparison", "trend", "alarms", "coverage", "methods",
+        "ledger",
     ]  # fmt: skip
     charts = [line for line in parsed.lines if line.strip().startswith("chart ")]
-    assert len(charts) == 5
+    assert len(charts) == 6
     assert f'data-charts="{len(charts)}"' in page_html
     # every chart's spec is valid JSON of a Vega-Lite v6 spec with its data inline
     specs = re.findall(
@@ -227,7 +236,7 @@ def test_sections_in_order_and_charts_counted(page_html: str) -> None:
 def test_hostile_names_are_text_not_markup(page_html: str) -> None:
     parsed = outline(page_html)
     # the only <script> elements: one per chart spec, the Vega bundle, report.js
-    assert parsed.tags["script"] == 5 + 2
+    assert parsed.tags["script"] == 6 + 2
     assert "img" not in parsed.tags and "b" not in parsed.tags
     text = "".join(parsed.text)
     assert HOSTILE_REGION in text  # shown, as text
@@ -328,7 +337,7 @@ def test_figures_saved(results: Results, tmp_path: Path) -> None:
     page = render(results)
     written = save_figures(page, tmp_path, formats=("svg",))
     assert sorted(p.name for p in written) == [
-        "comparison.svg", "coverage.svg", "rates.svg", "sources.svg", "trend.svg"
+        "alarms.svg", "comparison.svg", "coverage.svg", "rates.svg", "sources.svg", "trend.svg"
     ]  # fmt: skip
     svg = (tmp_path / "rates.svg").read_text()
     assert svg.startswith("<svg") and "&lt;img src=x onerror=alert(1)&gt;" in svg
@@ -400,7 +409,7 @@ def test_report_end_to_end(demo_report: Path) -> None:
     html = demo_report.read_text(encoding="utf-8")
     assert demo_report.stat().st_size < 2_000_000
     parsed = outline(html)
-    assert parsed.tags["script"] == 5 + 2
+    assert parsed.tags["script"] == 6 + 2
     text = "".join(parsed.text)
     assert "trends demo data (synthetic)" in text  # the data set, from the Incidents
     assert "rows read" in text and "kept" in text  # the ledger
@@ -412,7 +421,7 @@ def test_report_end_to_end(demo_report: Path) -> None:
     shown = re.sub(r"<[^>]+>", " ", html.split("<script")[0])  # what a reader sees
     assert not re.search(r"\d\.?\d*e[+-]\d", shown)  # numbers as 1,140, never 1.14e+03
     assert sorted(p.name for p in (demo_report.parent / "figures").iterdir()) == [
-        "comparison.svg", "coverage.svg", "rates.svg", "sources.svg", "trend.svg"
+        "alarms.svg", "comparison.svg", "coverage.svg", "rates.svg", "sources.svg", "trend.svg"
     ]  # fmt: skip
 
 

@@ -21,6 +21,7 @@ import pytest
 
 import trends
 from trends.reporting.build import render
+from trends.reporting.unusual import MAX_ALARM_PANELS
 
 pytestmark = pytest.mark.browser
 
@@ -60,7 +61,7 @@ def test_every_chart_draws_without_error(drawn) -> None:
     body = parsed.body
     assert body.get("data-error") is None, body.get("data-error")
     assert body.get("data-rendered") is not None, "the page never finished drawing"
-    assert int(body["data-rendered"]) == int(body["data-charts"]) == 5
+    assert int(body["data-rendered"]) == int(body["data-charts"]) == 6
     assert parsed.tags.get("svg", 0) >= 5  # drawn as SVG
     assert body.get("data-requests") == "0"  # nothing fetched, not even from file://
 
@@ -69,7 +70,7 @@ def test_hostile_names_render_as_text(drawn) -> None:
     dom, parsed = drawn
     assert "img" not in parsed.tags  # the region named <img ...> made no element
     assert parsed.handlers == []
-    assert parsed.tags["script"] == 5 + 2  # no script element was injected
+    assert parsed.tags["script"] == 6 + 2  # no script element was injected
     # the names are in the drawn charts' SVG text and in the tables, escaped
     assert len(re.findall(r"&lt;img src=x onerror=alert\(1\)&gt;", dom)) >= 4
     assert "&lt;script&gt;alert('src')&lt;/script&gt;" in dom
@@ -151,7 +152,9 @@ MEASURE = """
         rows.push(tr.getBoundingClientRect().height);
       });
       var xAxes = sec.querySelectorAll("#chart-rates [aria-label^='X-axis']").length;
-      out.push({id: sec.id, inner: inner, items: items, rows: rows, xAxes: xAxes});
+      var alarmAxes = sec.querySelectorAll("#chart-alarms [aria-label^='X-axis']").length;
+      out.push({id: sec.id, inner: inner, items: items, rows: rows, xAxes: xAxes,
+                alarmAxes: alarmAxes});
     });
     var pre = document.createElement("pre");
     pre.id = "measured";
@@ -180,21 +183,25 @@ def measure(page: Path, dump_dom) -> tuple[list[dict], Body]:
     return json.loads(htmllib.unescape(found.group(1))), parsed
 
 
-def panels_of(page: Path) -> int:
-    """Panels the rates chart should draw: one per region, at most MAX_PANELS."""
+def panels_of(page: Path, most: int | None = None) -> int:
+    """Panels the rates chart (or a chart of at most ``most`` panels) should draw: one
+    per region, at most MAX_PANELS."""
     from trends.reporting.sections import MAX_PANELS
 
     regions = re.search(r"<dt>Regions \(([\d,]+)\)</dt>", page.read_text(encoding="utf-8"))
-    return min(MAX_PANELS, int(regions.group(1).replace(",", "")))
+    return min(most or MAX_PANELS, int(regions.group(1).replace(",", "")))
 
 
-def check_layout(sections: list[dict], parsed: Body, *, panels: int) -> None:
+def check_layout(
+    sections: list[dict], parsed: Body, *, panels: int, alarm_panels: int | None = None
+) -> None:
     """Nothing wider than its section, no hidden sideways scroll, rows not squeezed,
     every chart drawn, one x axis per panel drawn (none under an empty slot)."""
     assert parsed.body.get("data-error") is None, parsed.body.get("data-error")
     assert parsed.body.get("data-rendered") == parsed.body.get("data-charts")
     assert [s["id"] for s in sections] == [
-        "summary", "data", "rates", "comparison", "trend", "coverage", "methods", "ledger"
+        "summary", "data", "rates", "comparison", "trend", "alarms", "coverage", "methods",
+        "ledger",
     ]  # fmt: skip
     for sec in sections:
         for item in sec["items"]:
@@ -202,10 +209,12 @@ def check_layout(sections: list[dict], parsed: Body, *, panels: int) -> None:
             assert item["width"] <= sec["inner"] + 0.5, f"{where} is {item['width']:.0f} px wide, "
             f"its section {sec['inner']:.0f}"
             assert item["scroll"] <= item["client"] + 1, f"{where} scrolls sideways"
-        if sec["id"] in ("comparison", "trend"):
+        if sec["id"] in ("comparison", "trend", "alarms"):
             assert max(sec["rows"]) < 80, f"{sec['id']}: a row is {max(sec['rows']):.0f} px tall"
     rates = next(s for s in sections if s["id"] == "rates")
     assert rates["xAxes"] == panels
+    alarms = next(s for s in sections if s["id"] == "alarms")
+    assert alarms["alarmAxes"] == (panels if alarm_panels is None else alarm_panels)
 
 
 @pytest.fixture(scope="module")
@@ -224,7 +233,8 @@ def demo_page(tmp_path_factory) -> Path:
 
 def test_demo_layout_fits_at_1280(demo_page: Path, dump_dom) -> None:
     sections, parsed = measure(demo_page, dump_dom)
-    check_layout(sections, parsed, panels=panels_of(demo_page))
+    check_layout(sections, parsed, panels=panels_of(demo_page),
+                 alarm_panels=panels_of(demo_page, MAX_ALARM_PANELS))  # fmt: skip
 
 
 @pytest.mark.shared
@@ -243,7 +253,8 @@ def test_real_file_layout_fits_at_1280(ucdp_dir, tmp_path, dump_dom, name, perio
             joinpoint_options={"n_permutations": 19, "n_bootstrap": 20},  # a quick search
         )
     sections, parsed = measure(page, dump_dom)
-    check_layout(sections, parsed, panels=panels_of(page))
+    check_layout(sections, parsed, panels=panels_of(page),
+                 alarm_panels=panels_of(page, MAX_ALARM_PANELS))  # fmt: skip
 
 
 def drawn_names(names: list[str], folder: Path, dump_dom) -> tuple[str, Body]:
@@ -279,7 +290,9 @@ def test_prototype_names_draw(tmp_path: Path, dump_dom) -> None:
     names = ["constructor", "toString", "hasOwnProperty", "__proto__", "valueOf", "Plain"]
     dom, parsed = drawn_names(names, tmp_path, dump_dom)
     assert parsed.body.get("data-error") is None, parsed.body.get("data-error")
-    assert int(parsed.body["data-rendered"]) == int(parsed.body["data-charts"]) == 4
+    assert (
+        int(parsed.body["data-rendered"]) == int(parsed.body["data-charts"]) == 5
+    )  # the alarm timeline too
     svg_text = " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", dom))
     for name in names:
         assert name in svg_text, name

@@ -155,13 +155,14 @@ def test_every_threshold_has_words() -> None:
 
 
 def test_every_method_reference_has_a_full_citation() -> None:
+    from trends.alarm import METHODS
     from trends.stats.poisson import INTERVALS
     from trends.stats.two_rates import TESTS
     from trends.trend_tests import METHODS_REGISTRY
 
-    for registry in (INTERVALS, TESTS, METHODS_REGISTRY):
+    for registry in (INTERVALS, TESTS, METHODS_REGISTRY, METHODS.values()):
         for entry in registry:
-            keys = methods.cite_keys(entry.reference)
+            keys = methods.cite_keys(getattr(entry, "reference", None) or entry.citation)
             assert keys, entry
             missing = [k for k in keys if k not in methods.BIBLIOGRAPHY]
             assert missing == [], (entry.name, missing)
@@ -177,6 +178,12 @@ def test_methods_text_comes_from_the_registries(results) -> None:
     assert TESTS.get("score").description in words
     assert METHODS_REGISTRY.get("quasipoisson").description in words
     assert "Gu K, Ng HKT, Tang ML, Schucany WR (2008)" in words
+    from trends.alarm import METHODS
+
+    method = results.options["alarms"]["method"]
+    assert METHODS[method].description in words
+    for key in methods.cite_keys(METHODS[method].citation):
+        assert methods.BIBLIOGRAPHY[key] in words
 
 
 def test_unsupported_apc_is_not_estimable_in_words(results) -> None:
@@ -244,3 +251,88 @@ def test_segments_that_cannot_be_drawn_are_named(results, monkeypatch) -> None:
     )
     words = text_of(render(results).render(), "rates")
     assert "The segments of Aleppo could not be drawn" in words
+
+
+# ----------------------------------------------------------------------------- alarms
+
+
+def _yearly_cells() -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    years = [str(y) for y in range(2005, 2020)]
+    return pd.DataFrame(
+        [
+            {"region": r, "period": y, "count": float(rng.poisson(m))}
+            for r, m in (("North", 40.0), ("<b>South</b>", 12.0))
+            for y in years
+        ]
+    )
+
+
+def test_alarms_default_to_bayes_for_years_and_say_why(tmp_path: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", trends.errors.TrendsWarning)
+        res = analyse(_yearly_cells(), joinpoint_options={"max_joinpoints": 0})
+    assert res.options["alarms"]["method"] == "bayes"
+    assert res.options["alarms"]["chosen"] == "default"
+    html = render(res).render()
+    words = text_of(html, "alarms")
+    assert "the Bayes method, since years have no season" in words
+    assert "Latest year: 2019" in words
+    assert "the 2 regions monitored give about 0.1 false alarms a year" in words
+    assert "<b>South</b>" not in html and "&lt;b&gt;South&lt;/b&gt;" in html
+    summary = text_of(html, "summary")
+    assert "Unusual periods, 2019 (bayes)" in summary
+    assert "Unusual periods 2019 " in summary and "&lt;" not in summary  # its tiles
+
+
+def test_an_alarm_method_given_is_used_and_its_bound_named(tmp_path: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", trends.errors.TrendsWarning)
+        res = analyse(_yearly_cells(), alarm_method="glr", joinpoint_options={"max_joinpoints": 0})
+    assert res.options["alarms"]["method"] == "glr-nb"  # the alias, as its method
+    html = render(res).render()
+    words = text_of(html, "alarms")
+    assert "the method asked for, glr-nb" in words
+    assert "Threshold (statistic)" in words  # GLR's upperbound is its statistic, not a count
+    assert "has no per-period false-alarm level" in words
+    assert str(escape(methods.BIBLIOGRAPHY["Höhle & Paul 2008"])) in html
+
+
+def test_a_bad_alarm_method_is_the_callers_error() -> None:
+    with pytest.raises(trends.errors.OptionError, match="alarm_method"):
+        analyse(_yearly_cells(), alarm_method="nope")
+
+
+def test_alarms_failing_on_a_region_are_a_stated_reason(monkeypatch, tmp_path: Path) -> None:
+    real = trends.alarms
+
+    def fails_on_north(cells, **kw):
+        if (cells["region"].astype(str) == "North").any():
+            raise np.linalg.LinAlgError("SVD did not converge")
+        return real(cells, **kw)
+
+    monkeypatch.setattr(trends, "alarms", fails_on_north)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", trends.errors.TrendsWarning)
+        res = analyse(_yearly_cells(), joinpoint_options={"max_joinpoints": 0})
+    north = res.alarms[res.alarms["region"].astype(str) == "North"]
+    assert len(north) == 1 and north["verdict"].iloc[0] == verdicts.NOT_ESTIMABLE
+    html = render(res).render()
+    assert "This section could not be written" not in html
+    words = text_of(html, "alarms")
+    assert "LinAlgError: SVD did not converge" in words  # the reason, as a numbered note
+
+
+def test_a_retrospective_scan_says_its_fdr(results) -> None:
+    """With fdr the section and the methods say the share of false alarms, with the
+    names as written (Benjamini–Hochberg, not lower-cased)."""
+    cells = results.cells
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", trends.errors.ThinCoverageWarning)
+        table = trends.alarms(cells, method="bayes", fdr=0.1)
+    options = {**results.options, "alarms": {**table.attrs, "chosen": "given"}}
+    html = render(dataclasses.replace(results, alarms=table, options=options)).render()
+    words = text_of(html, "alarms")
+    assert "With fdr=0.1, at most about 10% of the alarms raised are expected to be false" in words
+    assert "(Benjamini–Hochberg over every region and month reported)" in words
+    assert "q-value is at most 0.1" in text_of(html, "methods")

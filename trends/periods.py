@@ -28,6 +28,7 @@ __all__ = [
     "to_period_end_label",
     "period_span",
     "DEFAULT_WINDOW",
+    "complete_periods",
     "default_windows",
     "describe_windows",
 ]
@@ -206,6 +207,33 @@ DEFAULT_WINDOW = {"week": 52, "month": 12, "quarter": 4, "year": 1}
 _PLURAL = {"week": "weeks", "month": "months", "quarter": "quarters", "year": "years"}
 
 
+def complete_periods(cells: pd.DataFrame) -> list[str]:
+    """The labels of the periods wholly inside the source's coverage, in time order.
+
+    A period is complete when some cell of it has a count, is covered, and has an
+    ``exposure`` (where given) of the period's whole length in days: a month the data set
+    covers only in part is not complete (its count is not comparable with the others').
+
+    Parameters
+    ----------
+    cells : DataFrame
+        A cell table (:func:`trends.count`): ``period``, ``count``, and where known
+        ``covered``, ``exposure``.
+    """
+    from .cells import cells_period
+
+    kind = cells_period(cells)
+    usable = cells[cells["count"].notna()]
+    if "covered" in usable.columns:
+        usable = usable[usable["covered"].fillna(True).astype(bool)]
+    if "exposure" in usable.columns:
+        labels = usable["period"].astype("string")
+        start, end = period_bounds(labels, kind)
+        days = (end - start).dt.days.to_numpy() + 1
+        usable = usable[usable["exposure"].to_numpy(float) >= days]
+    return sorted(set(usable["period"].astype(str)), key=lambda lab: _label_start(lab, kind))
+
+
 def default_windows(cells: pd.DataFrame) -> tuple[tuple[str, str], tuple[str, str]]:
     """The default comparison: the last year of complete periods against the year before.
 
@@ -231,15 +259,7 @@ def default_windows(cells: pd.DataFrame) -> tuple[tuple[str, str], tuple[str, st
     from .cells import cells_period
 
     kind = cells_period(cells)
-    usable = cells[cells["count"].notna()]
-    if "covered" in usable.columns:
-        usable = usable[usable["covered"].fillna(True).astype(bool)]
-    if "exposure" in usable.columns:
-        labels = usable["period"].astype("string")
-        start, end = period_bounds(labels, kind)
-        days = (end - start).dt.days.to_numpy() + 1
-        usable = usable[usable["exposure"].to_numpy(float) >= days]
-    complete = sorted(set(usable["period"].astype(str)), key=lambda lab: _label_start(lab, kind))
+    complete = complete_periods(cells)
     if len(complete) < 2:
         which = f"only one complete {kind} ({complete[0]})" if complete else f"no complete {kind}"
         raise TrendsError(

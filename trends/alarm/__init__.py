@@ -20,12 +20,23 @@ description, citation; see :mod:`trends.alarm.registry`):
 
 The numbers match R's surveillance 1.20.3 (see ``tests/test_alarms_reference.py``). The
 kernels are vectorised over regions and periods: Farrington's thousands of small GLMs
-run as one batch of iteratively reweighted least squares.
+run as one batch of iteratively reweighted least squares. :func:`default_method` is the
+method a report uses when none is named (Farrington where it can judge a period, else
+Bayes).
 """
 
 from __future__ import annotations
 
 from .api import DIRECTIONS, VERDICTS, alarms
-from .registry import ALIASES, METHODS, AlarmMethod
+from .registry import ALIASES, METHODS, AlarmMethod, bound_is_count, default_method
 
-__all__ = ["alarms", "METHODS", "ALIASES", "AlarmMethod", "DIRECTIONS", "VERDICTS"]
+__all__ = [
+    "alarms",
+    "METHODS",
+    "ALIASES",
+    "AlarmMethod",
+    "DIRECTIONS",
+    "VERDICTS",
+    "default_method",
+    "bound_is_count",
+]

@@ -1,8 +1,11 @@
 """The alarm methods: one entry per method, the only place that names them.
 
 Each entry binds a name to the module function that runs it, its defaults and option
-checks, a one-line description and the reference behind it. :func:`trends.alarm.alarms`
-looks methods up here by name; adding a method is adding an entry.
+checks, a one-line description and the reference behind it (short references, ``;``
+separated, as every registry of ``trends`` gives them: the report's methods section
+prints the full citation from :data:`trends.reporting.methods.BIBLIOGRAPHY`).
+:func:`trends.alarm.alarms` looks methods up here by name; adding a method is adding an
+entry. :func:`default_method` is the method a report uses when none is named.
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ from functools import partial
 from typing import Any
 
 from . import bayes, ears, farrington, glr, surge
-from ._common import Detection
+from ._common import FREQUENCY, Detection
 
-__all__ = ["AlarmMethod", "METHODS", "ALIASES"]
+__all__ = ["AlarmMethod", "METHODS", "ALIASES", "default_method", "bound_is_count"]
 
 
 @dataclass(frozen=True)
@@ -41,9 +44,9 @@ class AlarmMethod:
     level: str | None = "alpha"
 
 
-_HJ = "Salmon, Schumacher & Höhle (2016), J Stat Softw 70(10): R package surveillance 1.20.3"
+_HJ = "Salmon, Schumacher & Höhle 2016 (R package surveillance 1.20.3, {})"
 _TWO = ("high", "low", "both")
-_ACLED = "ACLED, Subnational Threat & Surge Trackers and Trendfinder (acleddata.com), read 2025"
+_ACLED = "ACLED 2025 ({}, acleddata.com, read 2025)"
 
 METHODS: dict[str, AlarmMethod] = {
     m.name: m
@@ -55,7 +58,7 @@ METHODS: dict[str, AlarmMethod] = {
             farrington.validate,
             farrington.OPTIONS,
             "quasi-Poisson GLM on the same season of the past b years, 2/3-power bound",
-            "Farrington et al. (1996), JRSS A 159:547; " + _HJ + " (farringtonFlexible)",
+            "Farrington et al. 1996; " + _HJ.format("farringtonFlexible"),
             _TWO,
         ),
         AlarmMethod(
@@ -65,7 +68,7 @@ METHODS: dict[str, AlarmMethod] = {
             farrington.validate,
             farrington.OPTIONS,
             "Farrington with seasonal groups over the whole year and a negative binomial bound",
-            "Noufaily et al. (2013), Stat Med 32:1206; " + _HJ + " (farringtonFlexible)",
+            "Noufaily et al. 2013; " + _HJ.format("farringtonFlexible"),
             _TWO,
         ),
         *(
@@ -76,7 +79,7 @@ METHODS: dict[str, AlarmMethod] = {
                 partial(ears.validate, variant=v),
                 ears.OPTIONS,
                 text,
-                "Hutwagner et al. (2003), J Urban Health 80(S1):i89; " + _HJ + " (earsC)",
+                "Hutwagner et al. 2003; " + _HJ.format("earsC"),
                 _TWO if v != "C3" else ("high",),
             )
             for v, text in (
@@ -93,7 +96,7 @@ METHODS: dict[str, AlarmMethod] = {
                 glr.validate,
                 glr.OPTIONS,
                 f"GLR detector for a rise of the intercept, {text} in-control model",
-                "Höhle & Paul (2008), CSDA 52:4357; " + _HJ + " (glrnb)",
+                "Höhle & Paul 2008; " + _HJ.format("glrnb"),
                 level=None,
             )
             for v, text in (("poisson", "Poisson"), ("nb", "negative binomial"))
@@ -105,7 +108,7 @@ METHODS: dict[str, AlarmMethod] = {
             bayes.validate,
             bayes.OPTIONS,
             "negative binomial predictive bound from the w previous periods (RKI Bayes)",
-            "Riebler (2004); Höhle (2007), Comput Stat 22:571; " + _HJ + " (algo.bayes)",
+            "Riebler 2004; Höhle 2007; " + _HJ.format("algo.bayes"),
             _TWO,
         ),
         *(
@@ -116,15 +119,27 @@ METHODS: dict[str, AlarmMethod] = {
                 partial(surge.validate, rule=rule),
                 surge.TRENDFINDER_OPTIONS if rule == "trendfinder" else surge.OPTIONS,
                 text,
-                _ACLED,
+                _ACLED.format(page),
                 _TWO if rule == "trendfinder" else ("high",),
                 level=None,
             )
-            for rule, text in (
-                ("surge", "ACLED Surge Tracker: +100% on the average of the previous month"),
-                ("threat", "ACLED Threat Tracker: last month +100% on the past year's average"),
-                ("trendfinder", "ACLED Trendfinder change levels (+25%, +10%, -25% bands)"),
-            )
+            for rule, text, page in (
+                (
+                    "surge",
+                    "ACLED Surge Tracker: +100% on the average of the previous month",
+                    "Subnational Threat & Surge Trackers",
+                ),
+                (
+                    "threat",
+                    "ACLED Threat Tracker: last month +100% on the past year's average",
+                    "Subnational Threat & Surge Trackers",
+                ),
+                (
+                    "trendfinder",
+                    "ACLED Trendfinder change levels (+25%, +10%, -25% bands)",
+                    "Trendfinder",
+                ),
+            )  # fmt: skip
         ),
     )
 }
@@ -132,3 +147,37 @@ METHODS: dict[str, AlarmMethod] = {
 #: Other names a caller may use, and the method each stands for (R's defaults: earsC's
 #: method "C1"; glrnb estimates a negative binomial by default).
 ALIASES: dict[str, str] = {"ears": "ears-c1", "glr": "glr-nb"}
+
+
+def default_method(period: str, n_periods: int | None = None) -> str:
+    """The method a report uses when none is named: ``farrington`` where it can judge a
+    period, else ``bayes``.
+
+    Farrington's baseline is the same season of the ``b`` previous years (3 by default):
+    it needs weeks, months or quarters (years have no season, so the baseline would be
+    the last three counts alone) and a series longer than ``b`` years (``n_periods``, the
+    periods from a region's first to its last, when known). The Bayes method's baseline
+    is the ``w`` (6) periods just before, which any kind of period and a short series
+    give (Höhle 2007; both as in R's surveillance).
+
+    Parameters
+    ----------
+    period : {"week", "month", "quarter", "year"}
+        The cells' kind of period.
+    n_periods : int, optional
+        The length of the longest series, in periods.
+    """
+    if period == "year":
+        return "bayes"
+    needed = farrington.defaults(period, preset="farrington")["b"] * FREQUENCY[period]
+    if n_periods is not None and n_periods <= needed:
+        return "bayes"
+    return "farrington"
+
+
+def bound_is_count(method: str, options: dict[str, Any]) -> bool:
+    """Whether the ``upperbound`` column of ``method`` with ``options`` is a count (the
+    number of events above which a period is unusual), as it is for every method but
+    the GLR detector with ``ret="value"`` (``glr-nb``'s default), whose ``upperbound`` is
+    the statistic itself, as in R's ``glrnb``."""
+    return not (method.startswith("glr") and options.get("ret") == "value")

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..methods import Registry
-from .console import prepare_kernels
+from .console import info, prepare_kernels
 from .options import (
     add_grouping,
     add_input,
@@ -30,6 +30,8 @@ from .options import (
     check_outputs,
     count_input,
     joinpoint_options,
+    parse_method_options,
+    parse_restart,
     read_input,
     read_population,
     windows_of,
@@ -258,6 +260,83 @@ def _coverage(args: argparse.Namespace) -> None:
 
     check_outputs(args, args.output)
     write(coverage(count_input(read_input(args), args), rules=args.rules), args)
+
+
+def _alarm_options(p: argparse.ArgumentParser) -> None:
+    from ..alarm import ALIASES, DIRECTIONS, METHODS
+
+    add_output(p, "alarm table (one row per region x period reported)")
+    for action in p._actions:  # the shared --start/--end bound the periods reported here
+        if action.dest in ("start", "end"):
+            first = action.dest == "start"
+            action.help = (
+                f"{'first' if first else 'last'} period reported (e.g. 2019-01); every "
+                f"earlier period still serves as baseline; default: the "
+                f"{'first' if first else 'last'} period of the data"
+            )
+    p.add_argument(
+        "--method",
+        choices=[*METHODS, *ALIASES],
+        help="alarm method (default: farrington; bayes for years and for series no longer "
+        "than Farrington's 3 years of baseline)",
+    )
+    p.add_argument(
+        "--direction", default="high", choices=DIRECTIONS, help="alarms to raise (default: high)"
+    )
+    p.add_argument(
+        "--fdr",
+        type=float,
+        metavar="Q",
+        help="retrospective scan: alarm where the Benjamini-Hochberg q-value over every "
+        "region and period reported is at most Q (e.g. 0.05), instead of the method's "
+        "per-period level",
+    )
+    p.add_argument(
+        "--restart",
+        metavar="DATES",
+        help="restart each region's baseline after these breaks: a comma list of dates or "
+        "periods (2017-07,2018-01-15), or 'joinpoints' (each region's own, found by "
+        "joinpoint regression first; --max-joinpoints and --permutations apply)",
+    )
+    p.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an option of the method (repeatable), e.g. --option alpha=0.01 --option b=5; "
+        "an unknown name lists the method's options",
+    )
+    add_rules(p)
+    add_joinpoint_search(p)
+
+
+@command(
+    "alarms",
+    "unusual periods: each region's count against its own past",
+    add_input,
+    _alarm_options,
+)
+def _alarms(args: argparse.Namespace) -> None:
+    from ..alarm import alarms, default_method
+    from ..reporting.words import alarm_summary
+
+    check_outputs(args, args.output)
+    restart = parse_restart(args.restart)
+    options = parse_method_options(args.option)
+    cells = count_input(read_input(args), args, restrict=False)
+    method = args.method or default_method(args.period, int(cells["period"].nunique()))
+    breaks = None
+    if restart == "joinpoints":
+        from ..joinpoint import joinpoints
+
+        prepare_kernels()  # a bar over the regions while their joinpoints are found
+        breaks = joinpoints(cells, rules=args.rules, **joinpoint_options(args))
+    table = alarms(
+        cells, method=method, direction=args.direction, start=args.start, end=args.end,
+        restart=restart, breaks=breaks, fdr=args.fdr, rules=args.rules, **options,
+    )  # fmt: skip
+    write(table, args)
+    info(alarm_summary(table))
 
 
 # ----------------------------------------------------------------------------- reports

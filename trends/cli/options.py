@@ -24,6 +24,8 @@ __all__ = [
     "add_rules",
     "parse_columns",
     "parse_coverage",
+    "parse_restart",
+    "parse_method_options",
     "read_input",
     "count_input",
     "read_population",
@@ -140,6 +142,51 @@ def parse_coverage(text: str | None) -> tuple[str, str] | None:
     return start.date().isoformat(), end.date().isoformat()
 
 
+def parse_restart(text: str | None) -> str | list[str] | None:
+    """``"joinpoints"`` stays; ``"2017-07,2018-01"`` -> ``["2017-07", "2018-01"]``: the
+    breaks after which :func:`trends.alarms` restarts each region's baseline."""
+    if text is None:
+        return None
+    if text.strip() == "joinpoints":
+        return "joinpoints"
+    dates = [part.strip() for part in text.split(",")]
+    if not all(dates):
+        raise OptionError(
+            f"--restart {text!r} is not 'joinpoints' nor a comma list of dates or periods "
+            "(e.g. 2017-07,2018-01-15)"
+        )
+    return dates
+
+
+def _option_value(text: str) -> Any:
+    """A method option's value as typed: true/false, none, a number, a comma list (a
+    tuple, e.g. limit54=5,4), else the text (threshold_method=nbPlugin, powertrans=2/3)."""
+    word = text.strip()
+    if "," in word:
+        return tuple(_option_value(part) for part in word.split(","))
+    named = {"true": True, "false": False, "none": None}
+    if word.lower() in named:
+        return named[word.lower()]
+    for kind in (int, float):
+        try:
+            return kind(word)
+        except ValueError:
+            pass
+    return word
+
+
+def parse_method_options(texts: list[str]) -> dict[str, Any]:
+    """``["alpha=0.01", "b=5"]`` -> ``{"alpha": 0.01, "b": 5}``: a method's options, checked
+    by the method itself (an unknown name is an OptionError listing the valid ones)."""
+    out: dict[str, Any] = {}
+    for text in texts:
+        name, sep, value = text.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise OptionError(f"--option {text!r} is not NAME=VALUE (e.g. alpha=0.01)")
+        out[name.strip()] = _option_value(value)
+    return out
+
+
 def read_input(args: argparse.Namespace):
     """Read INPUT as told (format, column map, coverage), then apply every --where."""
     from ..incidents import parse_condition
@@ -170,15 +217,18 @@ def read_input(args: argparse.Namespace):
     return incidents
 
 
-def count_input(incidents, args: argparse.Namespace) -> pd.DataFrame:
+def count_input(incidents, args: argparse.Namespace, *, restrict: bool = True) -> pd.DataFrame:
+    """The cells of ``incidents`` by ``--region``, ``--period`` and ``--span``, restricted
+    to ``--start``..``--end`` unless ``restrict`` is False (``trends alarms``, where they
+    bound the periods reported and every earlier period serves as baseline)."""
     from ..counting import count
 
     return count(
         incidents,
         region=args.region,
         period=args.period,
-        start=args.start,
-        end=args.end,
+        start=args.start if restrict else None,
+        end=args.end if restrict else None,
         span=args.span,
     )
 

@@ -31,6 +31,8 @@ __all__ = [
 
 
 def add_report_options(p: argparse.ArgumentParser) -> None:
+    from ..alarm import ALIASES
+    from ..alarm import METHODS as ALARMS
     from ..output import TABLE_FORMATS
     from ..trend_tests import METHODS
 
@@ -41,7 +43,7 @@ def add_report_options(p: argparse.ArgumentParser) -> None:
         "--tables",
         metavar="DIR",
         help="also write every table the report shows here (cells, rates, coverage, "
-        "comparison, trend, joinpoints, sources, ledger)",
+        "comparison, trend, alarms, joinpoints, sources, ledger)",
     )
     p.add_argument(
         "--tables-format",
@@ -52,6 +54,12 @@ def add_report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--title")
     add_rules(p)
     p.add_argument("--trend-method", default="quasipoisson", choices=METHODS)
+    p.add_argument(
+        "--alarm-method",
+        choices=[*ALARMS, *ALIASES],
+        help="method of the unusual periods (default: farrington; bayes for years and for "
+        "series no longer than Farrington's 3 years of baseline)",
+    )
     add_joinpoint_search(p)
     p.add_argument(
         "--timestamp",
@@ -85,6 +93,7 @@ def _report(incidents, args: argparse.Namespace, before, after) -> None:
         start=args.start,
         end=args.end,
         span=args.span,
+        alarm_method=args.alarm_method,
     )
     if res.options["windows"] == "default":
         windows = describe_windows(res.options["before"], res.options["after"], res.period)
@@ -105,6 +114,7 @@ def _report(incidents, args: argparse.Namespace, before, after) -> None:
             "coverage": plain.coverage,
             "comparison": plain.comparison,
             "trend": plain.trend,
+            "alarms": plain.alarms,
             "joinpoints": plain.joinpoints,
             "sources": plain.sources,
             "ledger": plain.ledger,

@@ -21,13 +21,15 @@ coverage    region x period heat map of coverage status, reasons in the tooltip
 comparison  forest plot of rate ratios (after / before) coloured by verdict
 trends      forest plot of annual percent change coloured by verdict
 sources     horizontal bars: the outlets behind most events and their share
+alarm_timeline  small multiples of an alarm scan: counts, expected, bounds, alarms
 
 Modules: :mod:`.style` (colours, shared checks), :mod:`.timeaxis` (ticks for the
-series length), :mod:`.smallmultiples`, :mod:`.heatmap`, :mod:`.forest`, :mod:`.bars`.
+series length), :mod:`.smallmultiples`, :mod:`.alarms`, :mod:`.heatmap`, :mod:`.forest`, :mod:`.bars`.
 """
 
 from __future__ import annotations
 
+from .alarms import ALARM_MARKS, alarm_frame, alarm_timeline
 from .bars import sources
 from .forest import comparison, forest_frame, trends
 from .heatmap import coverage, coverage_runs
@@ -47,6 +49,9 @@ __all__ = [
     "trends",
     "forest_frame",
     "sources",
+    "alarm_timeline",
+    "alarm_frame",
+    "ALARM_MARKS",
     "segment_fit",
     "reasons_text",
     "tick_dates",

@@ -1,7 +1,7 @@
 """Run every statistic a report shows, once, and keep the results together.
 
 :func:`analyse` goes from incidents to :class:`Results`: cells, coverage, rates,
-the comparison, the trend test, joinpoints, the top sources. The report's sections
+the comparison, the trend test, the alarms, joinpoints, the top sources. The report's sections
 only read a :class:`Results`; they never compute statistics.
 """
 
@@ -22,6 +22,7 @@ import pandas as pd
 
 from .. import periods, verdicts
 from ..cells import as_cells, cells_period
+from ..checks import check_choice
 from ..errors import OptionError, ThinCoverageWarning, TrendsError
 
 __all__ = ["Results", "analyse", "default_windows", "top_sources", "by_region"]
@@ -47,6 +48,7 @@ class Results:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step
     warnings: list[str] = field(default_factory=list)  # warnings raised, as text
     skipped: dict[str, str] = field(default_factory=dict)  # step -> why it was not computed
+    alarms: pd.DataFrame | None = None  # trends.alarms(); its attrs in options["alarms"]
 
     def plain(self) -> Results:
         """A shallow copy whose tables carry no ``attrs`` (which pandas deep-copies on
@@ -68,6 +70,22 @@ class Results:
     @property
     def regions(self) -> list[str]:
         return sorted(self.cells["region"].astype(str).unique())
+
+    def latest_alarms(self) -> tuple[str | None, pd.DataFrame | None]:
+        """The latest complete period and its alarm rows (one per region, and a row for
+        each region the alarms could not be computed for), or ``(None, None)``.
+
+        The latest *complete* period (:func:`trends.periods.complete_periods`): a period
+        the source covers only in part has too few events to compare with the past.
+        """
+        if self.alarms is None or not len(self.alarms):
+            return None, None
+        said = self.alarms["period"].astype("string")
+        complete = [p for p in periods.complete_periods(self.cells) if p in set(said.dropna())]
+        label = complete[-1] if complete else None
+        if label is None:
+            return None, None
+        return label, self.alarms[(said == label).fillna(False) | said.isna()]
 
 
 def default_windows(cells: pd.DataFrame) -> tuple[tuple[str, str], tuple[str, str]]:
@@ -141,8 +159,10 @@ def analyse(
     start: str | None = None,
     end: str | None = None,
     span: str = "start",
+    alarm_method: str | None = None,
 ) -> Results:
-    """Count, assess coverage, estimate rates, compare, test trends, find joinpoints.
+    """Count, assess coverage, estimate rates, compare, test trends, raise alarms, find
+    joinpoints.
 
     ``incidents`` is a :class:`trends.Incidents`, a path (read with
     :func:`trends.read`), a DataFrame of incidents in canonical columns (read with
@@ -150,7 +170,12 @@ def analyse(
     ``region``/``period`` are the cells'). ``rules`` is resolved once
     (:func:`trends.coverage_model.resolve_rules`) and the resolved
     :class:`~trends.coverage_model.CoverageRules` is what every step gets and what
-    ``Results.options["rules"]`` keeps.
+    ``Results.options["rules"]`` keeps. ``alarm_method`` names the method of
+    :func:`trends.alarms` (an alias is taken as its method); None (the default) takes
+    :func:`trends.alarm.default_method`: Farrington, or Bayes for years and for series
+    too short for Farrington's baseline. ``Results.options["alarms"]`` keeps the method,
+    whether it was ``given`` or the ``default``, and the attrs of the alarm table (the
+    false-alarm level, the expected false alarms a year...).
 
     The report never fails for one region or one step: a comparison, trend or
     joinpoint search that fails on some regions is run again without them, and
@@ -206,6 +231,7 @@ def analyse(
     trend = steps.guarded(
         "trend", cells, lambda c: trends.trend(c, method=trend_method, level=level, rules=resolved)
     )
+    alarms, options["alarms"] = _alarms(steps, cells, alarm_method, resolved)
     joinpoints = steps.guarded(
         "joinpoints",
         cells,
@@ -227,7 +253,33 @@ def analyse(
         timings=steps.timings,
         warnings=list(dict.fromkeys(steps.raised)),
         skipped=steps.skipped,
+        alarms=alarms,
     )
+
+
+def _alarms(
+    steps: _Steps, cells: pd.DataFrame, method: str | None, rules: Any
+) -> tuple[pd.DataFrame | None, dict[str, Any]]:
+    """The alarm table (guarded per region, as every step) and what the report says of
+    it: the method, whether it was given or the default, and the table's attrs."""
+    import trends
+    from trends.alarm import ALIASES, METHODS, default_method
+
+    chosen = "default" if method is None else "given"
+    if method is None:
+        name = default_method(cells_period(cells), int(cells["period"].nunique()))
+    else:  # checked before any work: a bad name is the caller's error
+        name = ALIASES.get(method, method)
+        check_choice("alarm_method", name, [*METHODS, *ALIASES])
+    attrs: dict[str, Any] = {}
+
+    def run(part: pd.DataFrame) -> pd.DataFrame:
+        out = trends.alarms(part, method=name, rules=rules)
+        attrs.update(out.attrs)  # the last call is the one whose rows are kept
+        return out
+
+    table = steps.guarded("alarms", cells, run)
+    return table, {**(attrs if table is not None else {}), "method": name, "chosen": chosen}
 
 
 def _filters(incidents: Any, start: str | None, end: str | None, span: str) -> list[str]:
@@ -263,7 +315,7 @@ class _Steps:
         self.timings: dict[str, float] = {}
         self.raised: list[str] = []
         self.skipped: dict[str, str] = {}
-        self.bar = _progress(6)
+        self.bar = _progress(7)
 
     def run(self, name: str, func):
         from ..errors import TrendsWarning

@@ -39,13 +39,16 @@ def report(
     start: str | None = None,
     end: str | None = None,
     span: str = "start",
+    alarm_method: str | None = None,
 ) -> Path:
     """Write the HTML trend report of ``incidents`` to ``path`` and return the path.
 
     The report is one file that opens offline (the Vega libraries are inlined, no
     request leaves the page): data set, citation and sha256; a summary in words;
     small multiples of the rates with coverage and joinpoints; the comparison and
-    trend tables; the coverage heat map and top sources; methods, thresholds and
+    trend tables; the unusual periods (:func:`trends.alarms`: the latest period's
+    alarms, a timeline per region, the false alarms to expect); the coverage heat map
+    and top sources; methods, thresholds and
     references; the ledger of rows read and set aside. The same input and options
     give the same bytes.
 
@@ -92,6 +95,12 @@ def report(
     start, end, span
         Passed to :func:`trends.count` (restrict the periods; how events spanning
         periods are counted); stated in the report's filters.
+    alarm_method : str, optional
+        Method of :func:`trends.alarms` (a name or alias of
+        :data:`trends.alarm.METHODS`). Default: ``farrington`` for weeks, months and
+        quarters, ``bayes`` for years (which have no season) and for series no longer
+        than Farrington's three years of baseline (:func:`trends.alarm.default_method`);
+        the section says which, and why.
 
     Returns
     -------
@@ -116,6 +125,7 @@ def report(
         start=start,
         end=end,
         span=span,
+        alarm_method=alarm_method,
     )
     page = render(res, title=title, timestamp=_timestamp(timestamp))
     out = Path(path)

@@ -15,6 +15,7 @@ field by field (:data:`RULE_WORDS`), so a new threshold cannot be left out silen
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -43,6 +44,7 @@ __all__ = [
     "comparison_item",
     "trend_item",
     "joinpoint_item",
+    "alarm_item",
     "coverage_item",
 ]
 
@@ -97,6 +99,27 @@ BIBLIOGRAPHY: dict[str, str] = {
     "NCHS rates": "National Center for Health Statistics. Evaluation of the National Center "
     "for Health Statistics Data Presentation Standards for Rates From Vital Statistics and "
     "Sample Surveys. https://stacks.cdc.gov/view/cdc/123462",
+    "Farrington et al. 1996": "Farrington CP, Andrews NJ, Beale AD, Catchpole MA (1996). A "
+    "statistical algorithm for the early detection of outbreaks of infectious disease. "
+    "Journal of the Royal Statistical Society A 159:547–563.",
+    "Noufaily et al. 2013": "Noufaily A, Enki DG, Farrington P, Garthwaite P, Andrews N, "
+    "Charlett A (2013). An improved algorithm for outbreak detection in multiple "
+    "surveillance systems. Statistics in Medicine 32:1206–1222.",
+    "Hutwagner et al. 2003": "Hutwagner L, Thompson W, Seeman GM, Treadwell T (2003). The "
+    "bioterrorism preparedness and response Early Aberration Reporting System (EARS). "
+    "Journal of Urban Health 80(S1):i89–i96.",
+    "Höhle & Paul 2008": "Höhle M, Paul M (2008). Count data regression charts for the "
+    "monitoring of surveillance time series. Computational Statistics & Data Analysis "
+    "52:4357–4368.",
+    "Riebler 2004": "Riebler A (2004). Empirischer Vergleich von statistischen Methoden zur "
+    "Ausbruchserkennung bei Surveillance Daten. Bachelor thesis, LMU München.",
+    "Höhle 2007": "Höhle M (2007). surveillance: an R package for the monitoring of "
+    "infectious diseases. Computational Statistics 22:571–582.",
+    "Salmon, Schumacher & Höhle 2016": "Salmon M, Schumacher D, Höhle M (2016). Monitoring "
+    "count time series in R: aberration detection in public health surveillance. Journal "
+    "of Statistical Software 70(10):1–35.",
+    "ACLED 2025": "Armed Conflict Location & Event Data (ACLED) (2025). Subnational Threat "
+    "& Surge Trackers; Trendfinder. https://acleddata.com (read 2025).",
     "Parker et al. 2017": "Parker JD, Talih M, Malec DJ, et al. (2017). National Center for "
     "Health Statistics Data Presentation Standards for Proportions. Vital and Health "
     "Statistics 2(175).",
@@ -367,6 +390,40 @@ def joinpoint_item(options: dict[str, Any], used: list[str]) -> tuple[Markup, li
         "halves, or against the previous segment, is withheld.",
     ])  # fmt: skip
     return item, ["Kim et al. 2000"] + (["Kim et al. 2022"] if empirical else [])
+
+
+def alarm_item(res: Any) -> tuple[Markup, list[str]]:
+    """The alarm method (from :data:`trends.alarm.METHODS`) with its options as used,
+    the false-alarm level, and the coverage gate of an alarm."""
+    from ..alarm import METHODS
+
+    meta = res.options.get("alarms", {})
+    method = str(meta.get("method", "?"))
+    entry = METHODS.get(method)
+    described = tag("code", method)
+    refs: list[str] = []
+    if entry is not None:
+        described = join([described, f": {entry.description} ({entry.citation})"])
+        refs = cite_keys(entry.citation)
+    shown = ", ".join(f"{k}={v}" for k, v in (meta.get("options") or {}).items())
+    level = meta.get("false_alarm_level")
+    fdr = meta.get("fdr")
+    if fdr is not None:
+        chance = f"alarms where the Benjamini–Hochberg q-value is at most {fdr:g}"
+        refs.append("Benjamini & Hochberg 1995")
+    elif level is not None and math.isfinite(float(level)):
+        chance = f"a false-alarm level of {level:g} per region and period"
+    else:
+        chance = "no per-period false-alarm level (the method sets a threshold, not a level)"
+    item = join([
+        tag("strong", "Unusual periods."), " ", described,
+        *([" (options: ", tag("code", shown), ")"] if shown else []),
+        f"; {chance}. Each region is judged against its own earlier periods only; periods "
+        "outside the source's coverage are never a baseline value. An alarm on a period "
+        "whose reporting is thin, or whose excess comes from outlets absent from the "
+        "baseline, is withheld.",
+    ])  # fmt: skip
+    return item, refs
 
 
 def coverage_item(res: Any) -> tuple[Markup, list[str]]:

@@ -31,6 +31,7 @@ from .formats import fmt_num
 from .html import Markup, Page, join, slug, tag
 from .words import (
     PERIOD_WORD,
+    alarm_words,
     comparison_words,
     coverage_words,
     level_pct,
@@ -95,6 +96,11 @@ def summary(page: Page, res: Results) -> Markup:
             paras.append(words(frame, res))
         elif step in res.skipped:
             paras.append(join([tag("strong", f"No {what}:"), f" {res.skipped[step]}."]))
+    label, latest = res.latest_alarms()
+    if latest is not None:
+        paras.append(alarm_words(label, latest, res))
+    elif "alarms" in res.skipped:
+        paras.append(join([tag("strong", "No alarm scan:"), f" {res.skipped['alarms']}."]))
     paras.append(withheld_words(res))
     paras.append(coverage_words(res))
     body = join(tag("p", p) for p in paras if p)
@@ -105,17 +111,20 @@ def _tiles(res: Results) -> Markup:
     """Verdict counts at a glance: one row of tiles per analysis."""
     rows = []
     periods = res.cells.sort_values("period_start")["period"].astype(str)
+    latest_label, latest = res.latest_alarms()
     for what, frame, kind in (
         ("Comparison", res.comparison, "change"),
         ("Trend", res.trend, "trend"),
+        ("Unusual periods", latest, "alarm"),
     ):
         if frame is None or not len(frame):
             continue
-        when = (
-            f"{window_text(res.options['after'])} vs {window_text(res.options['before'])}"
-            if kind == "change"
-            else f"{periods.iloc[0]} to {periods.iloc[-1]}"
-        )
+        if kind == "change":
+            when = f"{window_text(res.options['after'])} vs {window_text(res.options['before'])}"
+        else:
+            when = (
+                f"{periods.iloc[0]} to {periods.iloc[-1]}" if kind == "trend" else str(latest_label)
+            )
         up, down, neutral = verdicts.words(kind)
         said = frame["verdict"].astype(str)
         tiles = []
@@ -423,6 +432,18 @@ def trend(page: Page, res: Results) -> Markup:
     return body
 
 
+# ----------------------------------------------------------------------------- alarms
+
+
+@SECTIONS.register("alarms", description="Unusual periods")
+def alarms(page: Page, res: Results) -> Markup:
+    """Is the latest period unusual? The alarms, a timeline per region, the false alarms
+    to expect (:mod:`.unusual`)."""
+    from .unusual import unusual_periods
+
+    return unusual_periods(page, res)
+
+
 # ----------------------------------------------------------------------------- coverage
 
 
@@ -482,6 +503,7 @@ def methods_section(page: Page, res: Results) -> Markup:
         (res.comparison is not None, lambda: methods.comparison_item(res, level)),
         (res.trend is not None, lambda: methods.trend_item(res)),
         (res.joinpoints is not None, lambda: _joinpoint_methods(res)),
+        (res.alarms is not None, lambda: methods.alarm_item(res)),
         (True, lambda: methods.coverage_item(res)),
     ]
     for wanted, make in steps:

@@ -29,6 +29,7 @@ __all__ = [
     "comparison_table",
     "trend_table",
     "joinpoint_table",
+    "alarm_table",
     "coverage_by_region",
     "flagged_cells",
     "ledger_table",
@@ -236,6 +237,28 @@ def joinpoint_table(jp: pd.DataFrame, res: Results) -> Markup:
         *_verdict_columns(),
     ]
     return _result_table(frame, shown, columns, notes, res, "Notes on the segments")
+
+
+def alarm_table(latest: pd.DataFrame, res: Results, *, bound: str = "Upper bound") -> Markup:
+    """One row per region for one period of :func:`trends.alarms`: events observed,
+    expected, the bound above which the count is unusual, p, coverage, verdict and the
+    numbered notes (why a verdict is withheld or cannot be given)."""
+    notes = Footnotes("alarm-note")
+    order = pd.DataFrame({
+        "d": ~latest["verdict"].astype(str).isin(verdicts.DIRECTIONAL),
+        "s": -pd.to_numeric(latest["score"], errors="coerce").fillna(-np.inf),
+        "o": -pd.to_numeric(latest["observed"], errors="coerce").fillna(0),
+    }).sort_values(["d", "s", "o"], kind="stable").index  # fmt: skip
+    rows = latest.loc[order]
+    shown = rows.assign(verdict_shown=_verdict_shown(rows), notes_shown=_notes_column(rows, notes))
+    columns = [
+        Column("region", "Region", sort=True, wrap=True),
+        Column("observed", "Events", fmt_num, numeric=True),
+        Column("expected", "Expected", fmt_num, numeric=True),
+        Column("upperbound", bound, fmt_num, numeric=True),
+        *[c for c in _verdict_columns() if c.name != "qvalue" or rows["qvalue"].notna().any()],
+    ]
+    return _result_table(rows, shown, columns, notes, res)
 
 
 def coverage_by_region(res: Results) -> Markup:

@@ -7,8 +7,9 @@ name is never markup. The verdict words themselves come from :mod:`trends.verdic
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -34,6 +35,11 @@ __all__ = [
     "trend_words",
     "withheld_words",
     "coverage_words",
+    "false_alarms_text",
+    "alarm_tally",
+    "alarm_summary",
+    "alarm_choice_words",
+    "alarm_words",
 ]
 
 PERIOD_WORD = {"week": "week", "month": "month", "quarter": "quarter", "year": "year"}
@@ -291,3 +297,106 @@ def coverage_words(res: Results) -> Markup:
             else "."
         )
     return text
+
+
+# ----------------------------------------------------------------------------- alarms
+
+
+def false_alarms_text(attrs: Mapping[str, Any]) -> str:
+    """What an alarm scan raises by chance, from the attrs of :func:`trends.alarms`: the
+    false alarms to expect a year across the regions monitored (regions x periods a
+    year x the per-period level), or, with ``fdr``, the share of false alarms among
+    those raised (Benjamini and Hochberg 1995)."""
+    period = PERIOD_WORD.get(str(attrs.get("period")), "period")
+    fdr = attrs.get("fdr")
+    if fdr is not None:
+        return (
+            f"with fdr={fdr:g}, at most about {100 * fdr:g}% of the alarms raised are "
+            f"expected to be false (Benjamini–Hochberg over every region and {period} "
+            "reported)"
+        )
+    level = attrs.get("false_alarm_level")
+    if level is None or not math.isfinite(float(level)):
+        return (
+            f"{attrs.get('method', 'the method')} has no per-period false-alarm level, so "
+            "how many false alarms it raises when nothing changes is not set in advance"
+        )
+    n = int(attrs.get("n_regions", 0))
+    per_year = float(attrs.get("periods_per_year", 0.0))
+    expected = float(attrs.get("expected_false_alarms_per_year", n * per_year * level))
+    return (
+        f"at a false-alarm level of {level:g} per region and {period}, the "
+        f"{plural(n, 'region')} monitored give about {fmt_num(expected)} false alarms a "
+        f"year when nothing changes ({n:,} × {per_year:.4g} {period}"
+        f"{'' if per_year == 1 else 's'} × {level:g})"
+    )
+
+
+def alarm_tally(table: pd.DataFrame) -> tuple[int, str, int]:
+    """What an alarm table found: the periods judged (a method's result, whatever the
+    coverage), the unusual ones in words (``"18 unusually high"``, with the low ones
+    when there are any) and the alarms withheld for thin coverage."""
+    said = table["verdict"].astype(str)
+    judged = ~said.isin({verdicts.TOO_SHORT, verdicts.NOT_COVERED, verdicts.NOT_ESTIMABLE})
+    high, low, _ = verdicts.words("alarm")
+    counts = {word: int((said == word).sum()) for word in (high, low)}
+    unusual = ", ".join(f"{n:,} {word}" for word, n in counts.items() if n or word == high)
+    withheld = table["alarm"].fillna(False).astype(bool) & (said == verdicts.INCONCLUSIVE)
+    return int(judged.sum()), unusual, int(withheld.sum())
+
+
+def alarm_summary(table: pd.DataFrame) -> str:
+    """One line on an alarm table, for the command line: what was judged, what was
+    unusual, what was withheld, and the false alarms to expect."""
+    attrs = table.attrs
+    judged, unusual, withheld = alarm_tally(table)
+    period = PERIOD_WORD.get(str(attrs.get("period")), "period")
+    held = f" ({withheld:,} more alarms withheld: thin coverage)" if withheld else ""
+    return (
+        f"alarms ({attrs.get('method', '?')}): {unusual} of "
+        f"{plural(judged, f'region-{period}')} judged{held}; {false_alarms_text(attrs)}"
+    )
+
+
+def alarm_choice_words(meta: Mapping[str, Any], period: str, n_periods: int) -> str:
+    """Why the report uses its alarm method: the one asked for, or the default and why
+    (:func:`trends.alarm.default_method`)."""
+    method = meta.get("method", "?")
+    if meta.get("chosen") == "given":
+        return f"the method asked for, {method}"
+    if method == "farrington":
+        return "the default, Farrington's method"
+    why = (
+        "years have no season, and Farrington's baseline is the same season of the past three years"
+        if period == "year"
+        else f"the series ({plural(n_periods, PERIOD_WORD[period])}) are no longer than the "
+        "three years Farrington's baseline needs before the first period it can judge"
+    )
+    return f"the Bayes method, since {why}"
+
+
+def _alarm_phrase(row: pd.Series) -> str:
+    return (
+        f"{row['region']} ({fmt_num(row['observed'])} events, expected {fmt_num(row['expected'])})"
+    )
+
+
+def alarm_words(label: str, latest: pd.DataFrame, res: Results) -> Markup:
+    """The latest period's alarms in sentences, for the summary."""
+    method = res.options.get("alarms", {}).get("method", "?")
+    parts: list[Any] = [tag("strong", f"Unusual periods, {label}"), f" ({method}):"]
+    said = latest["verdict"].astype(str)
+    n = len(latest)
+    for word in verdicts.words("alarm")[:2]:
+        rows = latest[said == word].sort_values("score", ascending=False)
+        if len(rows):
+            listed = names(_alarm_phrase(r) for _, r in rows.iterrows())
+            parts.append(
+                Markup(" {} in {} of {} regions: {}.").format(
+                    word, f"{len(rows):,}", f"{n:,}", listed
+                )
+            )
+    if len(parts) == 2:
+        parts.append(f" no region's count was unusual ({plural(n, 'region')} monitored).")
+    tail = _judged_tail(said, verdicts.NOT_UNUSUAL, "not unusual")
+    return join([*parts, " ", tail]) if tail else join(parts)
