@@ -16,7 +16,7 @@ from trends.errors import CellsError
 
 @pytest.fixture(scope="module")
 def tables():
-    from test_report import hand_comparison, hand_joinpoints, synthetic_cells
+    from report_data import hand_comparison, hand_joinpoints, synthetic_cells
 
     cells = synthetic_cells()
     with warnings.catch_warnings():

@@ -42,7 +42,7 @@ class Body(HTMLParser):
 
 @pytest.fixture(scope="module")
 def drawn(tmp_path_factory, dump_dom) -> tuple[str, Body]:
-    from test_report import make_results
+    from report_data import make_results
 
     folder = tmp_path_factory.mktemp("browser")
     with warnings.catch_warnings():

@@ -24,7 +24,7 @@ from trends.reporting.html import esc as escape
 
 @pytest.fixture(scope="module")
 def results():
-    from test_report import make_results
+    from report_data import make_results
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", trends.errors.ThinCoverageWarning)
@@ -78,7 +78,7 @@ def test_a_failing_section_or_chart_says_why_and_the_rest_stands(results, monkey
 def test_by_region_keeps_going_and_says_why() -> None:
     """A region the statistic cannot handle gets a row with the reason; the others are
     computed together (one family for the q-values)."""
-    from test_report import synthetic_cells
+    from report_data import synthetic_cells
 
     cells = synthetic_cells()
     calls = []
@@ -125,7 +125,7 @@ def test_one_period_file_is_reported(tmp_path: Path) -> None:
 def test_dict_rules_are_resolved_and_printed_in_words(tmp_path: Path) -> None:
     """A dict of rules is resolved (not stored as its repr): the thresholds reach every
     step, the parameters name the change, the methods print each threshold in words."""
-    from test_report import synthetic_cells
+    from report_data import synthetic_cells
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", trends.errors.TrendsWarning)

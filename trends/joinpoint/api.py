@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..cells import as_cells, cells_period
 from ..checks import check_choice, check_count, check_fraction
-from ..errors import CellsError, EstimationWarning, OptionError
+from ..errors import CellsError, EstimationWarning, TrendsError
 from ..periods import PERIODS_PER_YEAR, period_range
 from ..verdicts import NOT_ESTIMABLE
 from . import kernels
@@ -268,7 +268,9 @@ def _check_length(by_region: dict, settings: dict) -> None:
     longest = max((len(g) for g in by_region.values()), default=0)
     needed = periods_needed(k, min_end, min_between)
     if periods_needed(0, min_end, min_between) <= longest < needed:
-        raise OptionError(
+        # a TrendsError, not an OptionError: the data, not the option alone, is at fault
+        # (a report states it and goes on; a bad option stops it)
+        raise TrendsError(
             f"max_joinpoints={k} needs at least {needed} covered periods "
             f"(min_end={min_end}, min_between={min_between}); the longest region has "
             f"{longest}. Valid: max_joinpoints <= "
