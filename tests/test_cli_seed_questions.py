@@ -124,4 +124,4 @@ def test_the_readme_alarm_line_is_what_the_command_prints(ucdp_dir, tmp_path, ca
     line = next(x for x in out.splitlines() if x.startswith("alarms ("))
     assert " ".join(said.split()) == " ".join(line.split())
     table = pd.read_csv(out_csv)
-    assert (table["verdict"] == "unusually high").sum() == 18
+    assert (table["verdict"] == "unusually high").sum() == 14

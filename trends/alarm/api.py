@@ -43,7 +43,7 @@ VERDICTS = (
 def alarms(
     cells: pd.DataFrame,
     *,
-    method: str = "farrington",
+    method: str = "noufaily",
     direction: str = "high",
     start: str | None = None,
     end: str | None = None,
@@ -71,6 +71,9 @@ def alarms(
         A name of :data:`trends.alarm.METHODS` (``farrington``, ``noufaily``,
         ``ears-c1``, ``ears-c2``, ``ears-c3``, ``glr-poisson``, ``glr-nb``, ``bayes``,
         ``surge``, ``threat``, ``trendfinder``) or an alias (``ears``: C1, ``glr``: NB).
+        The default, ``noufaily``, holds its false-alarm level better than ``farrington``
+        (see :func:`trends.alarm.default_method`); a report takes ``bayes`` where the
+        series are too short for it.
     direction : {"high", "low", "both"}
         Which alarms to raise. ``low`` and ``both`` use the method's lower bound and
         lower-tail p-value (methods without one raise :class:`~trends.errors.OptionError`);

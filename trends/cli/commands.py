@@ -277,7 +277,7 @@ def _alarm_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--method",
         choices=[*METHODS, *ALIASES],
-        help="alarm method (default: farrington; bayes for years and for series no longer "
+        help="alarm method (default: noufaily; bayes for years and for series no longer "
         "than Farrington's 3 years of baseline)",
     )
     p.add_argument(

@@ -57,7 +57,7 @@ def add_report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--alarm-method",
         choices=[*ALARMS, *ALIASES],
-        help="method of the unusual periods (default: farrington; bayes for years and for "
+        help="method of the unusual periods (default: noufaily; bayes for years and for "
         "series no longer than Farrington's 3 years of baseline)",
     )
     add_joinpoint_search(p)

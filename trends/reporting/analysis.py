@@ -172,7 +172,7 @@ def analyse(
     :class:`~trends.coverage_model.CoverageRules` is what every step gets and what
     ``Results.options["rules"]`` keeps. ``alarm_method`` names the method of
     :func:`trends.alarms` (an alias is taken as its method); None (the default) takes
-    :func:`trends.alarm.default_method`: Farrington, or Bayes for years and for series
+    :func:`trends.alarm.default_method`: Noufaily, or Bayes for years and for series
     too short for Farrington's baseline. ``Results.options["alarms"]`` keeps the method,
     whether it was ``given`` or the ``default``, and the attrs of the alarm table (the
     false-alarm level, the expected false alarms a year...).

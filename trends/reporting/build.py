@@ -97,7 +97,7 @@ def report(
         periods are counted); stated in the report's filters.
     alarm_method : str, optional
         Method of :func:`trends.alarms` (a name or alias of
-        :data:`trends.alarm.METHODS`). Default: ``farrington`` for weeks, months and
+        :data:`trends.alarm.METHODS`). Default: ``noufaily`` for weeks, months and
         quarters, ``bayes`` for years (which have no season) and for series no longer
         than Farrington's three years of baseline (:func:`trends.alarm.default_method`);
         the section says which, and why.

@@ -325,10 +325,11 @@ def false_alarms_text(attrs: Mapping[str, Any]) -> str:
     per_year = float(attrs.get("periods_per_year", 0.0))
     expected = float(attrs.get("expected_false_alarms_per_year", n * per_year * level))
     return (
-        f"at a false-alarm level of {level:g} per region and {period}, the "
+        f"at a nominal false-alarm level of {level:g} per region and {period}, the "
         f"{plural(n, 'region')} monitored give about {fmt_num(expected)} false alarms a "
         f"year when nothing changes ({n:,} × {per_year:.4g} {period}"
-        f"{'' if per_year == 1 else 's'} × {level:g})"
+        f"{'' if per_year == 1 else 's'} × {level:g}); more where counts are more "
+        "overdispersed or autocorrelated than the method assumes"
     )
 
 
@@ -364,8 +365,8 @@ def alarm_choice_words(meta: Mapping[str, Any], period: str, n_periods: int) -> 
     method = meta.get("method", "?")
     if meta.get("chosen") == "given":
         return f"the method asked for, {method}"
-    if method == "farrington":
-        return "the default, Farrington's method"
+    if method == "noufaily":
+        return "the default, Noufaily's improved Farrington method"
     why = (
         "years have no season, and Farrington's baseline is the same season of the past three years"
         if period == "year"
