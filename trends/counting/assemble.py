@@ -110,7 +110,8 @@ def source_mix(outlets: pa.Table | pd.DataFrame, cells: np.ndarray) -> dict[str,
             "top_source": none,
             "top_source_events": empty,
         }
-    # integer codes: the cell's row in ``cells``, the outlet's rank by name
+    # integer codes: the cell's row in ``cells``, the outlet's rank by name, packed
+    # into one key (cell in the high bits): sorting keys sorts by cell, then name
     outlets = outlets if isinstance(outlets, pa.Table) else pa.table(outlets)
     cell = pd.Index(cells).get_indexer(outlets["cell"].to_numpy())
     if (cell < 0).any():  # both tables come from the same parts: this cannot happen
@@ -121,15 +122,12 @@ def source_mix(outlets: pa.Table | pd.DataFrame, cells: np.ndarray) -> dict[str,
     order_of = np.empty(len(names), dtype=np.int64)
     order_of[by_name] = np.arange(len(names))
     names = names[by_name]
-    rank = order_of[source.indices.to_numpy()]
-    key = cell.astype(np.int64) * len(names) + rank
-    den = np.asarray(outlets["den"].to_numpy(), dtype=np.int64)
-    num = np.asarray(outlets["num"].to_numpy(), dtype=float)
-    order = _argsort(key) if (den == 1).all() else np.lexsort((den, key))
-    key, den, num = key[order], den[order], num[order]
-    starts = _runs(key)
-    events = _round9(_divided_sums(num, den, starts))
-    cell, source = np.divmod(key[starts], len(names))
+    name_bits = max(len(names) - 1, 1).bit_length()
+    key = (cell.astype(np.int64) << name_bits) | order_of[source.indices.to_numpy()]
+    del cell, source
+    key, events = _outlet_events(key, outlets["den"].to_numpy(), outlets["num"].to_numpy())
+    cell, source = key >> name_bits, key & ((1 << name_bits) - 1)
+    del key
     # each cell is a run of rows
     first = _runs(cell)
     run = np.cumsum(np.append(True, cell[1:] != cell[:-1])) - 1
@@ -150,6 +148,33 @@ def source_mix(outlets: pa.Table | pd.DataFrame, cells: np.ndarray) -> dict[str,
         "top_source": pa.array(names[source[top]]).take(slot).to_pandas().astype("string"),
         "top_source_events": np.where(at < 0, np.nan, events[top][at]),
     }
+
+
+def _outlet_events(
+    key: np.ndarray, den: np.ndarray, num: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct keys in order, and for each the sum of ``num / den`` over its rows.
+
+    The rows of a key are added in ``den`` order and rounded to 9 decimals
+    (:func:`_round9`). When every ``den`` is 1 (every span but ``"split"``) the sums
+    are sums of whole numbers, exact in any order: the numerators are then packed
+    beside their keys and sorted with them, in one sort.
+    """
+    unit = np.issubdtype(num.dtype, np.integer) and bool((den == 1).all())
+    if unit and len(num) and int(num.min()) >= 0:
+        total = int(num.sum(dtype=np.uint64))
+        bits = max(int(num.max()), 1).bit_length()
+        if total < 2**53 and int(key.max()) < 2 ** (63 - bits):
+            packed = np.sort((key << bits) | num.astype(np.int64))
+            key = packed >> bits
+            starts = _runs(key)
+            return key[starts], np.add.reduceat(packed & ((1 << bits) - 1), starts).astype(float)
+    den = np.asarray(den, dtype=np.int64)
+    num = np.asarray(num, dtype=float)
+    order = _argsort(key) if (den == 1).all() else np.lexsort((den, key))
+    key, den, num = key[order], den[order], num[order]
+    starts = _runs(key)
+    return key[starts], _round9(_divided_sums(num, den, starts))
 
 
 def _mix_json(
