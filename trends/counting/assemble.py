@@ -183,29 +183,23 @@ def _mix_json(
     """Each cell's ``{"name": events, ...}``, from rows sorted by cell and name.
 
     '"name": events' fragments (events formatted as Python does) are joined by ", "
-    per cell; the first and last of a cell carry its braces. The text is made once
-    for each distinct (outlet, events, first, last) and then repeated.
+    per cell, and the braces put around. The text is made once for each distinct
+    (outlet, events) and then repeated.
     """
     n = len(source)
     value, values = pd.factorize(events)
-    opens = np.zeros(n, dtype=np.int64)
-    opens[first] = 1
-    closes = np.zeros(n, dtype=np.int64)
-    closes[np.append(first[1:], n) - 1] = 1
-    kind, kinds = pd.factorize(((source * len(values) + value) * 2 + opens) * 2 + closes)
+    kind, kinds = pd.factorize(source * len(values) + value)
     name_text = [json.dumps(str(n), ensure_ascii=False) for n in names]
     value_text = pd.Series(values).astype(str).tolist()
-
-    def fragment(code: int) -> str:
-        code, close = divmod(code, 2)
-        code, open_ = divmod(code, 2)
-        name, value = divmod(code, len(values))
-        return "{" * open_ + f"{name_text[name]}: {value_text[value]}" + "}" * close
-
     text = pa.large_string()  # the joined mixes may pass 2 GB
-    fragments = pa.array([fragment(c) for c in kinds.tolist()], type=text).take(kind)
+    fragments = pa.array(
+        [f"{name_text[c // len(values)]}: {value_text[c % len(values)]}" for c in kinds.tolist()],
+        type=text,
+    ).take(kind)
     runs = pa.ListArray.from_arrays(np.append(first, n).astype(np.int32), fragments)
-    return pc.binary_join(runs, pa.scalar(", ", text))
+    joined = pc.binary_join(runs, pa.scalar(", ", text))
+    brace = pa.scalar("", text)
+    return pc.binary_join_element_wise(pa.scalar("{", text), joined, pa.scalar("}", text), brace)
 
 
 def _argsort(key: np.ndarray) -> np.ndarray:
