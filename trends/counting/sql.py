@@ -273,6 +273,8 @@ class DuckDBEngine:
         con.execute(f"CREATE TEMP VIEW parts AS SELECT * FROM ({parts}) WHERE {in_window}")
 
         def days(condition: str) -> str:  # the overlap days of the parts that meet a condition
+            if span != "split":  # every overlap is 1: a filtered count, the same number, faster
+                return f"count(*) FILTER (WHERE {condition})"
             return f"sum(CASE WHEN {condition} THEN o ELSE 0 END)::BIGINT"
 
         # The outlets query names each part's cell by a hash of the cell's key rather than
@@ -283,7 +285,7 @@ class DuckDBEngine:
             cells = _arrow(
                 con.sql(f"""
                 SELECT {cell_id} AS cell, country, region, p, den,
-                       count(*) AS events, sum(o)::BIGINT AS num_count,
+                       count(*) AS events, {days("true")} AS num_count,
                        {days("n_sources IS NULL")} AS num_unknown_sources,
                        {days("n_sources = 1")} AS num_single_source,
                        {days(f"location_precision IN ({coarse_loc})")} AS num_coarse_location,
