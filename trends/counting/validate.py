@@ -253,13 +253,23 @@ class ParquetColumns:
         return not self.con.execute(f"SELECT bool_or({odd}) FROM scan").fetchone()[0]
 
     def _untidy_ids(self) -> bool:
-        """Whether any event id holds text the readers would trim or read as missing."""
+        """Whether any event id holds text the readers would trim or read as missing.
+
+        The exact test (an invisible character, or null-like text) runs only on ids
+        holding a character of :data:`_ID_SUSPECT`: every invisible character is one,
+        and every null-like token holds an ``n``.
+        """
         text = "CAST(event_id AS VARCHAR)"
         tokens = ", ".join(_sql_literal(t) for t in sorted(parse.NULL_TOKENS))
+        exact = (
+            f"regexp_matches({text}, {_sql_literal(parse.INVISIBLE)})"
+            f" OR lower({text}) IN ({tokens})"
+        )
         return bool(
             self.con.execute(
-                f"SELECT bool_or(event_id IS NULL OR {text} = '' OR regexp_matches({text}, {_sql_literal(parse.INVISIBLE)})"
-                f" OR lower({text}) IN ({tokens})) FROM scan"
+                f"SELECT bool_or(event_id IS NULL OR {text} = ''"
+                f" OR CASE WHEN regexp_matches({text}, {_sql_literal(_ID_SUSPECT)})"
+                f" THEN {exact} ELSE false END) FROM scan"
             ).fetchone()[0]
         )
 
@@ -376,6 +386,11 @@ def _sources(values: pd.Series, file: str) -> pd.Series:
     if (~tidy).any():
         out[~tidy] = parse.normalise_sources(values[~tidy], "sources", file)
     return out
+
+
+#: A character other than printable ASCII, or an ``n`` (any case): an id without one
+#: holds no invisible character and is no null-like token (see ``_untidy_ids``).
+_ID_SUSPECT = "[^!-MO-mo-~]"
 
 
 def _clean_id(column: str) -> str:
