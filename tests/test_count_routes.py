@@ -94,6 +94,7 @@ CASES = {
     "messy-sources": dict(
         sources=lambda i: [" AFP ;; AFP;", ";", "NULL;BBC", "  ", "A|B;C"][i % 5]
     ),
+    "repeated-outlet": dict(sources=lambda i: ["Alpha;Alpha", "Alpha;Beta", "Beta"][i % 3]),
     "unicode": dict(region=lambda i: ["Ḥalab", "Dayr az Zawr", "Al Anbār"][i % 3]),
 }
 

@@ -68,16 +68,19 @@ _UNTIDY = f"^$|(^|{SOURCE_SEPARATOR})({WHITESPACE_CLASS}|{SOURCE_SEPARATOR}|$)|{
 _NAMES_NONE = f"^({WHITESPACE_CLASS}|{SOURCE_SEPARATOR})*$"
 
 
-def _outlet_list(column: str, *, tidy: bool = False) -> str:
+def _outlet_list(column: str, *, tidy: bool = False, distinct: bool = False) -> str:
     """SQL: the distinct outlet names of a ``sources`` value, trimmed, none empty.
 
     Tidy values (no name to trim or drop: nearly all) take the cheap path; with
-    ``tidy``, every value is known to be tidy (parsed by the readers' rule).
+    ``tidy``, every value is known to be tidy (parsed by the readers' rule), and with
+    ``distinct`` too, no value names an outlet twice (no list needs de-duplicating).
     """
     chars = " || ".join(f"chr({ord(c)})" for c in WHITESPACE)
     sep = literal(SOURCE_SEPARATOR)
     split = f"string_split({column}, {sep})"
     untidy = f"list_distinct([t for t in [trim(x, {chars}) for x in {split}] if t <> ''])"
+    if tidy and distinct:
+        return f"CASE WHEN contains({column}, {sep}) THEN {split} ELSE [{column}] END"
     if tidy:
         return (
             f"CASE WHEN contains({column}, {sep}) THEN list_distinct({split}) ELSE [{column}] END"
@@ -111,6 +114,8 @@ class DuckDBEngine:
         self.label = "incidents"
         #: whether every ``sources`` value is already parsed by the readers' rule
         self.tidy = False
+        #: whether no ``sources`` value names an outlet twice (known for parsed values)
+        self.distinct = False
         #: what the engine raises on input it cannot read (wrapped as a FormatError)
         self.errors: tuple[type[Exception], ...] = (duckdb.Error,)
 
@@ -142,6 +147,7 @@ class DuckDBEngine:
         columns = ParquetColumns(con, path)
         columns.view()
         self.tidy = True  # outlet lists parsed by the readers' rule (ParquetColumns)
+        self.distinct = not columns.repeats_names
         facts = columns.facts()
         rows, missing = self._validate(str(path), table="parsed")
         no_place = facts["location missing (no country or region)"]
@@ -302,7 +308,7 @@ class DuckDBEngine:
         outlets = _arrow(
             con.sql(f"""
             SELECT {cell_id} AS cell, source, den, sum(o)::BIGINT AS num
-            FROM (SELECT country, region, p, o, den, unnest({_outlet_list("sources", tidy=self.tidy)}) AS source
+            FROM (SELECT country, region, p, o, den, unnest({_outlet_list("sources", tidy=self.tidy, distinct=self.distinct)}) AS source
                   FROM parts WHERE sources IS NOT NULL)
             GROUP BY ALL""")
         )

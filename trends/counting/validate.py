@@ -99,6 +99,8 @@ class ParquetColumns:
                     column=needed,
                 )
         self.notes = parse.Notes(self.file)
+        #: whether some parsed outlet list names one outlet twice (known after :meth:`view`)
+        self.repeats_names = True
 
     # ------------------------------------------------------------------ per column
 
@@ -155,7 +157,7 @@ class ParquetColumns:
                 what="a number of fatalities",
             ),
             "n_sources": lambda v: _n_sources(v, file, self.notes),
-            "sources": lambda v: _sources(v, file),
+            "sources": lambda v: self._no_repeats_noted(_sources(v, file)),
         }
         for name in ("country", "region", "subregion"):
             parsers[name] = lambda v, name=name: parse.clean_text(v, name, file, notes=self.notes)
@@ -201,6 +203,8 @@ class ParquetColumns:
         self.con.execute(
             f"CREATE TEMP {kind} parsed AS SELECT {body} FROM scan s {' '.join(joins)}"
         )
+        if "sources" not in present:
+            self.repeats_names = False
         has_place = "country" in present or "region" in present
         self.no_place = (
             "date_start IS NOT NULL AND country IS NULL AND region_raw IS NULL"
@@ -210,6 +214,14 @@ class ParquetColumns:
         self.con.execute(
             f"CREATE TEMP VIEW canon AS SELECT * FROM parsed WHERE NOT ({self.no_place})"
         )
+
+    def _no_repeats_noted(self, lists: pd.Series) -> pd.Series:
+        """``lists`` (the distinct parsed outlet lists), noting whether one repeats a name."""
+        text = lists.dropna().astype("string")
+        names = text[text.str.contains(";", regex=False)].str.split(";").explode()
+        pairs = pd.DataFrame({"list": names.index, "name": names.to_numpy()})
+        self.repeats_names = bool(pairs.duplicated().any())
+        return lists
 
     def _typed_and_clean(self, name: str) -> bool:
         """A date or number column of a Parquet type whose values the readers' rules keep.
