@@ -76,6 +76,10 @@ CASES = {
     "us-dates": dict(date_start=lambda i: f"01/{i % 12 + 1:02d}/2014"),
     "empty-id": dict(event_id=lambda i: "" if i == 7 else f"e{i}"),
     "null-like-id": dict(event_id=lambda i: "NULL" if i == 3 else f"e{i}"),
+    "untidy-ids": dict(
+        event_id=lambda i: [f" e{i}", f"e{i}\u200b", f"e\t{i}", f"E{i}", f"nE{i}"][i % 5]
+    ),
+    "null-like-id-lower": dict(event_id=lambda i: {3: "nan", 4: "None"}.get(i, f"n{i}")),
     "no-place": dict(
         country=lambda i: "" if i % 5 == 0 else "Iraq",
         region=lambda i: "" if i % 5 == 0 else "Anbar",
@@ -90,8 +94,24 @@ CASES = {
     "messy-sources": dict(
         sources=lambda i: [" AFP ;; AFP;", ";", "NULL;BBC", "  ", "A|B;C"][i % 5]
     ),
+    "repeated-outlet": dict(sources=lambda i: ["Alpha;Alpha", "Alpha;Beta", "Beta"][i % 3]),
     "unicode": dict(region=lambda i: ["Ḥalab", "Dayr az Zawr", "Al Anbār"][i % 3]),
 }
+
+
+def test_the_id_shortcut_misses_no_untidy_id():
+    """Ids are checked in full only when they hold a character of ``_ID_SUSPECT``:
+    every invisible character must be one, and every null-like token hold one."""
+    import re
+    import sys
+
+    from trends.counting.validate import _ID_SUSPECT
+    from trends.readers import parse
+
+    every = "".join(map(chr, range(sys.maxunicode + 1)))
+    invisible = re.findall(parse.INVISIBLE, every)
+    assert invisible and all(re.fullmatch(_ID_SUSPECT, c) for c in invisible)
+    assert all(re.search(_ID_SUSPECT, t) for t in parse.NULL_TOKENS)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

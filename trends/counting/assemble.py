@@ -110,7 +110,8 @@ def source_mix(outlets: pa.Table | pd.DataFrame, cells: np.ndarray) -> dict[str,
             "top_source": none,
             "top_source_events": empty,
         }
-    # integer codes: the cell's row in ``cells``, the outlet's rank by name
+    # integer codes: the cell's row in ``cells``, the outlet's rank by name, packed
+    # into one key (cell in the high bits): sorting keys sorts by cell, then name
     outlets = outlets if isinstance(outlets, pa.Table) else pa.table(outlets)
     cell = pd.Index(cells).get_indexer(outlets["cell"].to_numpy())
     if (cell < 0).any():  # both tables come from the same parts: this cannot happen
@@ -121,15 +122,12 @@ def source_mix(outlets: pa.Table | pd.DataFrame, cells: np.ndarray) -> dict[str,
     order_of = np.empty(len(names), dtype=np.int64)
     order_of[by_name] = np.arange(len(names))
     names = names[by_name]
-    rank = order_of[source.indices.to_numpy()]
-    key = cell.astype(np.int64) * len(names) + rank
-    den = np.asarray(outlets["den"].to_numpy(), dtype=np.int64)
-    num = np.asarray(outlets["num"].to_numpy(), dtype=float)
-    order = _argsort(key) if (den == 1).all() else np.lexsort((den, key))
-    key, den, num = key[order], den[order], num[order]
-    starts = _runs(key)
-    events = _round9(_divided_sums(num, den, starts))
-    cell, source = np.divmod(key[starts], len(names))
+    name_bits = max(len(names) - 1, 1).bit_length()
+    key = (cell.astype(np.int64) << name_bits) | order_of[source.indices.to_numpy()]
+    del cell, source
+    key, events = _outlet_events(key, outlets["den"].to_numpy(), outlets["num"].to_numpy())
+    cell, source = key >> name_bits, key & ((1 << name_bits) - 1)
+    del key
     # each cell is a run of rows
     first = _runs(cell)
     run = np.cumsum(np.append(True, cell[1:] != cell[:-1])) - 1
@@ -152,35 +150,56 @@ def source_mix(outlets: pa.Table | pd.DataFrame, cells: np.ndarray) -> dict[str,
     }
 
 
+def _outlet_events(
+    key: np.ndarray, den: np.ndarray, num: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct keys in order, and for each the sum of ``num / den`` over its rows.
+
+    The rows of a key are added in ``den`` order and rounded to 9 decimals
+    (:func:`_round9`). When every ``den`` is 1 (every span but ``"split"``) the sums
+    are sums of whole numbers, exact in any order: the numerators are then packed
+    beside their keys and sorted with them, in one sort.
+    """
+    unit = np.issubdtype(num.dtype, np.integer) and bool((den == 1).all())
+    if unit and len(num) and int(num.min()) >= 0:
+        total = int(num.sum(dtype=np.uint64))
+        bits = max(int(num.max()), 1).bit_length()
+        if total < 2**53 and int(key.max()) < 2 ** (63 - bits):
+            packed = np.sort((key << bits) | num.astype(np.int64))
+            key = packed >> bits
+            starts = _runs(key)
+            return key[starts], np.add.reduceat(packed & ((1 << bits) - 1), starts).astype(float)
+    den = np.asarray(den, dtype=np.int64)
+    num = np.asarray(num, dtype=float)
+    order = _argsort(key) if (den == 1).all() else np.lexsort((den, key))
+    key, den, num = key[order], den[order], num[order]
+    starts = _runs(key)
+    return key[starts], _round9(_divided_sums(num, den, starts))
+
+
 def _mix_json(
     names: np.ndarray, source: np.ndarray, events: np.ndarray, first: np.ndarray
 ) -> pa.Array:
     """Each cell's ``{"name": events, ...}``, from rows sorted by cell and name.
 
     '"name": events' fragments (events formatted as Python does) are joined by ", "
-    per cell; the first and last of a cell carry its braces. The text is made once
-    for each distinct (outlet, events, first, last) and then repeated.
+    per cell, and the braces put around. The text is made once for each distinct
+    (outlet, events) and then repeated.
     """
     n = len(source)
     value, values = pd.factorize(events)
-    opens = np.zeros(n, dtype=np.int64)
-    opens[first] = 1
-    closes = np.zeros(n, dtype=np.int64)
-    closes[np.append(first[1:], n) - 1] = 1
-    kind, kinds = pd.factorize(((source * len(values) + value) * 2 + opens) * 2 + closes)
+    kind, kinds = pd.factorize(source * len(values) + value)
     name_text = [json.dumps(str(n), ensure_ascii=False) for n in names]
     value_text = pd.Series(values).astype(str).tolist()
-
-    def fragment(code: int) -> str:
-        code, close = divmod(code, 2)
-        code, open_ = divmod(code, 2)
-        name, value = divmod(code, len(values))
-        return "{" * open_ + f"{name_text[name]}: {value_text[value]}" + "}" * close
-
     text = pa.large_string()  # the joined mixes may pass 2 GB
-    fragments = pa.array([fragment(c) for c in kinds.tolist()], type=text).take(kind)
+    fragments = pa.array(
+        [f"{name_text[c // len(values)]}: {value_text[c % len(values)]}" for c in kinds.tolist()],
+        type=text,
+    ).take(kind)
     runs = pa.ListArray.from_arrays(np.append(first, n).astype(np.int32), fragments)
-    return pc.binary_join(runs, pa.scalar(", ", text))
+    joined = pc.binary_join(runs, pa.scalar(", ", text))
+    brace = pa.scalar("", text)
+    return pc.binary_join_element_wise(pa.scalar("{", text), joined, pa.scalar("}", text), brace)
 
 
 def _argsort(key: np.ndarray) -> np.ndarray:

@@ -99,6 +99,8 @@ class ParquetColumns:
                     column=needed,
                 )
         self.notes = parse.Notes(self.file)
+        #: whether some parsed outlet list names one outlet twice (known after :meth:`view`)
+        self.repeats_names = True
 
     # ------------------------------------------------------------------ per column
 
@@ -155,7 +157,7 @@ class ParquetColumns:
                 what="a number of fatalities",
             ),
             "n_sources": lambda v: _n_sources(v, file, self.notes),
-            "sources": lambda v: _sources(v, file),
+            "sources": lambda v: self._no_repeats_noted(_sources(v, file)),
         }
         for name in ("country", "region", "subregion"):
             parsers[name] = lambda v, name=name: parse.clean_text(v, name, file, notes=self.notes)
@@ -201,6 +203,8 @@ class ParquetColumns:
         self.con.execute(
             f"CREATE TEMP {kind} parsed AS SELECT {body} FROM scan s {' '.join(joins)}"
         )
+        if "sources" not in present:
+            self.repeats_names = False
         has_place = "country" in present or "region" in present
         self.no_place = (
             "date_start IS NOT NULL AND country IS NULL AND region_raw IS NULL"
@@ -210,6 +214,14 @@ class ParquetColumns:
         self.con.execute(
             f"CREATE TEMP VIEW canon AS SELECT * FROM parsed WHERE NOT ({self.no_place})"
         )
+
+    def _no_repeats_noted(self, lists: pd.Series) -> pd.Series:
+        """``lists`` (the distinct parsed outlet lists), noting whether one repeats a name."""
+        text = lists.dropna().astype("string")
+        names = text[text.str.contains(";", regex=False)].str.split(";").explode()
+        pairs = pd.DataFrame({"list": names.index, "name": names.to_numpy()})
+        self.repeats_names = bool(pairs.duplicated().any())
+        return lists
 
     def _typed_and_clean(self, name: str) -> bool:
         """A date or number column of a Parquet type whose values the readers' rules keep.
@@ -253,13 +265,23 @@ class ParquetColumns:
         return not self.con.execute(f"SELECT bool_or({odd}) FROM scan").fetchone()[0]
 
     def _untidy_ids(self) -> bool:
-        """Whether any event id holds text the readers would trim or read as missing."""
+        """Whether any event id holds text the readers would trim or read as missing.
+
+        The exact test (an invisible character, or null-like text) runs only on ids
+        holding a character of :data:`_ID_SUSPECT`: every invisible character is one,
+        and every null-like token holds an ``n``.
+        """
         text = "CAST(event_id AS VARCHAR)"
         tokens = ", ".join(_sql_literal(t) for t in sorted(parse.NULL_TOKENS))
+        exact = (
+            f"regexp_matches({text}, {_sql_literal(parse.INVISIBLE)})"
+            f" OR lower({text}) IN ({tokens})"
+        )
         return bool(
             self.con.execute(
-                f"SELECT bool_or(event_id IS NULL OR {text} = '' OR regexp_matches({text}, {_sql_literal(parse.INVISIBLE)})"
-                f" OR lower({text}) IN ({tokens})) FROM scan"
+                f"SELECT bool_or(event_id IS NULL OR {text} = ''"
+                f" OR CASE WHEN regexp_matches({text}, {_sql_literal(_ID_SUSPECT)})"
+                f" THEN {exact} ELSE false END) FROM scan"
             ).fetchone()[0]
         )
 
@@ -368,12 +390,19 @@ def _sources(values: pd.Series, file: str) -> pd.Series:
     tidy = text.str.fullmatch(_TIDY_SOURCES).fillna(False).astype(bool)
     tidy &= ~text.str.replace(" ", "", regex=False).str.contains(parse.INVISIBLE).fillna(True)
     tidy &= ~text.str.contains("  ", regex=False).fillna(True)
-    parts = text[tidy].str.split(";")
-    tidy[tidy] = parts.map(_as_read).astype(bool)
+    # each distinct name is looked up once (a file has far fewer names than lists)
+    names = text[tidy].str.split(";").explode()
+    unread = [n for n in names.unique().tolist() if not _as_read([n])]
+    tidy[tidy] = ~names.isin(unread).groupby(level=0).any().astype(bool)
     out = text.copy()
     if (~tidy).any():
         out[~tidy] = parse.normalise_sources(values[~tidy], "sources", file)
     return out
+
+
+#: A character other than printable ASCII, or an ``n`` (any case): an id without one
+#: holds no invisible character and is no null-like token (see ``_untidy_ids``).
+_ID_SUSPECT = "[^!-MO-mo-~]"
 
 
 def _clean_id(column: str) -> str:
