@@ -88,6 +88,9 @@ def main() -> None:
             f"{runs[f'{name}_marj'].sum()}"
         )
     print(f"seeds whose results carry any false word: {any_false.mean():.1%}")
+    marj = runs[runs[[f"{n}_marj" for n in ("compare", "trend", "joinpoints")]].sum(axis=1) > 0]
+    if len(marj):
+        print(f"seeds where Marj gets a directional word: {', '.join(map(str, marj['seed']))}")
     print(f"Al Qasr called: compare {runs['al_qasr_compare'].mean():.1%}, "
           f"trend {runs['al_qasr_trend'].mean():.1%}")
 
