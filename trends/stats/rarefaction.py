@@ -59,6 +59,15 @@ def _counts(counts_by_outlet: ArrayLike) -> np.ndarray:
     return c[c > 0]
 
 
+def _prepared(
+    counts_by_outlet: ArrayLike, n: ArrayLike
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """The outlets' positive counts, ``n`` as an array, flattened, and the total events."""
+    c = _counts(counts_by_outlet)
+    n_arr = np.asarray(n, dtype=float)
+    return c, n_arr, n_arr.ravel(), float(c.sum())
+
+
 def _log_absent(total: float, c: np.ndarray, n: np.ndarray) -> np.ndarray:
     """``log q(c, n)``: log probability that ``n`` events drawn without replacement
     from ``total`` miss every one of ``c`` given events, for each ``c`` (rows) and
@@ -133,10 +142,7 @@ def expected_distinct(
         replacement (a baseline cannot be subsampled beyond its size); 0 for an
         empty baseline.
     """
-    c = _counts(counts_by_outlet)
-    n_arr = np.asarray(n, dtype=float)
-    flat = n_arr.ravel()
-    total = float(c.sum())
+    c, n_arr, flat, total = _prepared(counts_by_outlet, n)
     if c.size == 0:
         return np.where(flat >= 0, 0.0, np.nan).reshape(n_arr.shape)
     if replace:
@@ -154,7 +160,9 @@ def expected_distinct(
     return out.reshape(n_arr.shape)
 
 
-def absent_probability(counts_by_outlet: ArrayLike, n: float, *, replace: bool = True) -> np.ndarray:
+def absent_probability(
+    counts_by_outlet: ArrayLike, n: float, *, replace: bool = True
+) -> np.ndarray:
     """Probability that each outlet is absent from ``n`` events drawn from the mix.
 
     With replacement (the default, defined for any ``n``): ``(1 - p_i) ** n`` with
@@ -202,10 +210,7 @@ def distinct_variance(
     ndarray
         Same shape as ``n``; NaN where :func:`expected_distinct` is NaN.
     """
-    c = _counts(counts_by_outlet)
-    n_arr = np.asarray(n, dtype=float)
-    flat = n_arr.ravel()
-    total = float(c.sum())
+    c, n_arr, flat, total = _prepared(counts_by_outlet, n)
     if c.size == 0:
         return np.where(flat >= 0, 0.0, np.nan).reshape(n_arr.shape)
     values, mult = np.unique(c, return_counts=True)
