@@ -660,6 +660,24 @@ def test_segment_where_the_main_outlet_went_silent_is_withheld():
     assert list(counts_only["segment_start_period"]) == list(res["segment_start_period"])
 
 
+def test_a_segment_across_the_silence_off_centre_is_withheld():
+    """Regression (demo seeds 571, 579 and 619 of 1,000): a segment that runs across
+    Marj's outlet silence (2021-07) off-centre pooled the silent stretch with the
+    outlet's own months in its halves, diluting its share of the reports under
+    max_mix_change, and was called falling. From 2020-05, with no joinpoint, the
+    segment's halves split at 2022-03: the split where the outlet went silent names it."""
+    cells = trends.count(trends.datasets.simulate(), period="month")
+    marj = cells[(cells["region"] == "Marj") & (cells["period"].astype(str) >= "2020-05")]
+    res = _run(marj, max_joinpoints=0, n_permutations=99, n_bootstrap=50)
+    row = res.iloc[0]
+    assert row["qvalue"] < 0.05 and row["apc"] < 0  # the counts do fall
+    assert row["verdict"] == "inconclusive (thin coverage)"
+    assert row["coverage_reasons"].startswith(
+        "within the segment, from 2021-07: source mix changed: 57% of the baseline's reports "
+        "came from outlets silent now (Monitor Network (synthetic))"
+    )
+
+
 def test_a_region_whose_only_event_is_in_the_first_period_gets_a_row():
     """Regression: the three-joinpoint geometry divided by zero (weights that rounding
     lost beside a fitted mean of ~1: the ZeroDivisionError of ged_candidate_21_01_21_12

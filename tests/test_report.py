@@ -253,6 +253,13 @@ def test_reason_kinds() -> None:
         )
         == "source mix changed (second half against the first)"
     )
+    assert (
+        reason_kind(
+            "within the segment, from 2021-07: source mix changed: 57% of the baseline's "
+            "reports came from outlets silent now (Monitor), which chance does not explain"
+        )
+        == "source mix changed (within the segment)"
+    )
 
 
 def test_template_found_from_source_tree() -> None:

@@ -9,9 +9,9 @@ row saying why. Every row's verdict comes from :func:`trends.verdicts.decide` (k
   ``rising``/``falling`` needs a q-value below ``alpha``.
 * **The coverage gate.** A segment's cells are assessed as one window
   (:func:`trends.coverage_model.assess_windows`, the rules of ``rules``), and the
-  source-mix rule is applied between the segment's halves and between neighbouring
-  segments (:func:`_mix_windows`): a segment across which the main outlet went silent
-  is not read as a fall.
+  source-mix rule is applied inside each segment, wherever an outlet stopped or
+  started filing, and between neighbouring segments (:func:`_mix_windows`): a segment
+  across which the main outlet went silent is not read as a fall.
 * **Where segments meet.** The joinpoint period begins the later segment: a segment
   runs from its first period to the period before the next joinpoint, so
   ``segment_end`` is the day before the next segment's ``segment_start`` and no period
@@ -272,21 +272,26 @@ def decide_rows(rows: list[Row], *, rules: Any, alpha: float) -> pd.DataFrame:
 
     status, reasons = _assess([r.cells for r in rows], None, rules)
     mixed: set[int] = set()  # rows whose source mix changed
+    judged: set[tuple[int, str]] = set()  # (row, label) already found changed
     for label, pairs in _mix_windows(rows, mix_rules(rules)).items():
         # at a joinpoint the change is the level's, with no re-test among the outlets
         # that kept filing: any material change of outlets counts
         mix = mix_rules_untested(rules) if label == _AT_JOINPOINT else mix_rules(rules)
         found = _assess([c for _, c, _ in pairs], [b for _, _, b in pairs], mix)
-        for (i, _, _), st, why in zip(pairs, *found, strict=True):
-            if st == "adequate":
-                continue
+        for (i, cells, _), st, why in zip(pairs, *found, strict=True):
+            if st == "adequate" or (i, label) in judged:
+                continue  # a segment's first change of outlets inside it is named
+            judged.add((i, label))
+            said = label
+            if label == _WITHIN:
+                said = f"{label}, from {cells['period'].iloc[0]}"
             # a change at a joinpoint taints the segments on both sides of it
-            sides = [(i, label)]
+            sides = [(i, said)]
             if label == _AT_JOINPOINT:
                 sides.append((i - 1, "against the next segment"))
-            for row, said in sides:
+            for row, where in sides:
                 status[row] = worse(status[row], st)
-                reasons[row] = [*reasons[row], *(f"{said}: {r}" for r in why)]
+                reasons[row] = [*reasons[row], *(f"{where}: {r}" for r in why)]
                 mixed.add(row)
     _break_bends_the_region(rows, status, reasons, mixed)
     out = pd.DataFrame([r.columns for r in rows], columns=COLUMNS)
@@ -333,8 +338,8 @@ def _break_bends_the_region(
         ]
 
 
-#: The label of the source-mix check of a segment against the one before it.
-_AT_JOINPOINT = "against the previous segment"
+#: The labels of the source-mix checks inside a segment and against the one before it.
+_WITHIN, _AT_JOINPOINT = "within the segment", "against the previous segment"
 
 
 def _mix_windows(rows: list[Row], mix: Any) -> dict[str, list[tuple]]:
@@ -342,9 +347,14 @@ def _mix_windows(rows: list[Row], mix: Any) -> dict[str, list[tuple]]:
 
     A segment across which the main outlet went silent (or a new one started) measures
     the reporting as much as the events, and so does a joinpoint where that happened.
-    So a segment's second half is judged against its first half (segments of at least
-    4 periods) with the source-mix rule of ``rules`` alone (beyond ``max_mix_change``),
-    and the segment against the one before it with that rule untested
+    So a segment of at least 4 periods is judged at each period where an outlet could
+    have gone silent or started (:func:`_splits`): the periods from there on against
+    the segment's periods before, with the source-mix rule of ``rules`` alone (beyond
+    ``max_mix_change``). Halves alone are not enough: a segment that runs across the
+    silence off-centre pools the silent stretch with the outlet's own periods and
+    dilutes its share (demo seed 619, Marj: 2020-05..2023-12 with the silence from
+    2021-07, 0.44 of the reports between halves, under 0.5). The segment is also judged
+    against the one before it with that rule untested
     (:func:`trends.coverage_model.rules.mix_rules_untested`: the change at a joinpoint
     is a change of level with no like-for-like re-test among the outlets that kept
     filing, as a comparison or a trend has, so any material change of outlets beyond
@@ -353,13 +363,10 @@ def _mix_windows(rows: list[Row], mix: Any) -> dict[str, list[tuple]]:
     (:func:`decide_rows`), and then every segment of the region
     (:func:`_break_bends_the_region`):
     a joinpoint placed a period after the outlet went silent leaves the silent period
-    at the end of the earlier segment, whose halves pool it away (demo seed 3, Marj
-    2021-04..2021-07 was called falling). Cells without ``source_counts`` are not judged.
+    at the end of the earlier segment (demo seed 3, Marj 2021-04..2021-07 was called
+    falling). Cells without ``source_counts`` are not judged.
     """
-    checks: dict[str, list[tuple]] = {
-        "second half against the first": [],
-        _AT_JOINPOINT: [],
-    }
+    checks: dict[str, list[tuple]] = {_WITHIN: [], _AT_JOINPOINT: []}
     if mix.max_mix_change is None:
         return checks
     for i, row in enumerate(rows):
@@ -368,14 +375,32 @@ def _mix_windows(rows: list[Row], mix: Any) -> dict[str, list[tuple]]:
             continue
         if pd.isna(row.columns["n_joinpoints"]):
             continue  # a region without a fit has no segments to compare
-        half = len(cells) // 2
-        if len(cells) >= 4:
-            checks["second half against the first"].append(
-                (i, cells.iloc[half:], cells.iloc[:half])
-            )
+        for k in _splits(cells):
+            checks[_WITHIN].append((i, cells.iloc[k:], cells.iloc[:k]))
         if row.previous is not None:
             checks[_AT_JOINPOINT].append((i, cells, row.previous))
     return checks
+
+
+def _splits(cells: pd.DataFrame) -> list[int]:
+    """Where to split a segment's cells to look for a change of outlets inside it: the
+    middle, the period after each outlet's last report and the period of each outlet's
+    first, where both sides keep at least 2 periods (none in a segment shorter than 4).
+    """
+    from ..coverage_model.arrays import parse_mix_value
+
+    n = len(cells)
+    if n < 4:
+        return []
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
+    for k, value in enumerate(cells["source_counts"].to_numpy(dtype=object)):
+        for outlet, reports in (parse_mix_value(value) or {}).items():
+            if reports > 0:
+                first.setdefault(outlet, k)
+                last[outlet] = k
+    candidates = {n // 2, *first.values(), *(k + 1 for k in last.values())}
+    return sorted(k for k in candidates if 2 <= k <= n - 2)
 
 
 def _assess(

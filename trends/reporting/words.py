@@ -181,7 +181,11 @@ def reason_kind(reason: str) -> str:
     20'`` -> ``'unreliable: fewer than 20 events'``.
     """
     text = re.sub(r"^(before|after|baseline):\s*", "", reason.strip())
-    stretch = re.match(r"^(second half against the first|against the previous segment):\s*", text)
+    stretch = re.match(
+        r"^(second half against the first|against the (?:previous|next) segment"
+        r"|within the segment)(?:, from [^:]+)?:\s*",
+        text,
+    )
     if stretch:  # where the rule fired, after what fired
         return f"{reason_kind(text[stretch.end() :])} ({stretch.group(1)})"
     text = re.sub(r"\s*\([^)]*\)", "", text)
