@@ -14,7 +14,9 @@ truth is known:
 
 Prints, per method, the share of stable region-runs with a false directional word, the
 share of seeds whose results carry any false word, Al Qasr's call rates and Marj's
-count of directional words.
+count of directional words: first for the tables as each call returns them, then as a
+report states them, the three tables held to one family
+(:func:`trends.verdicts.one_family`, what ``trends.report`` does).
 
     python benchmarks/verdicts_demo.py --seeds 200 --permutations 999
 """
@@ -47,18 +49,51 @@ def one_seed(seed: int, permutations: int, bootstrap: int) -> dict[str, object]:
             cells, n_permutations=permutations, n_bootstrap=bootstrap, seed=seed
         ),
     }
+    in_report = verdicts.one_family([
+        (results["compare"], "change", 0.05),
+        (results["trend"], "trend", 0.05),
+        (results["joinpoints"], "trend", 0.05),
+    ])  # fmt: skip
     row: dict[str, object] = {"seed": seed}
-    for name, table in results.items():
-        directional = table["verdict"].isin(verdicts.DIRECTIONAL).to_numpy()
-        region = table["region"].astype(str).to_numpy()
-        false = directional & np.isin(region, list(stable))
-        row[f"{name}_false_regions"] = len(set(region[false]))
-        row[f"{name}_stable_regions"] = len(stable & set(region))
-        row[f"{name}_marj"] = int((directional & (region == "Marj")).sum())
-    cmp, tr = results["compare"], results["trend"]
-    row["al_qasr_compare"] = bool((cmp.loc[cmp.region == "Al Qasr", "verdict"] == "increase").any())
-    row["al_qasr_trend"] = bool((tr.loc[tr.region == "Al Qasr", "verdict"] == "rising").any())
+    for prefix, tables in (("", results.values()), ("report_", in_report)):
+        for name, table in zip(results, tables, strict=True):
+            directional = table["verdict"].isin(verdicts.DIRECTIONAL).to_numpy()
+            region = table["region"].astype(str).to_numpy()
+            false = directional & np.isin(region, list(stable))
+            row[f"{prefix}{name}_false_regions"] = len(set(region[false]))
+            row[f"{prefix}{name}_stable_regions"] = len(stable & set(region))
+            row[f"{prefix}{name}_marj"] = int((directional & (region == "Marj")).sum())
+        cmp, tr = (dict(zip(results, tables, strict=True))[k] for k in ("compare", "trend"))
+        row[f"{prefix}al_qasr_compare"] = _called(cmp, "increase")
+        row[f"{prefix}al_qasr_trend"] = _called(tr, "rising")
     return row
+
+
+def _called(table: pd.DataFrame, word: str) -> bool:
+    return bool((table.loc[table["region"] == "Al Qasr", "verdict"] == word).any())
+
+
+def summary(runs: pd.DataFrame, prefix: str) -> None:
+    """The figures of one way of stating the tables (``""``: each call's own;
+    ``"report_"``: the report's one family)."""
+    methods = ("compare", "trend", "joinpoints")
+    any_false = np.zeros(len(runs), dtype=bool)
+    for name in methods:
+        false = runs[f"{prefix}{name}_false_regions"]
+        total = runs[f"{prefix}{name}_stable_regions"]
+        any_false |= false.to_numpy() > 0
+        print(
+            f"{name:>10}: stable regions with a false directional word "
+            f"{false.sum()}/{total.sum()} = {false.sum() / total.sum():.2%}; "
+            f"seeds with any: {(false > 0).mean():.1%}; Marj directional words: "
+            f"{runs[f'{prefix}{name}_marj'].sum()}"
+        )
+    print(f"seeds whose results carry any false word: {any_false.mean():.1%}")
+    marj = runs[runs[[f"{prefix}{n}_marj" for n in methods]].sum(axis=1) > 0]
+    if len(marj):
+        print(f"seeds where Marj gets a directional word: {', '.join(map(str, marj['seed']))}")
+    print(f"Al Qasr called: compare {runs[f'{prefix}al_qasr_compare'].mean():.1%}, "
+          f"trend {runs[f'{prefix}al_qasr_trend'].mean():.1%}")
 
 
 def main() -> None:
@@ -67,6 +102,7 @@ def main() -> None:
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--permutations", type=int, default=999)
     parser.add_argument("--bootstrap", type=int, default=200)
+    parser.add_argument("--csv", help="also write one row per seed to this file")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     start = time.perf_counter()
@@ -75,25 +111,14 @@ def main() -> None:
         for s in range(args.first_seed, args.first_seed + args.seeds)
     ]
     runs = pd.DataFrame(rows)
+    if args.csv:
+        runs.to_csv(args.csv, index=False)
     print(f"{len(runs)} seeds in {time.perf_counter() - start:.0f} s "
           f"(joinpoints: {args.permutations} permutations, {args.bootstrap} bootstrap draws)")
-    any_false = np.zeros(len(runs), dtype=bool)
-    for name in ("compare", "trend", "joinpoints"):
-        false, total = runs[f"{name}_false_regions"], runs[f"{name}_stable_regions"]
-        any_false |= false.to_numpy() > 0
-        print(
-            f"{name:>10}: stable regions with a false directional word "
-            f"{false.sum()}/{total.sum()} = {false.sum() / total.sum():.2%}; "
-            f"seeds with any: {(false > 0).mean():.1%}; Marj directional words: "
-            f"{runs[f'{name}_marj'].sum()}"
-        )
-    print(f"seeds whose results carry any false word: {any_false.mean():.1%}")
-    marj = runs[runs[[f"{n}_marj" for n in ("compare", "trend", "joinpoints")]].sum(axis=1) > 0]
-    if len(marj):
-        print(f"seeds where Marj gets a directional word: {', '.join(map(str, marj['seed']))}")
-    print(f"Al Qasr called: compare {runs['al_qasr_compare'].mean():.1%}, "
-          f"trend {runs['al_qasr_trend'].mean():.1%}")
-
+    print("-- each call's own table (compare, trend, joinpoints as the API returns them)")
+    summary(runs, "")
+    print("-- as the report states them (one family across the three tables)")
+    summary(runs, "report_")
 
 if __name__ == "__main__":
     main()

@@ -83,3 +83,39 @@ def test_adjust_is_benjamini_hochberg():
     # R: p.adjust(c(0.01, 0.04, 0.03, NA, 0.5), "BH") -> 0.04 0.0533 0.0533 NA 0.5
     q = verdicts.adjust([0.01, 0.04, 0.03, np.nan, 0.5])
     np.testing.assert_allclose(q, [0.04, 0.16 / 3, 0.16 / 3, np.nan, 0.5], rtol=1e-12)
+
+
+def test_one_family_only_withdraws_words():
+    """Two tables of 10 tests each (one p-value missing); the pooled q-values are R's
+    ``p.adjust(c(p1, p2), "BH")``. A called row whose pooled q reaches alpha (the
+    second table's "falling", q = 0.095 across the 19 tests) loses its word and says
+    why; the others called keep theirs; rows the calls did not call, and withheld
+    rows, are left as they are; the inputs are not changed."""
+    import pandas as pd
+
+    p1 = np.array([0.001, 0.004, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
+    p2 = np.array([0.003, 0.02, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, np.nan])
+    t1 = pd.DataFrame({
+        "pvalue": p1,
+        "verdict": ["increase", "decrease"] + ["no significant change"] * 8,
+        "notes": [""] * 10,
+    })  # fmt: skip
+    t2 = pd.DataFrame({
+        "pvalue": p2,
+        "verdict": ["rising", "falling", "stable"] + ["stable"] * 6 + ["not estimable"],
+        "notes": ["", "a note"] + [""] * 8,
+    })  # fmt: skip
+    a, none, b = verdicts.one_family(
+        [(t1, "change", 0.05), (None, "trend", 0.05), (t2, "trend", 0.05)]
+    )
+    assert none is None
+    pooled = verdicts.adjust(np.concatenate([p1, p2]))
+    np.testing.assert_allclose(a["qvalue_report"], pooled[:10])
+    np.testing.assert_allclose(b["qvalue_report"], pooled[10:])
+    # R: p.adjust(c(.001,.004,.2,.3,.4,.5,.6,.7,.8,.9,.003,.02,.2,.3,.4,.5,.6,.7,.8), "BH")
+    np.testing.assert_allclose(pooled[[0, 1, 10, 11]], [0.019, 0.076 / 3, 0.076 / 3, 0.095])
+    assert list(a["verdict"][:3]) == ["increase", "decrease", "no significant change"]
+    assert list(b["verdict"][:3]) == ["rising", "stable", "stable"]
+    assert b["notes"][1] == "a note; not called in the report: q = 0.095 across its 19 tests"
+    assert b["verdict"][9] == "not estimable" and np.isnan(b["qvalue_report"][9])
+    assert (a["notes"] == "").all() and list(t2["verdict"][:2]) == ["rising", "falling"]

@@ -29,6 +29,11 @@ __all__ = ["Results", "analyse", "default_windows", "top_sources", "by_region"]
 
 logger = logging.getLogger(__name__)
 
+#: The false-discovery rate of the report's words: the default of compare and trend
+#: (joinpoints take theirs from ``joinpoint_options``), and of the family of all their
+#: tests together (:func:`trends.verdicts.one_family`).
+ALPHA = 0.05
+
 
 @dataclass
 class Results:
@@ -177,6 +182,10 @@ def analyse(
     whether it was ``given`` or the ``default``, and the attrs of the alarm table (the
     false-alarm level, the expected false alarms a year...).
 
+    The comparison, trend and joinpoint tables are held to one family
+    (:func:`trends.verdicts.one_family`): a word stands only where its q-value across
+    every test of the three tables is below alpha as well (``qvalue_report``).
+
     The report never fails for one region or one step: a comparison, trend or
     joinpoint search that fails on some regions is run again without them, and
     their rows say why (:func:`by_region`); a step that cannot run at all (one
@@ -238,6 +247,11 @@ def analyse(
         lambda c: trends.joinpoints(c, level=level, rules=resolved, **jp_options),
     )
     steps.bar.close()
+    comparison, trend, joinpoints = verdicts.one_family([
+        (comparison, "change", ALPHA),
+        (trend, "trend", ALPHA),
+        (joinpoints, "trend", float(jp_options.get("alpha", ALPHA))),
+    ])  # fmt: skip
     return Results(
         cells=cells,
         rates=rates,

@@ -277,6 +277,24 @@ def verdict_item(res: Any) -> tuple[Markup, list[str]]:
             alphas |= set(pd.to_numeric(frame["alpha"], errors="coerce").dropna())
     alpha = ", ".join(f"{a:g}" for a in sorted(alphas)) or "0.05"
     item = join([tag("strong", "Verdicts."), f" {verdicts.RULE} Here alpha = {alpha}."])
+    family = [
+        f for f in (res.comparison, res.trend, res.joinpoints)
+        if f is not None and "qvalue_report" in f.columns
+    ]  # fmt: skip
+    if family:
+        tested = sum(int(f["qvalue_report"].notna().sum()) for f in family)
+        withdrawn = sum(
+            int(f["notes"].astype(str).str.contains("not called in the report", regex=False).sum())
+            for f in family
+        )
+        said = "no word" if withdrawn == 0 else f"{withdrawn} word{'s' if withdrawn > 1 else ''}"
+        item = join([
+            item,
+            f" This report states its comparison, trend and joinpoint tables together, so "
+            f"it holds their {tested} tests to one family: a word stands only where its "
+            "q-value across all of them (q (report)) is below alpha too; this withdrew "
+            f"{said} that a table alone would give.",
+        ])  # fmt: skip
     return item, ["Benjamini & Hochberg 1995"]
 
 

@@ -412,7 +412,8 @@ def trend(page: Page, res: Results) -> Markup:
             "p", "Annual percent change (APC) of the rate over each region's covered series "
             "(method ", tag("code", used), f"), with its {level_pct(res)} interval; ",
             tag("em", "rising"), " or ", tag("em", "falling"), " when the q-value "
-            "(Benjamini–Hochberg over the regions) is below alpha and coverage is adequate.",
+            "(Benjamini–Hochberg over the regions, and over all the report's tests) is below alpha "
+            "and coverage is adequate.",
         )  # fmt: skip
         rows = _forest_rows(tr, "events") if "events" in tr.columns else tr.head(MAX_CHART_ROWS)
         drawn = plot.forest_frame(
