@@ -292,8 +292,8 @@ def verdict_item(res: Any) -> tuple[Markup, list[str]]:
             item,
             f" This report states its comparison, trend and joinpoint tables together, so "
             f"it holds their {tested} tests to one family: a word stands only where its "
-            "q-value across all of them (q (report)) is below alpha too; this withdrew "
-            f"{said} that a table alone would give.",
+            "q-value across all of them is below alpha too (the notes give it where it "
+            f"withdrew a word); this withdrew {said} that a table alone would give.",
         ])  # fmt: skip
     return item, ["Benjamini & Hochberg 1995"]
 

@@ -133,12 +133,12 @@ NOTES_TITLE = "Notes: why a verdict is withheld, and what limits an estimate"
 
 
 def _verdict_columns(*, dispersion: bool = False) -> list[Column]:
-    """The columns every result table ends with: p, q, q across the report's tests,
-    (dispersion,) coverage, verdict (with its †) and the numbered notes."""
+    """The columns every result table ends with: p, q, (dispersion,) coverage, verdict
+    (with its †) and the numbered notes (which give the q-value across the report's
+    tests where it withdrew a word, :func:`trends.verdicts.one_family`)."""
     return [
         Column("pvalue", "p", fmt_p, numeric=True),
         Column("qvalue", "q", fmt_p, numeric=True),
-        Column("qvalue_report", "q (report)", fmt_p, numeric=True),
         *([Column("dispersion", "Dispersion", fmt_num, numeric=True)] if dispersion else []),
         Column("coverage", "Coverage", status_span, sort=True, nowrap=True),
         Column("verdict_shown", "Verdict", esc, sort_by="verdict", wrap=True),
