@@ -391,3 +391,33 @@ def test_report_gates_joinpoints_by_the_chosen_rules() -> None:
                 (res.joinpoints["verdict"] == "inconclusive (thin coverage)").sum()
             )
     assert withheld["more outlets"] > withheld["lenient"]
+
+
+def test_the_report_holds_its_tables_to_one_family():
+    """Demo seed 54: Bayt Nahr, a stable region, is called a decrease by compare
+    (q = 0.049) and falling by trend (q = 0.036), each in its own table; across the
+    report's 49 tests its q-values are 0.075 and 0.066, so the report says neither,
+    and the notes and the methods section say why (verdicts.one_family)."""
+    from trends.reporting.analysis import analyse
+
+    incidents, truth = trends.datasets.simulate(seed=54, return_truth=True)
+    before, after = trends.datasets.demo_windows(truth)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", trends.errors.TrendsWarning)
+        res = analyse(
+            incidents,
+            before=before,
+            after=after,
+            joinpoint_options={"n_permutations": 999, "n_bootstrap": 100, "seed": 54},
+        )
+        own = trends.compare(res.cells, before=before, after=after)
+    assert own.loc[own["region"] == "Bayt Nahr", "verdict"].item() == "decrease"
+    for table, neutral in ((res.comparison, "no significant change"), (res.trend, "stable")):
+        row = table[table["region"] == "Bayt Nahr"].iloc[0]
+        assert row["qvalue"] < 0.05 <= row["qvalue_report"]
+        assert row["verdict"] == neutral
+        assert f"not called in the report: q = {row['qvalue_report']:.2g} across its 49 tests" in (
+            row["notes"]
+        )
+    page = render(res).render()
+    assert "holds their 49 tests to one family" in page and "this withdrew 2 words" in page
