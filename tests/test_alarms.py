@@ -515,3 +515,22 @@ def test_quarters_and_years(method, kind):
     judged = ~out["verdict"].isin(["too short to call", "not estimable"])
     assert judged.sum() >= len(labels) // 2
     assert out.loc[judged, "expected"].between(2, 80).all()  # mean 20: plausible
+
+
+def test_the_baseline_in_words():
+    """The report says what each method compares a period with, from the options used."""
+    from trends.alarm import METHODS
+
+    bayes = METHODS["bayes"]
+    assert bayes.describe(bayes.defaults("year"), "year").endswith("; baseline: the 6 years before")
+    assert bayes.describe({"b": 1, "w": 3}, "month") == bayes.description  # seasonal: not worded
+    noufaily = METHODS["noufaily"]
+    said = noufaily.describe(noufaily.defaults("month"), "month")
+    assert said.endswith(
+        f"; baseline: every month of the past {noufaily.defaults('month')['b']} years"
+    )
+    farrington = METHODS["farrington"]
+    assert farrington.describe({"b": 5, "w": 3}, "week").endswith(
+        "; baseline: the weeks within 3 of the same one in each of the past 5 years"
+    )
+    assert METHODS["ears-c1"].describe({"alpha": 0.001}, "month") == METHODS["ears-c1"].description

@@ -42,6 +42,17 @@ class AlarmMethod:
     citation: str
     directions: tuple[str, ...] = ("high",)
     level: str | None = "alpha"
+    #: the baseline in words, from the options used and the period word (``"month"``);
+    #: None, or an empty answer, where the description says it all
+    baseline: Callable[[dict[str, Any], str], str] | None = None
+
+    def describe(self, options: dict[str, Any], period: str) -> str:
+        """The description, with the baseline as the options used set it, in words
+        (``"... (RKI Bayes); baseline: the 6 years before"``)."""
+        said = self.baseline(options, period) if self.baseline and options else ""
+        if not said:
+            return self.description
+        return f"{self.description}; baseline: {said}"
 
 
 _HJ = "Salmon, Schumacher & Höhle 2016 (R package surveillance 1.20.3, {})"
@@ -60,6 +71,9 @@ METHODS: dict[str, AlarmMethod] = {
             "quasi-Poisson GLM on the same season of the past b years, 2/3-power bound",
             "Farrington et al. 1996; " + _HJ.format("farringtonFlexible"),
             _TWO,
+            baseline=lambda o, p: (
+                f"the {p}s within {o['w']} of the same one in each of the past {o['b']} years"
+            ),
         ),
         AlarmMethod(
             "noufaily",
@@ -70,6 +84,7 @@ METHODS: dict[str, AlarmMethod] = {
             "Farrington with seasonal groups over the whole year and a negative binomial bound",
             "Noufaily et al. 2013; " + _HJ.format("farringtonFlexible"),
             _TWO,
+            baseline=lambda o, p: f"every {p} of the past {o['b']} years",
         ),
         *(
             AlarmMethod(
@@ -110,6 +125,7 @@ METHODS: dict[str, AlarmMethod] = {
             "negative binomial predictive bound from the w previous periods (RKI Bayes)",
             "Riebler 2004; Höhle 2007; " + _HJ.format("algo.bayes"),
             _TWO,
+            baseline=lambda o, p: f"the {o['w']} {p}s before" if o["b"] == 0 else "",
         ),
         *(
             AlarmMethod(

@@ -26,6 +26,7 @@ from .. import verdicts
 from ..coverage_model import PRESETS, CoverageRules, resolve_rules
 from .formats import fmt_num
 from .html import Markup, join, tag
+from .words import PERIOD_WORD
 
 __all__ = [
     "BIBLIOGRAPHY",
@@ -421,7 +422,8 @@ def alarm_item(res: Any) -> tuple[Markup, list[str]]:
     described = tag("code", method)
     refs: list[str] = []
     if entry is not None:
-        described = join([described, f": {entry.description} ({entry.citation})"])
+        told = entry.describe(meta.get("options") or {}, PERIOD_WORD[res.period])
+        described = join([described, f": {told} ({entry.citation})"])
         refs = cite_keys(entry.citation)
     shown = ", ".join(f"{k}={v}" for k, v in (meta.get("options") or {}).items())
     level = meta.get("false_alarm_level")

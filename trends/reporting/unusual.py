@@ -36,7 +36,9 @@ def _intro(res: Results, meta: dict[str, Any]) -> Markup:
     word = PERIOD_WORD[res.period]
     method = str(meta.get("method", "?"))
     entry = METHODS.get(method)
-    what = f" ({entry.description})" if entry is not None else ""
+    what = ""
+    if entry is not None:
+        what = f" ({entry.describe(meta.get('options') or {}, word)})"
     choice = alarm_choice_words(meta, res.period, int(res.cells["period"].nunique()))
     return tag(
         "p",
