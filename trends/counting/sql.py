@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from ..errors import DateError, DuplicateIdError, SchemaError
 from ..incidents import UNKNOWN_REGION, Incidents, SourceInfo
+from .outlets import OutletCodes
 from .plan import (
     COARSE_DATE,
     COARSE_LOCATION,
@@ -116,6 +117,8 @@ class DuckDBEngine:
         self.tidy = False
         #: whether no ``sources`` value names an outlet twice (known for parsed values)
         self.distinct = False
+        #: the outlet names' codes, when the input's distinct lists are known (a file)
+        self.outlets: OutletCodes | None = None
         #: what the engine raises on input it cannot read (wrapped as a FormatError)
         self.errors: tuple[type[Exception], ...] = (duckdb.Error,)
 
@@ -148,6 +151,9 @@ class DuckDBEngine:
         columns.view()
         self.tidy = True  # outlet lists parsed by the readers' rule (ParquetColumns)
         self.distinct = not columns.repeats_names
+        self.outlets = columns.outlets
+        if self.outlets is not None:
+            con.register("outlet_lists", self.outlets.lists)
         facts = columns.facts()
         rows, missing = self._validate(str(path), table="parsed")
         no_place = facts["location missing (no country or region)"]
@@ -305,14 +311,25 @@ class DuckDBEngine:
                 break
         # one row per cell, outlet and incident length: bounded by the cells' outlets,
         # not by the rows, so memory stays flat as files grow
+        if self.outlets is not None:  # each list joined to its outlets' codes: integers
+            names = self.outlets.names
+            listed = (
+                "SELECT country, region, p, o, den, unnest(l.codes) AS source"
+                " FROM parts JOIN outlet_lists l ON parts.sources = l.raw"
+            )
+        else:
+            names = None
+            listed = (
+                "SELECT country, region, p, o, den,"
+                f" unnest({_outlet_list('sources', tidy=self.tidy, distinct=self.distinct)})"
+                " AS source FROM parts WHERE sources IS NOT NULL"
+            )
         outlets = _arrow(
             con.sql(f"""
             SELECT {cell_id} AS cell, source, den, sum(o)::BIGINT AS num
-            FROM (SELECT country, region, p, o, den, unnest({_outlet_list("sources", tidy=self.tidy, distinct=self.distinct)}) AS source
-                  FROM parts WHERE sources IS NOT NULL)
-            GROUP BY ALL""")
+            FROM ({listed}) GROUP BY ALL""")
         )
-        return Aggregates(outcomes=outcomes, parts=cells, outlets=outlets)
+        return Aggregates(outcomes=outcomes, parts=cells, outlets=outlets, names=names)
 
 
 def _arrow(relation) -> pa.Table:
