@@ -30,8 +30,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .. import registry
 from ..errors import FormatError, InputError, LimitError, SchemaError
@@ -393,10 +395,15 @@ def _sources(values: pd.Series, file: str) -> pd.Series:
     tidy = text.str.fullmatch(_TIDY_SOURCES).fillna(False).astype(bool)
     tidy &= ~text.str.replace(" ", "", regex=False).str.contains(parse.INVISIBLE).fillna(True)
     tidy &= ~text.str.contains("  ", regex=False).fillna(True)
-    # each distinct name is looked up once (a file has far fewer names than lists)
-    names = text[tidy].str.split(";").explode()
-    unread = [n for n in names.unique().tolist() if not _as_read([n])]
-    tidy[tidy] = ~names.isin(unread).groupby(level=0).any().astype(bool)
+    # each distinct name is looked up once (a file has far fewer names than lists);
+    # the lists are split by Arrow's kernels, all at once
+    split = pc.split_pattern(pa.array(text[tidy], pa.string(), from_pandas=True), ";")
+    names = pc.list_flatten(split)
+    unread = [n for n in pc.unique(names).to_pylist() if not _as_read([n])]
+    hit = pc.is_in(names, value_set=pa.array(unread, pa.string())).to_numpy(zero_copy_only=False)
+    has_unread = np.zeros(len(split), dtype=bool)
+    has_unread[pc.list_parent_indices(split).to_numpy()[hit]] = True
+    tidy[tidy.to_numpy()] = ~has_unread
     out = text.copy()
     if (~tidy).any():
         out[~tidy] = parse.normalise_sources(values[~tidy], "sources", file)
