@@ -4,10 +4,12 @@ A Parquet file counted from disk (:mod:`trends.counting.validate`) lists its
 distinct ``sources`` values anyway, to parse them by the readers' rule; those few
 lists name every outlet of the file. :func:`outlet_codes` gives each name its rank
 in code-point order (the order of ``json.dumps(..., sort_keys=True)`` and of
-Python's string comparison) and each list the codes of its distinct names. DuckDB
-then joins each row's list to its codes and groups the source mix by
-(cell, code, length): integers, not strings, and :func:`~trends.counting.assemble.source_mix`
-needs neither to encode nor to sort the names again.
+Python's string comparison) and each list the codes of its distinct names, as a
+table of (list, code) pairs. DuckDB then joins each row's list to its pairs (one
+row per outlet named: no ``string_split``, ``list_distinct`` or ``unnest``) and groups
+the source mix by (cell, code, length): integers, not strings, and
+:func:`~trends.counting.assemble.source_mix` needs neither to encode nor to sort the
+names again.
 """
 
 from __future__ import annotations
@@ -30,15 +32,15 @@ class OutletCodes:
     ``names``
         The distinct names in code-point order (an object array of ``str``); a
         name's code is its position here.
-    ``lists``
-        An Arrow table: ``raw`` (each distinct list's text, once) and ``codes``
-        (the codes of its distinct names, ascending).
+    ``pairs``
+        An Arrow table, one row per distinct list and each distinct name in it:
+        ``raw`` (the list's text) and ``code`` (the name's code).
     ``repeats``
         Whether some list names one outlet twice.
     """
 
     names: np.ndarray
-    lists: pa.Table
+    pairs: pa.Table
     repeats: bool
 
 
@@ -57,10 +59,8 @@ def outlet_codes(lists: pa.Array) -> OutletCodes:
     names = names[np.argsort(names)] if len(names) else names
     code = pc.index_in(flat, value_set=pa.array(names.tolist(), pa.string())).to_numpy()
     owner = pc.list_parent_indices(split).to_numpy().astype(np.int64)
-    # (list, code) pairs, sorted and once each: each list's distinct codes, ascending
+    # (list, code) pairs, once each: a name repeated within a list counts once
     pairs = np.unique(owner * max(len(names), 1) + code)
-    repeats = len(pairs) < len(flat)
     owner, code = np.divmod(pairs, max(len(names), 1))
-    offsets = np.searchsorted(owner, np.arange(len(lists) + 1)).astype(np.int32)
-    codes = pa.ListArray.from_arrays(pa.array(offsets), pa.array(code.astype(np.int32)))
-    return OutletCodes(names, pa.table({"raw": lists, "codes": codes}), bool(repeats))
+    table = pa.table({"raw": lists.take(pa.array(owner)), "code": code.astype(np.int32)})
+    return OutletCodes(names, table, bool(len(pairs) < len(flat)))

@@ -153,7 +153,7 @@ class DuckDBEngine:
         self.distinct = not columns.repeats_names
         self.outlets = columns.outlets
         if self.outlets is not None:
-            con.register("outlet_lists", self.outlets.lists)
+            con.register("outlet_pairs", self.outlets.pairs)
         facts = columns.facts()
         rows, missing = self._validate(str(path), table="parsed")
         no_place = facts["location missing (no country or region)"]
@@ -313,9 +313,9 @@ class DuckDBEngine:
         # not by the rows, so memory stays flat as files grow
         if self.outlets is not None:  # each list joined to its outlets' codes: integers
             names = self.outlets.names
-            listed = (
-                "SELECT country, region, p, o, den, unnest(l.codes) AS source"
-                " FROM parts JOIN outlet_lists l ON parts.sources = l.raw"
+            listed = (  # one row per part and outlet it names
+                "SELECT country, region, p, o, den, l.code AS source"
+                " FROM parts JOIN outlet_pairs l ON parts.sources = l.raw"
             )
         else:
             names = None
