@@ -324,12 +324,28 @@ class DuckDBEngine:
                 f" unnest({_outlet_list('sources', tidy=self.tidy, distinct=self.distinct)})"
                 " AS source FROM parts WHERE sources IS NOT NULL"
             )
-        outlets = _arrow(
-            con.sql(f"""
-            SELECT {cell_id} AS cell, source, den, sum(o)::BIGINT AS num
-            FROM ({listed}) GROUP BY ALL""")
-        )
+        # DuckDB estimates the filtered rows below the pairs and would build its hash
+        # table on the rows (the strings of every row held at once); the pairs, one row
+        # per distinct list and name, are the side to build on, as written
+        pinned = names is not None and _has_optimizer(con, "build_side_probe_side")
+        if pinned:
+            con.execute("SET disabled_optimizers = 'build_side_probe_side'")
+        try:
+            outlets = _arrow(
+                con.sql(f"""
+                SELECT {cell_id} AS cell, source, den, sum(o)::BIGINT AS num
+                FROM ({listed}) GROUP BY ALL""")
+            )
+        finally:
+            if pinned:
+                con.execute("RESET disabled_optimizers")
         return Aggregates(outcomes=outcomes, parts=cells, outlets=outlets, names=names)
+
+
+def _has_optimizer(con, name: str) -> bool:
+    """Whether this DuckDB has the optimizer ``name`` (they come and go between versions)."""
+    found = con.execute("SELECT count(*) FROM duckdb_optimizers() WHERE name = ?", [name])
+    return bool(found.fetchone()[0])
 
 
 def _arrow(relation) -> pa.Table:
