@@ -129,7 +129,7 @@ def count(
     finally:
         engine.close()
     cells = combine(sums.parts)
-    mix = source_mix(sums.outlets, cells["cell"].to_numpy())
+    mix = source_mix(sums.outlets, cells["cell"].to_numpy(), names=sums.names)
     cells = cells.drop(columns="cell").assign(**mix)
     table = densify(cells, labels, period, region, window)
     ledger_rows = {r: n for r, n in opened.reader_ledger.items() if r != "kept"}

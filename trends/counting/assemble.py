@@ -91,15 +91,18 @@ def combine(parts: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def source_mix(outlets: pa.Table | pd.DataFrame, cells: np.ndarray) -> dict[str, object]:
+def source_mix(
+    outlets: pa.Table | pd.DataFrame, cells: np.ndarray, *, names: np.ndarray | None = None
+) -> dict[str, object]:
     """Per cell: distinct outlets, the top one (most events, then name), the mix as JSON.
 
     ``outlets`` has rows of ``cell`` (an id in ``cells``), ``source``, ``den`` and
     ``num`` (one or several rows per cell, outlet and incident length). Each outlet's
     events in a cell are the sum of ``num / den`` (in ``den`` order, rounded to 9 decimals). The JSON
     object of a cell lists its outlets in name order (code point order, as
-    ``json.dumps(..., sort_keys=True)``). Returns columns aligned with ``cells``,
-    missing where a cell names no outlet.
+    ``json.dumps(..., sort_keys=True)``). With ``names`` (every outlet name in that
+    order), ``source`` holds each outlet's position in ``names`` rather than its name.
+    Returns columns aligned with ``cells``, missing where a cell names no outlet.
     """
     empty = np.full(len(cells), np.nan)
     if len(outlets) == 0:  # (a pandas or Arrow table)
@@ -116,15 +119,19 @@ def source_mix(outlets: pa.Table | pd.DataFrame, cells: np.ndarray) -> dict[str,
     cell = pd.Index(cells).get_indexer(outlets["cell"].to_numpy())
     if (cell < 0).any():  # both tables come from the same parts: this cannot happen
         raise AssertionError("count: an outlet row names no cell")
-    source = outlets["source"].combine_chunks().dictionary_encode()
-    names = np.array(source.dictionary.to_pylist(), dtype=object)
-    by_name = np.argsort(names)
-    order_of = np.empty(len(names), dtype=np.int64)
-    order_of[by_name] = np.arange(len(names))
-    names = names[by_name]
+    if names is None:  # names: encoded, ranked in code-point order
+        source = outlets["source"].combine_chunks().dictionary_encode()
+        names = np.array(source.dictionary.to_pylist(), dtype=object)
+        by_name = np.argsort(names)
+        order_of = np.empty(len(names), dtype=np.int64)
+        order_of[by_name] = np.arange(len(names))
+        names = names[by_name]
+        code = order_of[source.indices.to_numpy()]
+    else:  # codes already are ranks
+        code = outlets["source"].to_numpy().astype(np.int64)
     name_bits = max(len(names) - 1, 1).bit_length()
-    key = (cell.astype(np.int64) << name_bits) | order_of[source.indices.to_numpy()]
-    del cell, source
+    key = (cell.astype(np.int64) << name_bits) | code
+    del cell, code
     key, events = _outlet_events(key, outlets["den"].to_numpy(), outlets["num"].to_numpy())
     cell, source = key >> name_bits, key & ((1 << name_bits) - 1)
     del key

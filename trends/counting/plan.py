@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -118,8 +119,13 @@ class Aggregates:
     ``outlets``
         One row per cell, outlet and ``den``: ``cell``, ``source``, ``den`` and
         ``num`` (the overlap days summed over the cell's parts naming the outlet).
+        ``source`` is the outlet's name, or, with ``names``, its code: its position
+        in ``names``.
+    ``names``
+        Every outlet name in code-point order, when ``outlets`` holds codes.
     """
 
     outcomes: dict[str, int]
     parts: pd.DataFrame
     outlets: pd.DataFrame | pa.Table
+    names: np.ndarray | None = None

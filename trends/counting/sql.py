@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from ..errors import DateError, DuplicateIdError, SchemaError
 from ..incidents import UNKNOWN_REGION, Incidents, SourceInfo
+from .outlets import OutletCodes
 from .plan import (
     COARSE_DATE,
     COARSE_LOCATION,
@@ -116,6 +117,8 @@ class DuckDBEngine:
         self.tidy = False
         #: whether no ``sources`` value names an outlet twice (known for parsed values)
         self.distinct = False
+        #: the outlet names' codes, when the input's distinct lists are known (a file)
+        self.outlets: OutletCodes | None = None
         #: what the engine raises on input it cannot read (wrapped as a FormatError)
         self.errors: tuple[type[Exception], ...] = (duckdb.Error,)
 
@@ -148,6 +151,9 @@ class DuckDBEngine:
         columns.view()
         self.tidy = True  # outlet lists parsed by the readers' rule (ParquetColumns)
         self.distinct = not columns.repeats_names
+        self.outlets = columns.outlets
+        if self.outlets is not None:
+            con.register("outlet_pairs", self.outlets.pairs)
         facts = columns.facts()
         rows, missing = self._validate(str(path), table="parsed")
         no_place = facts["location missing (no country or region)"]
@@ -305,14 +311,41 @@ class DuckDBEngine:
                 break
         # one row per cell, outlet and incident length: bounded by the cells' outlets,
         # not by the rows, so memory stays flat as files grow
-        outlets = _arrow(
-            con.sql(f"""
-            SELECT {cell_id} AS cell, source, den, sum(o)::BIGINT AS num
-            FROM (SELECT country, region, p, o, den, unnest({_outlet_list("sources", tidy=self.tidy, distinct=self.distinct)}) AS source
-                  FROM parts WHERE sources IS NOT NULL)
-            GROUP BY ALL""")
-        )
-        return Aggregates(outcomes=outcomes, parts=cells, outlets=outlets)
+        if self.outlets is not None:  # each list joined to its outlets' codes: integers
+            names = self.outlets.names
+            listed = (  # one row per part and outlet it names
+                "SELECT country, region, p, o, den, l.code AS source"
+                " FROM parts JOIN outlet_pairs l ON parts.sources = l.raw"
+            )
+        else:
+            names = None
+            listed = (
+                "SELECT country, region, p, o, den,"
+                f" unnest({_outlet_list('sources', tidy=self.tidy, distinct=self.distinct)})"
+                " AS source FROM parts WHERE sources IS NOT NULL"
+            )
+        # DuckDB estimates the filtered rows below the pairs and would build its hash
+        # table on the rows (the strings of every row held at once); the pairs, one row
+        # per distinct list and name, are the side to build on, as written
+        pinned = names is not None and _has_optimizer(con, "build_side_probe_side")
+        if pinned:
+            con.execute("SET disabled_optimizers = 'build_side_probe_side'")
+        try:
+            outlets = _arrow(
+                con.sql(f"""
+                SELECT {cell_id} AS cell, source, den, sum(o)::BIGINT AS num
+                FROM ({listed}) GROUP BY ALL""")
+            )
+        finally:
+            if pinned:
+                con.execute("RESET disabled_optimizers")
+        return Aggregates(outcomes=outcomes, parts=cells, outlets=outlets, names=names)
+
+
+def _has_optimizer(con, name: str) -> bool:
+    """Whether this DuckDB has the optimizer ``name`` (they come and go between versions)."""
+    found = con.execute("SELECT count(*) FROM duckdb_optimizers() WHERE name = ?", [name])
+    return bool(found.fetchone()[0])
 
 
 def _arrow(relation) -> pa.Table:

@@ -30,7 +30,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .. import registry
 from ..errors import FormatError, InputError, LimitError, SchemaError
@@ -39,6 +42,7 @@ from ..readers import canonical as canon
 from ..readers import parse
 from ..readers.files import column_names
 from ..readers.regions import harmonise_region
+from .outlets import OutletCodes, outlet_codes
 
 __all__ = ["route", "ParquetColumns"]
 
@@ -101,6 +105,8 @@ class ParquetColumns:
         self.notes = parse.Notes(self.file)
         #: whether some parsed outlet list names one outlet twice (known after :meth:`view`)
         self.repeats_names = True
+        #: the outlet names' codes (after :meth:`view`; ``None`` without ``sources``)
+        self.outlets: OutletCodes | None = None
 
     # ------------------------------------------------------------------ per column
 
@@ -157,7 +163,7 @@ class ParquetColumns:
                 what="a number of fatalities",
             ),
             "n_sources": lambda v: _n_sources(v, file, self.notes),
-            "sources": lambda v: self._no_repeats_noted(_sources(v, file)),
+            "sources": lambda v: self._outlets_noted(_sources(v, file)),
         }
         for name in ("country", "region", "subregion"):
             parsers[name] = lambda v, name=name: parse.clean_text(v, name, file, notes=self.notes)
@@ -215,12 +221,11 @@ class ParquetColumns:
             f"CREATE TEMP VIEW canon AS SELECT * FROM parsed WHERE NOT ({self.no_place})"
         )
 
-    def _no_repeats_noted(self, lists: pd.Series) -> pd.Series:
-        """``lists`` (the distinct parsed outlet lists), noting whether one repeats a name."""
-        text = lists.dropna().astype("string")
-        names = text[text.str.contains(";", regex=False)].str.split(";").explode()
-        pairs = pd.DataFrame({"list": names.index, "name": names.to_numpy()})
-        self.repeats_names = bool(pairs.duplicated().any())
+    def _outlets_noted(self, lists: pd.Series) -> pd.Series:
+        """``lists`` (the distinct parsed outlet lists), noting their names' codes
+        (:func:`~trends.counting.outlets.outlet_codes`) and whether one repeats a name."""
+        self.outlets = outlet_codes(pa.array(lists.astype("string"), from_pandas=True))
+        self.repeats_names = self.outlets.repeats
         return lists
 
     def _typed_and_clean(self, name: str) -> bool:
@@ -390,10 +395,15 @@ def _sources(values: pd.Series, file: str) -> pd.Series:
     tidy = text.str.fullmatch(_TIDY_SOURCES).fillna(False).astype(bool)
     tidy &= ~text.str.replace(" ", "", regex=False).str.contains(parse.INVISIBLE).fillna(True)
     tidy &= ~text.str.contains("  ", regex=False).fillna(True)
-    # each distinct name is looked up once (a file has far fewer names than lists)
-    names = text[tidy].str.split(";").explode()
-    unread = [n for n in names.unique().tolist() if not _as_read([n])]
-    tidy[tidy] = ~names.isin(unread).groupby(level=0).any().astype(bool)
+    # each distinct name is looked up once (a file has far fewer names than lists);
+    # the lists are split by Arrow's kernels, all at once
+    split = pc.split_pattern(pa.array(text[tidy], pa.string(), from_pandas=True), ";")
+    names = pc.list_flatten(split)
+    unread = [n for n in pc.unique(names).to_pylist() if not _as_read([n])]
+    hit = pc.is_in(names, value_set=pa.array(unread, pa.string())).to_numpy(zero_copy_only=False)
+    has_unread = np.zeros(len(split), dtype=bool)
+    has_unread[pc.list_parent_indices(split).to_numpy()[hit]] = True
+    tidy[tidy.to_numpy()] = ~has_unread
     out = text.copy()
     if (~tidy).any():
         out[~tidy] = parse.normalise_sources(values[~tidy], "sources", file)

@@ -1,0 +1,48 @@
+"""Outlet names as integer codes on the Parquet route (trends.counting.outlets)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pyarrow as pa
+
+import trends
+from trends.counting.outlets import outlet_codes
+
+
+def test_codes_rank_names_in_code_point_order_once_per_list():
+    lists = pa.array(["b;a", "é;Z", "a;a", None, "b;a", "Z"])
+    codes = outlet_codes(lists)
+    assert codes.names.tolist() == ["Z", "a", "b", "é"]  # code-point order, as sorted()
+    pairs = codes.pairs.to_pandas()
+    got = sorted(zip(pairs["raw"], pairs["code"], strict=True))
+    assert got == [("Z", 0), ("a;a", 1), ("b;a", 1), ("b;a", 2), ("é;Z", 0), ("é;Z", 3)]
+    assert codes.repeats  # "a;a" names one outlet twice
+
+
+def test_no_repeats_noted():
+    assert not outlet_codes(pa.array(["x;y", "y", None])).repeats
+    empty = outlet_codes(pa.array([None, None], pa.string()))
+    assert len(empty.names) == 0 and empty.pairs.num_rows == 0
+
+
+def test_parquet_route_mix_matches_the_frame_route(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "event_id": [str(i) for i in range(6)],
+            "date_start": pd.to_datetime(["2020-01-02"] * 4 + ["2020-02-03"] * 2),
+            "country": ["C"] * 6,
+            "region": ["R"] * 6,
+            "sources": ["b;a", "é;Z", "a;a", None, "Z", "b"],
+        }
+    )
+    path = tmp_path / "incidents.parquet"
+    frame.to_parquet(path, index=False)
+    by_path = trends.count(path)
+    by_frame = trends.count(frame)
+    pd.testing.assert_frame_equal(by_path, by_frame)
+    jan = by_path.iloc[0]
+    assert json.loads(jan["source_counts"]) == {"Z": 1.0, "a": 2.0, "b": 1.0, "é": 1.0}
+    assert list(json.loads(jan["source_counts"])) == ["Z", "a", "b", "é"]
+    assert jan["top_source"] == "a" and jan["n_sources"] == 4.0
