@@ -91,6 +91,7 @@ __all__ = [
     "decide",
     "warn_withheld",
     "one_family",
+    "WITHDRAWN",
 ]
 
 INCREASE, DECREASE, NO_CHANGE = "increase", "decrease", "no significant change"
@@ -125,6 +126,8 @@ KINDS: dict[str, tuple[str, str, str]] = {
 }
 #: Words that claim a direction.
 DIRECTIONAL = frozenset(w for up, down, _ in KINDS.values() for w in (up, down))
+#: How a note begins where the report's one family withdrew a word (:func:`one_family`).
+WITHDRAWN = "not called in the report"
 #: Words that withhold a verdict (the numbers are still shown).
 WITHHELD = frozenset({INCONCLUSIVE, NOT_COVERED, NOT_ESTIMABLE, TOO_SHORT})
 
@@ -338,7 +341,7 @@ def one_family(
                 table["notes"] = ""
             notes = table["notes"].fillna("").astype(str).to_numpy(dtype=object)
             for i in np.flatnonzero(dropped):
-                said = f"not called in the report: q = {q[i]:.2g} across its {n_tests} tests"
+                said = f"{WITHDRAWN}: q = {q[i]:.2g} across its {n_tests} tests"
                 notes[i] = f"{notes[i]}; {said}" if notes[i] else said
             rows = np.flatnonzero(dropped)
             table.iloc[rows, table.columns.get_loc("verdict")] = neutral

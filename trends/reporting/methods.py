@@ -285,7 +285,7 @@ def verdict_item(res: Any) -> tuple[Markup, list[str]]:
     if family:
         tested = sum(int(f["qvalue_report"].notna().sum()) for f in family)
         withdrawn = sum(
-            int(f["notes"].astype(str).str.contains("not called in the report", regex=False).sum())
+            int(f["notes"].astype(str).str.contains(verdicts.WITHDRAWN, regex=False).sum())
             for f in family
         )
         said = "no word" if withdrawn == 0 else f"{withdrawn} word{'s' if withdrawn > 1 else ''}"
