@@ -267,13 +267,14 @@ def decide_rows(rows: list[Row], *, rules: Any, alpha: float) -> pd.DataFrame:
     """The result table: every row's coverage (the gate, with the source-mix rule),
     its q-value across the call, its verdict (:func:`trends.verdicts.decide`) and
     notes."""
-    from ..coverage_model import mix_rules, worse
+    from ..coverage_model import mix_rules, resolve_rules, worse
     from ..coverage_model.rules import mix_rules_untested
 
     status, reasons = _assess([r.cells for r in rows], None, rules)
     mixed: set[int] = set()  # rows whose source mix changed
     judged: set[tuple[int, str]] = set()  # (row, label) already found changed
-    for label, pairs in _mix_windows(rows, mix_rules(rules)).items():
+    least = resolve_rules(rules).min_events
+    for label, pairs in _mix_windows(rows, mix_rules(rules), least).items():
         # at a joinpoint the change is the level's, with no re-test among the outlets
         # that kept filing: any material change of outlets counts
         mix = mix_rules_untested(rules) if label == _AT_JOINPOINT else mix_rules(rules)
@@ -342,18 +343,22 @@ def _break_bends_the_region(
 _WITHIN, _AT_JOINPOINT = "within the segment", "against the previous segment"
 
 
-def _mix_windows(rows: list[Row], mix: Any) -> dict[str, list[tuple]]:
+def _mix_windows(rows: list[Row], mix: Any, least: float | None) -> dict[str, list[tuple]]:
     """The source-mix checks of each segment, as (row index, cells, baseline) by label.
 
     A segment across which the main outlet went silent (or a new one started) measures
     the reporting as much as the events, and so does a joinpoint where that happened.
-    So a segment of at least 4 periods is judged at each period where an outlet could
-    have gone silent or started (:func:`_splits`): the periods from there on against
-    the segment's periods before, with the source-mix rule of ``rules`` alone (beyond
-    ``max_mix_change``). Halves alone are not enough: a segment that runs across the
-    silence off-centre pools the silent stretch with the outlet's own periods and
-    dilutes its share (demo seed 619, Marj: 2020-05..2023-12 with the silence from
-    2021-07, 0.44 of the reports between halves, under 0.5). The segment is also judged
+    So a segment of at least 4 periods is judged between its halves and at each period
+    where an outlet could have gone silent or started with at least ``least`` events
+    (``min_events`` of the rules) on each side (:func:`_splits`): the periods from there
+    on against the segment's periods before, with the source-mix rule of ``rules``
+    alone (beyond ``max_mix_change``). Halves alone are not enough: a segment that runs
+    across the silence off-centre pools the silent stretch with the outlet's own periods
+    and dilutes its share (demo seed 619, Marj: 2020-05..2023-12 with the silence from
+    2021-07, 0.44 of the reports between halves, under 0.5). Without the minimum, a
+    baseline of a month or two with a few events and one outlet reads as a source-mix
+    change wherever that outlet stops (27 more segments withheld on the UCDP candidate
+    file of 2021 by month, most of them such stretches). The segment is also judged
     against the one before it with that rule untested
     (:func:`trends.coverage_model.rules.mix_rules_untested`: the change at a joinpoint
     is a change of level with no like-for-like re-test among the outlets that kept
@@ -375,17 +380,18 @@ def _mix_windows(rows: list[Row], mix: Any) -> dict[str, list[tuple]]:
             continue
         if pd.isna(row.columns["n_joinpoints"]):
             continue  # a region without a fit has no segments to compare
-        for k in _splits(cells):
+        for k in _splits(cells, least):
             checks[_WITHIN].append((i, cells.iloc[k:], cells.iloc[:k]))
         if row.previous is not None:
             checks[_AT_JOINPOINT].append((i, cells, row.previous))
     return checks
 
 
-def _splits(cells: pd.DataFrame) -> list[int]:
+def _splits(cells: pd.DataFrame, least: float | None) -> list[int]:
     """Where to split a segment's cells to look for a change of outlets inside it: the
-    middle, the period after each outlet's last report and the period of each outlet's
-    first, where both sides keep at least 2 periods (none in a segment shorter than 4).
+    middle, and the period after each outlet's last report and the period of each
+    outlet's first where both sides hold at least ``least`` events (None: any number);
+    both sides keep at least 2 periods (no split in a segment shorter than 4).
     """
     from ..coverage_model.arrays import parse_mix_value
 
@@ -399,7 +405,15 @@ def _splits(cells: pd.DataFrame) -> list[int]:
             if reports > 0:
                 first.setdefault(outlet, k)
                 last[outlet] = k
-    candidates = {n // 2, *first.values(), *(k + 1 for k in last.values())}
+    events = cells["events" if "events" in cells.columns else "count"].to_numpy(
+        dtype=float, na_value=0.0
+    )
+    before = np.concatenate([[0.0], np.cumsum(events)])  # events before split k
+    enough = np.ones(n + 1, dtype=bool)
+    if least:
+        enough = (before >= least) & (before[-1] - before >= least)
+    candidates = {k for k in (*first.values(), *(k + 1 for k in last.values())) if enough[k]}
+    candidates.add(n // 2)
     return sorted(k for k in candidates if 2 <= k <= n - 2)
 
 
