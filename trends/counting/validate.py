@@ -43,6 +43,7 @@ from ..readers import parse
 from ..readers.files import column_names
 from ..readers.regions import harmonise_region
 from .outlets import OutletCodes, outlet_codes
+from .plan import SOURCE_SEPARATOR
 
 __all__ = ["route", "ParquetColumns"]
 
@@ -397,7 +398,7 @@ def _sources(values: pd.Series, file: str) -> pd.Series:
     tidy &= ~text.str.contains("  ", regex=False).fillna(True)
     # each distinct name is looked up once (a file has far fewer names than lists);
     # the lists are split by Arrow's kernels, all at once
-    split = pc.split_pattern(pa.array(text[tidy], pa.string(), from_pandas=True), ";")
+    split = pc.split_pattern(pa.array(text[tidy], pa.string(), from_pandas=True), SOURCE_SEPARATOR)
     names = pc.list_flatten(split)
     unread = [n for n in pc.unique(names).to_pylist() if not _as_read([n])]
     hit = pc.is_in(names, value_set=pa.array(unread, pa.string())).to_numpy(zero_copy_only=False)
