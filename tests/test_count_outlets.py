@@ -46,3 +46,16 @@ def test_parquet_route_mix_matches_the_frame_route(tmp_path):
     assert json.loads(jan["source_counts"]) == {"Z": 1.0, "a": 2.0, "b": 1.0, "é": 1.0}
     assert list(json.loads(jan["source_counts"])) == ["Z", "a", "b", "é"]
     assert jan["top_source"] == "a" and jan["n_sources"] == 4.0
+
+
+def test_the_source_mix_in_blocks_gives_the_same_cells(monkeypatch):
+    """The JSON of the mix is made block by block (whole cells at a time); a block of a
+    few rows, cutting the cells at every possible place, gives what one block gives."""
+    from trends.counting import assemble
+
+    frame = trends.datasets.simulate(seed=5, months=18).data
+    whole = trends.count(frame, span="split")
+    for rows in (1, 2, 7):
+        monkeypatch.setattr(assemble, "MIX_BLOCK_ROWS", rows)
+        pd.testing.assert_frame_equal(trends.count(frame, span="split"), whole)
+    assert whole["source_counts"].notna().sum() > 50

@@ -133,8 +133,9 @@ def source_mix(
     key = (cell.astype(np.int64) << name_bits) | code
     del cell, code
     key, events = _outlet_events(key, outlets["den"].to_numpy(), outlets["num"].to_numpy())
-    cell, source = key >> name_bits, key & ((1 << name_bits) - 1)
-    del key
+    source = (key & ((1 << name_bits) - 1)).astype(np.int32)
+    key >>= name_bits  # in place: the key's high bits are the cell
+    cell = key
     # each cell is a run of rows
     first = _runs(cell)
     run = np.cumsum(np.append(True, cell[1:] != cell[:-1])) - 1
@@ -172,10 +173,13 @@ def _outlet_events(
         total = int(num.sum(dtype=np.uint64))
         bits = max(int(num.max()), 1).bit_length()
         if total < 2**53 and int(key.max()) < 2 ** (63 - bits):
-            packed = np.sort((key << bits) | num.astype(np.int64))
+            packed = key << bits  # in place from here: no copy of the rows is held
+            packed |= num
+            packed.sort()
             key = packed >> bits
             starts = _runs(key)
-            return key[starts], np.add.reduceat(packed & ((1 << bits) - 1), starts).astype(float)
+            packed &= (1 << bits) - 1
+            return key[starts], np.add.reduceat(packed, starts).astype(float)
     den = np.asarray(den, dtype=np.int64)
     num = np.asarray(num, dtype=float)
     order = _argsort(key) if (den == 1).all() else np.lexsort((den, key))
@@ -184,29 +188,46 @@ def _outlet_events(
     return key[starts], _round9(_divided_sums(num, den, starts))
 
 
+#: Rows of the source mix turned into JSON at a time: the fragments of one block are
+#: made, joined and dropped before the next, so memory holds one block's fragments
+#: (about 25 MB) rather than every row's (3.8 M rows: about 110 MB, plus their copies).
+MIX_BLOCK_ROWS = 1 << 20
+
+
 def _mix_json(
     names: np.ndarray, source: np.ndarray, events: np.ndarray, first: np.ndarray
-) -> pa.Array:
+) -> pa.ChunkedArray:
     """Each cell's ``{"name": events, ...}``, from rows sorted by cell and name.
 
     '"name": events' fragments (events formatted as Python does) are joined by ", "
     per cell, and the braces put around. The text is made once for each distinct
-    (outlet, events) and then repeated.
+    (outlet, events) and then repeated. Cells are taken in blocks of whole cells of
+    about :data:`MIX_BLOCK_ROWS` rows each.
     """
     n = len(source)
     value, values = pd.factorize(events)
-    kind, kinds = pd.factorize(source * len(values) + value)
     name_text = [json.dumps(str(n), ensure_ascii=False) for n in names]
     value_text = pd.Series(values).astype(str).tolist()
     text = pa.large_string()  # the joined mixes may pass 2 GB
-    fragments = pa.array(
-        [f"{name_text[c // len(values)]}: {value_text[c % len(values)]}" for c in kinds.tolist()],
-        type=text,
-    ).take(kind)
-    runs = pa.ListArray.from_arrays(np.append(first, n).astype(np.int32), fragments)
-    joined = pc.binary_join(runs, pa.scalar(", ", text))
-    brace = pa.scalar("", text)
-    return pc.binary_join_element_wise(pa.scalar("{", text), joined, pa.scalar("}", text), brace)
+    comma, open_, close, empty = (pa.scalar(t, text) for t in (", ", "{", "}", ""))
+    ends = np.append(first, n)
+    # block boundaries, each the first row of a cell
+    cuts = np.searchsorted(ends, np.arange(0, n, MIX_BLOCK_ROWS), side="left")
+    cuts = np.unique(np.append(cuts, len(first)))
+    blocks = []
+    for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
+        a, b = int(ends[lo]), int(ends[hi])
+        kind, kinds = pd.factorize(source[a:b] * len(values) + value[a:b])
+        fragments = pa.array(
+            [f"{name_text[c // len(values)]}: {value_text[c % len(values)]}" for c in kinds.tolist()],
+            type=text,
+        ).take(kind)
+        runs = pa.ListArray.from_arrays((ends[lo : hi + 1] - a).astype(np.int32), fragments)
+        del fragments
+        joined = pc.binary_join(runs, comma)
+        del runs
+        blocks.append(pc.binary_join_element_wise(open_, joined, close, empty))
+    return pa.chunked_array(blocks, type=text)
 
 
 def _argsort(key: np.ndarray) -> np.ndarray:
