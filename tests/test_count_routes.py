@@ -112,6 +112,42 @@ def test_the_id_shortcut_misses_no_untidy_id():
     invisible = re.findall(parse.INVISIBLE, every)
     assert invisible and all(re.fullmatch(_ID_SUSPECT, c) for c in invisible)
     assert all(re.search(_ID_SUSPECT, t) for t in parse.NULL_TOKENS)
+    # the same test on a Parquet text column looks at bytes: a character is suspect
+    # exactly when one of its UTF-8 bytes is
+    from trends.counting.validate import _SUSPECT_BYTE
+
+    for c in every:
+        if 0xD800 <= ord(c) <= 0xDFFF:  # surrogates have no UTF-8 form
+            continue
+        by_bytes = bool(_SUSPECT_BYTE[list(c.encode())].any())
+        assert by_bytes == (re.fullmatch(_ID_SUSPECT, c) is not None), hex(ord(c))
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        pa.array([3, None, 5], pa.int64()),
+        pa.array([3, 4, 5], pa.int32()),
+        pa.array(["a1", "", "a3"], pa.large_string()),
+        pa.array(["a1", "nan", "a3"], pa.large_string()),
+        pa.array(["a1", " a2", "a3"], pa.string()),
+        pa.array(["a1", "a2", "a3"], pa.large_string()),
+    ],
+)
+def test_typed_ids_are_checked_as_the_reader_checks_them(tmp_path, ids):
+    """Integer ids (only a missing one is untidy) and text ids (looked at byte by
+    byte) on the Parquet route: the reader's cells or the reader's error."""
+    path = tmp_path / "typed.parquet"
+    table = pa.table(
+        {
+            "event_id": ids,
+            "date_start": pa.array(pd.to_datetime(["2020-01-02", "2020-01-05", "2020-02-01"])),
+            "country": ["Iraq"] * 3,
+            "region": ["Anbar"] * 3,
+        }
+    )
+    pq.write_table(table, path)
+    _same_route(path)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
