@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 import trends
@@ -67,3 +68,45 @@ def test_the_duplicate_id_guard(tmp_path):
     _write(path, rows + [_row(3, **{"CAMEO Code": "193"})])  # the same id, another record
     with pytest.raises(trends.errors.DuplicateIdError, match="20000003"):
         trends.read(path)
+
+
+def _icews_file(tmp_path):
+    """A weekly file repeating records, with a province the alias table renames."""
+    rows = [_row(i) for i in range(60)]
+    rows[5] = _row(5, Country="Iraq", Province="Anbar province")
+    rows[6] = _row(6, Country="Iraq", Province="Al Anbar", Publisher="NULL")
+    path = tmp_path / "events.2016.tab"
+    _write(path, rows + [rows[3], rows[3], rows[7], rows[5]])
+    return path
+
+
+def _same_count(reference, other) -> None:
+    pd.testing.assert_frame_equal(reference, other, check_exact=True)
+    assert reference.attrs["ledger"] == other.attrs["ledger"]
+    assert reference.attrs["ledger"][REPEATED_REASON] == 4
+
+
+def test_an_icews_file_counted_in_duckdb_gives_the_readers_cells(tmp_path):
+    import duckdb
+
+    path = _icews_file(tmp_path)
+    reference = trends.count(trends.read_icews(path), period="month")
+    assert "Al Anbār" in set(reference["region"])  # both spellings, harmonised
+    rel = duckdb.read_csv(str(path), delimiter="\t", header=True, all_varchar=True, quotechar="")
+    _same_count(reference, trends.count(trends.read_icews(rel), period="month"))
+    # a different record under a repeated id is refused, as the reader refuses it
+    rows = [_row(i) for i in range(10)] + [_row(3, **{"CAMEO Code": "193"})]
+    _write(path, rows)
+    rel = duckdb.read_csv(str(path), delimiter="\t", header=True, all_varchar=True, quotechar="")
+    with pytest.raises(trends.errors.DuplicateIdError, match="20000003"):
+        trends.count(trends.read_icews(rel))
+    with pytest.raises(trends.errors.SchemaError, match="missing column 'Event Date'"):
+        trends.read_icews(duckdb.sql('SELECT 1 AS "Event ID"'))
+
+
+@pytest.mark.spark
+def test_an_icews_file_counted_on_spark_gives_the_readers_cells(spark, tmp_path):
+    path = _icews_file(tmp_path)
+    reference = trends.count(trends.read_icews(path), period="quarter")
+    on_spark = spark.read.csv(str(path), sep="\t", header=True)
+    _same_count(reference, trends.count(trends.read_icews(on_spark), period="quarter"))

@@ -45,9 +45,14 @@ from .plan import (
     Plan,
 )
 
-__all__ = ["LazyEngine", "RANGES", "is_lazy_frame"]
+__all__ = ["LazyEngine", "RANGES", "SET_ASIDE", "is_lazy_frame"]
 
 logger = logging.getLogger(__name__)
+
+#: A column a reader's lazy mapping may add (:func:`trends.readers.icews.icews_lazy`):
+#: the reason a row is set aside (in the ledger, not counted, its id not checked for
+#: repeats), missing for a row kept. A reader of a file does the same in pandas.
+SET_ASIDE = "set_aside"
 
 _EPOCH = pd.Timestamp("1970-01-01")
 #: Weeks are counted from a Monday far enough back that every day number is positive.
@@ -216,6 +221,10 @@ class LazyEngine:
         for name, kind in (("n_sources", nw.Int64), ("fatalities", nw.Float64)):
             expr = nw.col(name).cast(kind) if name in schema else nw.lit(None, kind)
             columns.append(expr.alias(name))
+        reason = (
+            nw.col(SET_ASIDE).cast(nw.String) if SET_ASIDE in schema else nw.lit(None, nw.String)
+        )
+        columns.append(reason.alias(SET_ASIDE))
         frame = frame.select(columns)
         d0, d1 = nw.col("d0"), nw.coalesce(nw.col("d1_given"), nw.col("d0"))
         return frame.with_columns(
@@ -236,17 +245,18 @@ class LazyEngine:
         """
         import narwhals as nw
 
-        f = self.frame
+        kept = nw.col(SET_ASIDE).is_null()
         facts = _collect(
-            f.select(
+            self.frame.select(
                 nw.len().alias("rows"),
-                _flag(nw.col("d0").is_null()).sum().alias("missing"),
+                _flag(nw.col("d0").is_null() & kept).sum().alias("missing"),
                 _flag(nw.col("backward")).sum().alias("backward"),
                 nw.col("day0").min().alias("first"),
                 nw.col("day1").max().alias("last"),
             )
         ).iloc[0]
         self._range = (facts["first"], facts["last"])
+        f = self.frame.filter(kept)
         dup = _collect(
             f.group_by("event_id")
             .agg(nw.len().alias("n"))
@@ -333,7 +343,9 @@ class LazyEngine:
             unknown = coarse_loc.fill_null(False) | nw.col(plan.region).is_null()
             region = nw.when(unknown).then(nw.lit(UNKNOWN_REGION)).otherwise(nw.col(plan.region))
         outcome = (
-            nw.when(nw.col("d0").is_null())
+            nw.when(~nw.col(SET_ASIDE).is_null())
+            .then(nw.col(SET_ASIDE))
+            .when(nw.col("d0").is_null())
             .then(nw.lit("date missing"))
             .when((last < day(plan.window[0])) | (nw.col("day0") > day(plan.window[1])))
             .then(nw.lit("outside the coverage window"))
