@@ -24,8 +24,8 @@ import pandas as pd
 from ..errors import SchemaError
 from ..incidents import Incidents
 from .canonical import canonicalise, source_info
-from .files import RawTable, read_tab
-from .parse import Notes
+from .files import REPEATED_REASON, RawTable, read_tab, set_aside_repeats
+from .parse import Notes, finest_place
 
 __all__ = ["ICEWS_COLUMNS", "REPEATED_REASON", "looks_like_icews", "read_icews"]
 
@@ -36,22 +36,14 @@ ICEWS_COLUMNS = (
     "Target Country", "Story ID", "Sentence Number", "Publisher", "City", "District",
     "Province", "Country", "Latitude", "Longitude",
 )  # fmt: skip
-REPEATED_REASON = "repeated record (same Event ID and values)"
+#: Place columns, coarsest first, with the location precision each gives.
+ICEWS_PLACES = (("Country", "country"), ("Province", "region"), ("District", "subregion"),
+                ("City", "exact"))  # fmt: skip
 
 
 def looks_like_icews(names: Collection[str]) -> bool:
     """An ICEWS file's header, read as one comma-separated record, starts with these."""
     return any(str(n).startswith("Event ID\tEvent Date\tSource Name") for n in names)
-
-
-def _precision(frame: pd.DataFrame) -> pd.Series:
-    """The finest place named: city (exact), district, province (region) or country."""
-    out = pd.Series("unknown", index=frame.index, dtype="string")
-    for column, word in (("Country", "country"), ("Province", "region"),
-                         ("District", "subregion"), ("City", "exact")):  # fmt: skip
-        named = frame[column].fillna("").str.strip() != ""
-        out = out.where(~named, word)
-    return out
 
 
 def read_icews(path: str | Path, *, coverage: tuple[str, str] | None = None) -> Incidents:
@@ -82,8 +74,7 @@ def read_icews(path: str | Path, *, coverage: tuple[str, str] | None = None) -> 
             column=absent[0],
         )
     records = len(frame)
-    repeated = frame.duplicated(keep="first")
-    frame = frame.loc[~repeated]
+    frame, repeats = set_aside_repeats(frame)
     derived = pd.DataFrame(
         {
             "event_id": frame["Event ID"],
@@ -98,14 +89,14 @@ def read_icews(path: str | Path, *, coverage: tuple[str, str] | None = None) -> 
     )
     precisions = {
         "date_precision": pd.Series("day", index=frame.index, dtype="string"),
-        "location_precision": _precision(frame),
+        "location_precision": finest_place(frame, ICEWS_PLACES),
     }
     table = RawTable(
         frame=pd.concat([derived, frame], axis=1),
         file=file,
         records=records,
         may_span=False,
-        set_aside={REPEATED_REASON: int(repeated.sum())} if repeated.any() else {},
+        set_aside=repeats,
     )
     rename = {c: c for c in derived.columns}
     canon = canonicalise(table, rename=rename, precisions=precisions, notes=Notes(file))
