@@ -25,7 +25,7 @@ from ..errors import SchemaError
 from ..incidents import Incidents
 from .canonical import canonicalise, source_info
 from .files import REPEATED_REASON, RawTable, read_tab, set_aside_repeats
-from .parse import Notes, finest_place
+from .parse import Notes, finest_place, outlets_named
 
 __all__ = ["ICEWS_COLUMNS", "REPEATED_REASON", "looks_like_icews", "read_icews"]
 
@@ -101,5 +101,5 @@ def read_icews(path: str | Path, *, coverage: tuple[str, str] | None = None) -> 
     rename = {c: c for c in derived.columns}
     canon = canonicalise(table, rename=rename, precisions=precisions, notes=Notes(file))
     data = canon.data
-    data["n_sources"] = data["sources"].notna().astype("Int64").where(data["sources"].notna())
+    data["n_sources"] = outlets_named(data["sources"])
     return canon.incidents(source_info(path, None, None, data, coverage), data)

@@ -68,6 +68,7 @@ __all__ = [
     "parse_codes",
     "clean_text",
     "normalise_sources",
+    "outlets_named",
     "finest_place",
 ]
 
@@ -423,6 +424,14 @@ def normalise_sources(values: pd.Series, column: str, file: str) -> pd.Series:
     codes, uniques = pd.factorize(values.astype("string"), use_na_sentinel=True)
     cleaned = pd.array([one(u) for u in uniques] + [pd.NA], dtype="string")
     return pd.Series(cleaned[codes], index=values.index, dtype="string")
+
+
+def outlets_named(sources: pd.Series) -> pd.Series:
+    """How many outlets each row's normalised ``sources`` names (missing where none).
+
+    For files that give the outlets but no count of them (ACLED, ICEWS, POLECAT).
+    """
+    return sources.str.count(";").add(1).astype("Int64")
 
 
 def finest_place(frame: pd.DataFrame, levels: Collection[tuple[str, str]]) -> pd.Series:
