@@ -448,8 +448,7 @@ def _tab_width(path: Path, what: str, width: int | None) -> int:
                     )
                 if line.split(b"\t", width)[width].strip(b"\t \r"):
                     raise FormatError(
-                        f"{fields} tab-separated fields, text beyond the {width} columns "
-                        f"of {what}",
+                        f"{fields} tab-separated fields, text beyond the {width} columns of {what}",
                         file=file,
                         row=row,
                     )

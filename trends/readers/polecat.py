@@ -66,6 +66,7 @@ from typing import Any
 
 import pandas as pd
 
+from .. import registry
 from ..errors import SchemaError
 from ..incidents import Incidents
 from .canonical import canonicalise, source_info
@@ -154,30 +155,13 @@ def read_polecat(
     frame = frame.rename(columns=_checked(frame, list(frame.columns), file))
     records = len(frame)
     frame, repeats = set_aside_repeats(frame)
-    derived = pd.DataFrame(
-        {
-            "event_id": frame["Event ID"],
-            "date_start": frame["Event Date"],
-            "country": frame["Country"],
-            "region": frame["Province"],
-            "subregion": frame["District"],
-            "event_type": frame["Event Type"],
-            "actor": frame["Actor Name"],
-            "sources": frame["Source"],
-        }
-    )
     precisions = {
         "date_precision": pd.Series("day", index=frame.index, dtype="string"),
         "location_precision": finest_place(frame, POLECAT_PLACES),
     }
-    table = RawTable(
-        frame=pd.concat([derived, frame], axis=1),
-        file=file,
-        records=records,
-        may_span=False,
-        set_aside=repeats,
-    )
-    rename = {c: c for c in derived.columns}
+    table = RawTable(frame=frame, file=file, records=records, may_span=False, set_aside=repeats)
+    rename = dict(registry.get("polecat")["columns"])  # canonical -> the file's column
+    del rename["location_precision"]  # from the finest place named, above
     canon = canonicalise(table, rename=rename, precisions=precisions, notes=Notes(file))
     data = canon.data
     data["n_sources"] = outlets_named(data["sources"])
