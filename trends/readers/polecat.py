@@ -18,13 +18,14 @@ Placename``, ``Feature Type``, ``Source``, ``Publication Date``, ``Story People`
 
 How the layout was established (the codebook itself could not be read offline):
 
-- Names and order, two independent sources agreeing column for column: the header
-  quoted in the ``tkgl-polecat`` preprocessing of the Temporal Graph Benchmark (a
-  literal tab-separated header, ``load_csv_raw``), and the column list in the
-  World Bank CRM ``write_polecat_csv`` R code (bennotkin), which reads every
-  Dataverse file. The field names of the NGEC coder's records (ahalterman/NGEC,
-  ``formatter.py``: ``publisher``, ``pub_date``, ``story_people``, ``version``...)
-  match in meaning.
+- Names and order, two independent sources agreeing column for column: a literal
+  tab-separated header quoted in a temporal-knowledge-graph preprocessing script
+  (``load_csv_raw``; by its form and the ``tkgl-polecat`` data set, the Temporal
+  Graph Benchmark's), and the column list in an R pipeline that reads every
+  Dataverse file (``write_polecat_csv``, a World Bank country-risk project). The
+  repositories of both were inferred from their content, not named by the index.
+  The field names of the NGEC coder's records (ahalterman/NGEC, ``formatter.py``:
+  ``publisher``, ``pub_date``, ``story_people``, ``version``...) match in meaning.
 - ``Intensity`` instead of ``Event Intensity`` in some releases: the TGB header
   has ``Intensity``; the CRM code renames ``Intensity`` to ``Event Intensity`` when
   reading. Both are accepted; the column is passed through as ``Event Intensity``.
