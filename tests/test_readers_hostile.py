@@ -448,10 +448,10 @@ def test_a_missing_file_is_a_file_error(tmp_path):
 def test_the_format_registry_feeds_read_detect_and_the_cli(capsys):
     from trends.cli import main
 
-    assert FORMATS.names() == ("ucdp", "acled", "gtd", "gdelt", "icews", "canonical")
+    assert FORMATS.names() == ("ucdp", "acled", "gtd", "gdelt", "icews", "polecat", "canonical")
     assert all(entry.description and entry.reference for entry in FORMATS)
     assert main(["rates", "x.csv", "--format", "xls"]) == 2
-    assert "'ucdp', 'acled', 'gtd', 'gdelt', 'icews', 'canonical'" in capsys.readouterr().err
+    assert "'ucdp', 'acled', 'gtd', 'gdelt', 'icews', 'polecat', 'canonical'" in capsys.readouterr().err
     with pytest.raises(ValueError, match="format='xls' is not one of 'ucdp'"):
         trends.read("x.csv", format="xls")
 

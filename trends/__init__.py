@@ -21,6 +21,7 @@ _EXPORTS: dict[str, str] = {
     "read_gtd": "trends.readers",
     "read_gdelt": "trends.readers",
     "read_icews": "trends.readers",
+    "read_polecat": "trends.readers",
     "read_incidents": "trends.readers",
     "read": "trends.readers",
     "count": "trends.counting",

@@ -29,6 +29,7 @@ from .files import column_names
 from .gdelt import GDELT_COLUMNS, GDELT_LOCATION_PRECISION, looks_like_gdelt, read_gdelt
 from .gtd import GTD_LOCATION_PRECISION, looks_like_gtd, read_gtd
 from .icews import ICEWS_COLUMNS, looks_like_icews, read_icews
+from .polecat import POLECAT_COLUMNS, looks_like_polecat, read_polecat
 from .regions import harmonise_region
 from .ucdp import (
     UCDP_DATE_PRECISION,
@@ -46,7 +47,9 @@ __all__ = [
     "read_gtd",
     "read_gdelt",
     "read_icews",
+    "read_polecat",
     "ICEWS_COLUMNS",
+    "POLECAT_COLUMNS",
     "GDELT_COLUMNS",
     "GDELT_LOCATION_PRECISION",
     "detect_format",
@@ -138,6 +141,13 @@ FORMATS.add_format(
     reference="ICEWS Coded Event Data (Boschee et al. 2015, doi:10.7910/DVN/28075)",
 )
 FORMATS.add_format(
+    "polecat",
+    read_polecat,
+    detect=looks_like_polecat,
+    description="POLECAT event data (Dataverse weekly or yearly ngecEvents .txt files)",
+    reference="POLECAT Weekly Data (doi:10.7910/DVN/AJGVIT); PLOVER (Halterman et al. 2023)",
+)
+FORMATS.add_format(
     "canonical",
     read_incidents,
     detect=_looks_canonical,
@@ -155,6 +165,7 @@ def detect_format(path: str | Path) -> str:
     raise FormatError(
         "format not recognised: not a UCDP GED file (no where_prec/date_prec columns) "
         "nor ACLED (event_id_cnty, event_date) nor GTD (eventid, iyear, imonth, iday), "
+        "nor a GDELT export, nor an ICEWS or POLECAT event file (Event ID, Event Date...), "
         "and not a canonical table (needs event_id and date_start); name it with "
         f"--format (one of {list(FORMATS.names())}) or give a column map",
         file=str(path),
@@ -169,7 +180,8 @@ def read(path: str | Path, *, format: str | None = None, **options: Any) -> Inci
     path : str or Path
         A CSV or Parquet file.
     format : str, optional
-        One of :data:`FORMATS` (``ucdp``, ``acled``, ``gtd``, ``canonical``); by
+        One of :data:`FORMATS` (``ucdp``, ``acled``, ``gtd``, ``gdelt``, ``icews``,
+        ``polecat``, ``canonical``); by
         default detected from the file's column names.
     **options
         Passed to the format's reader (e.g. ``coverage=``).

@@ -10,7 +10,7 @@ from ..errors import FormatError, SchemaError
 from ..incidents import Incidents
 from .canonical import canonicalise, source_info
 from .files import read_table, set_aside_spanning
-from .parse import Notes, parse_codes, parse_dates
+from .parse import Notes, outlets_named, parse_codes, parse_dates
 
 __all__ = ["read_acled", "looks_like_acled", "ACLED_DATE_PRECISION", "ACLED_LOCATION_PRECISION"]
 
@@ -69,6 +69,5 @@ def read_acled(path: str | Path, *, coverage: tuple[str, str] | None = None) -> 
     table.frame = frame.assign(event_date=dates)
     canon = canonicalise(table, rename=columns, precisions=precisions, notes=notes)
     data = canon.data
-    named = data["sources"].str.count(";").add(1)
-    data["n_sources"] = named.astype("Int64")
+    data["n_sources"] = outlets_named(data["sources"])
     return canon.incidents(source_info(path, "acled", None, data, coverage), data)

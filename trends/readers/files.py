@@ -50,6 +50,9 @@ __all__ = [
     "check_names",
     "set_aside_spanning",
     "SPANNING_REASON",
+    "read_tab",
+    "set_aside_repeats",
+    "REPEATED_REASON",
 ]
 
 logger = logging.getLogger(__name__)
@@ -408,19 +411,70 @@ def set_aside_spanning(table: RawTable, single_line: Collection[str]) -> RawTabl
     return RawTable(frame.loc[~span], table.file, table.records, True, set_aside)
 
 
+def _tab_width(path: Path, what: str, width: int | None) -> int:
+    """The number of fields every record must have; a FormatError at the first that differs.
+
+    ``width`` for a file without a header; else the header's fields, trailing blank
+    names not counted (a file whose lines end in stray tabs). A record may end in
+    extra *empty* fields (stray tabs); a record with fewer fields than the width, or
+    with text beyond it, would put values under the wrong names, and is refused
+    with its row (1-based, counting data records below the header).
+    """
+    file = str(path)
+    layout = "the layout has" if width else "the header names"
+    opener = gzip.open if _is_gzip(path) else open
+    try:
+        with opener(path, "rb") as handle:
+            if width is None:
+                header = handle.readline().rstrip(b"\r\n").split(b"\t")
+                while len(header) > 1 and not header[-1].strip():
+                    header.pop()
+                width = len(header)
+            row = 0
+            for line in handle:
+                line = line.rstrip(b"\r\n")
+                fields = line.count(b"\t") + 1
+                if fields == 1 and not line.strip():
+                    continue  # a blank line is no record
+                row += 1
+                if fields == width:
+                    continue
+                if fields < width:
+                    raise FormatError(
+                        f"{fields} tab-separated fields where {layout} {width}: "
+                        "the values would sit under the wrong column names",
+                        file=file,
+                        row=row,
+                    )
+                if line.split(b"\t", width)[width].strip(b"\t \r"):
+                    raise FormatError(
+                        f"{fields} tab-separated fields, text beyond the {width} columns of {what}",
+                        file=file,
+                        row=row,
+                    )
+    except (OSError, EOFError, zlib.error) as exc:
+        raise FormatError(f"cannot be read: {exc}", file=file) from None
+    return width
+
+
 def read_tab(path: Path, what: str, *, names: list[str] | None = None) -> pd.DataFrame:
-    """A tab-separated file (GDELT, ICEWS) as text, no quoting, blanks missing.
+    """A tab-separated file (GDELT, ICEWS, POLECAT) as text, no quoting, blanks missing.
 
     ``names`` for a file without a header. The path gets the readers' checks first
-    (a regular file, its size); a record with too many fields is a FormatError.
+    (a regular file, its size); every record must have the width of the header (or of
+    ``names``): stray trailing tabs are dropped, a record with fewer fields or more
+    text is a FormatError naming its row (see :func:`_tab_width`).
     """
     column_names(path)
+    width = _tab_width(path, what, len(names) if names else None)
     try:
-        return pd.read_csv(
+        frame = pd.read_csv(
             path,
             sep="\t",
             header=None if names else "infer",
             names=names,
+            usecols=range(width),
+            index_col=False,
             dtype="string",
             quoting=csv.QUOTE_NONE,
             keep_default_na=False,
@@ -429,3 +483,22 @@ def read_tab(path: Path, what: str, *, names: list[str] | None = None) -> pd.Dat
         )
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise FormatError(f"cannot be read as {what}: {exc}", file=str(path)) from None
+    return frame
+
+
+#: The ledger reason of a record that repeats an earlier one field for field.
+REPEATED_REASON = "repeated record (same Event ID and values)"
+
+
+def set_aside_repeats(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The frame without records that repeat an earlier one in every field, and their count.
+
+    News-coded event files (ICEWS, POLECAT) write the same record again in
+    overlapping weekly and yearly files; a repeat is counted once and the others go
+    to the ledger under :data:`REPEATED_REASON`. Two *different* records sharing an
+    id stay, for :func:`~trends.readers.canonical.canonicalise` to refuse
+    (:class:`~trends.errors.DuplicateIdError`).
+    """
+    repeated = frame.duplicated(keep="first")
+    n = int(repeated.sum())
+    return frame.loc[~repeated], ({REPEATED_REASON: n} if n else {})

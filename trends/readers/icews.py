@@ -24,9 +24,10 @@ import pandas as pd
 
 from ..errors import SchemaError
 from ..incidents import Incidents
+from . import lazy
 from .canonical import canonicalise, source_info
-from .files import RawTable, read_tab
-from .parse import Notes, normalise_sources
+from .files import REPEATED_REASON, RawTable, read_tab, set_aside_repeats
+from .parse import Notes, finest_place, normalise_sources, outlets_named
 from .regions import harmonise_region
 
 __all__ = ["ICEWS_COLUMNS", "REPEATED_REASON", "icews_lazy", "looks_like_icews", "read_icews"]
@@ -38,7 +39,9 @@ ICEWS_COLUMNS = (
     "Target Country", "Story ID", "Sentence Number", "Publisher", "City", "District",
     "Province", "Country", "Latitude", "Longitude",
 )  # fmt: skip
-REPEATED_REASON = "repeated record (same Event ID and values)"
+#: Place columns, coarsest first, with the location precision each gives.
+ICEWS_PLACES = (("Country", "country"), ("Province", "region"), ("District", "subregion"),
+                ("City", "exact"))  # fmt: skip
 
 
 def looks_like_icews(names: Collection[str]) -> bool:
@@ -46,22 +49,10 @@ def looks_like_icews(names: Collection[str]) -> bool:
     return any(str(n).startswith("Event ID\tEvent Date\tSource Name") for n in names)
 
 
-#: The place columns from the coarsest to the finest, with the precision each gives.
-_PLACES = (("Country", "country"), ("Province", "region"), ("District", "subregion"),
-           ("City", "exact"))  # fmt: skip
 #: ICEWS columns a lazy frame keeps beside the canonical ones (the others are mapped, or
 #: would clash with a canonical name in engines that ignore case, as Spark does).
 _PASSED_LAZY = ("Intensity", "Event Text", "Story ID", "Sentence Number", "Source Sectors",
                 "Source Country", "Target Name", "Target Sectors", "Target Country")  # fmt: skip
-
-
-def _precision(frame: pd.DataFrame) -> pd.Series:
-    """The finest place named: city (exact), district, province (region) or country."""
-    out = pd.Series("unknown", index=frame.index, dtype="string")
-    for column, word in _PLACES:
-        named = frame[column].fillna("").str.strip() != ""
-        out = out.where(~named, word)
-    return out
 
 
 def read_icews(
@@ -101,8 +92,7 @@ def read_icews(
             column=absent[0],
         )
     records = len(frame)
-    repeated = frame.duplicated(keep="first")
-    frame = frame.loc[~repeated]
+    frame, repeats = set_aside_repeats(frame)
     derived = pd.DataFrame(
         {
             "event_id": frame["Event ID"],
@@ -117,34 +107,32 @@ def read_icews(
     )
     precisions = {
         "date_precision": pd.Series("day", index=frame.index, dtype="string"),
-        "location_precision": _precision(frame),
+        "location_precision": finest_place(frame, ICEWS_PLACES),
     }
     table = RawTable(
         frame=pd.concat([derived, frame], axis=1),
         file=file,
         records=records,
         may_span=False,
-        set_aside={REPEATED_REASON: int(repeated.sum())} if repeated.any() else {},
+        set_aside=repeats,
     )
     rename = {c: c for c in derived.columns}
     canon = canonicalise(table, rename=rename, precisions=precisions, notes=Notes(file))
     data = canon.data
-    data["n_sources"] = data["sources"].notna().astype("Int64").where(data["sources"].notna())
+    data["n_sources"] = outlets_named(data["sources"])
     return canon.incidents(source_info(path, None, None, data, coverage), data)
 
 
 def icews_lazy(native: Any) -> Any:
     """An ICEWS event file held by an engine (Spark, DuckDB, polars) in canonical columns.
 
-    The same mapping as :func:`read_icews`, as narwhals expressions, with the same
-    duplicate-id guard: a record repeated with the same values is kept once, and its
-    repeats carry the reason :data:`REPEATED_REASON` in the column
-    :data:`~trends.counting.lazy.SET_ASIDE`, which :func:`trends.count` puts in the
-    ledger; two different records sharing an id are refused by the count
-    (:class:`~trends.errors.DuplicateIdError`). Province names are harmonised as the
-    reader harmonises them: the distinct (country, province) pairs are collected from
-    the engine (a small result) and only the names the alias table changes are
-    rewritten. Returns the engine's own frame.
+    The same mapping as :func:`read_icews`, as narwhals expressions
+    (:mod:`trends.readers.lazy`), with the same duplicate-id guard: a record repeated
+    with the same values is counted once and its repeats go to the ledger (the column
+    :data:`~trends.counting.lazy.SET_ASIDE`); two different records sharing an id are
+    refused by the count (:class:`~trends.errors.DuplicateIdError`). Provinces and
+    publishers are rewritten where the readers' alias tables change them. Returns the
+    engine's own frame.
     """
     import narwhals as nw
 
@@ -159,60 +147,21 @@ def icews_lazy(native: Any) -> Any:
             file=f"{str(frame.implementation.name).lower()} frame",
             column=absent[0],
         )
-    text = {c: nw.col(c).cast(nw.String) for c in ICEWS_COLUMNS}
-    given = {c: nw.when(text[c].str.strip_chars() != "").then(text[c]) for c in ICEWS_COLUMNS}
-    precision = nw.lit("unknown")
-    for column, word in _PLACES:
-        precision = nw.when(~given[column].is_null()).then(nw.lit(word)).otherwise(precision)
-    # a row's copy number among rows equal in every column (the order among equal rows
-    # does not matter): the first is kept, the others set aside
-    one = nw.col("Event ID").is_null().cast(nw.Int64) * 0 + 1  # a window needs a column
-    copy = one.cum_sum().over(*ICEWS_COLUMNS, order_by="Event ID")
+    given = {c: lazy.named(nw.col(c)) for c in ICEWS_COLUMNS}
     out = frame.select(
-        given["Event ID"].str.strip_chars().alias("event_id"),
-        given["Event Date"].str.strip_chars().str.to_date("%Y-%m-%d").alias("date_start"),
+        given["Event ID"].alias("event_id"),
+        given["Event Date"].str.to_date("%Y-%m-%d").alias("date_start"),
         nw.lit("day").alias("date_precision"),
         given["Country"].alias("country"),
         given["Province"].alias("region"),
         given["District"].alias("subregion"),
-        precision.alias("location_precision"),
+        lazy.finest_place(given, ICEWS_PLACES).alias("location_precision"),
         given["CAMEO Code"].alias("event_type"),
         given["Source Name"].alias("actor"),
         given["Publisher"].alias("sources"),
-        nw.when(copy > 1).then(nw.lit(REPEATED_REASON)).alias(SET_ASIDE),
-        *(text[c] for c in _PASSED_LAZY),
+        lazy.repeats_set_aside(ICEWS_COLUMNS).alias(SET_ASIDE),
+        *(nw.col(c).cast(nw.String) for c in _PASSED_LAZY),
     )
-    out = _rewritten(
-        out, "region", lambda pairs: harmonise_region(pairs["country"], pairs["region"])
-    )
-    out = _rewritten(
-        out, "sources", lambda pairs: normalise_sources(pairs["sources"], "Publisher", "frame")
-    )
-    named = nw.when(~nw.col("sources").is_null()).then(nw.lit(1)).cast(nw.Int64)
-    return out.with_columns(named.alias("n_sources")).to_native()
-
-
-def _rewritten(frame: Any, column: str, rule: Any) -> Any:
-    """``frame`` with ``column`` rewritten by a readers' ``rule`` where it changes a value.
-
-    ``rule`` is applied in pandas to the distinct (``country``, ``column``) pairs,
-    collected from the engine (a small result); only the values it changes become
-    engine expressions.
-    """
-    import narwhals as nw
-
-    pairs = frame.select("country", column).unique().collect().to_pandas().astype("string")
-    pairs["value"] = rule(pairs).to_numpy()
-    value, raw = pairs["value"], pairs[column]
-    changed = pairs[~((value == raw).fillna(False) | (value.isna() & raw.isna()))]
-    out = nw.col(column)
-    for country, raw, value in changed.itertuples(index=False):
-        same_country = (
-            nw.col("country").is_null() if pd.isna(country) else nw.col("country") == country
-        )
-        out = (
-            nw.when(same_country & (nw.col(column) == raw))
-            .then(nw.lit(None, nw.String) if pd.isna(value) else nw.lit(value))
-            .otherwise(out)
-        )
-    return frame.with_columns(out.alias(column))
+    out = lazy.rewritten(out, "region", lambda p: harmonise_region(p["country"], p["region"]))
+    out = lazy.rewritten(out, "sources", lambda p: normalise_sources(p["sources"], "", ""))
+    return out.with_columns(lazy.outlets_named(nw.col("sources")).alias("n_sources")).to_native()

@@ -68,6 +68,8 @@ __all__ = [
     "parse_codes",
     "clean_text",
     "normalise_sources",
+    "outlets_named",
+    "finest_place",
 ]
 
 logger = logging.getLogger(__name__)
@@ -422,3 +424,29 @@ def normalise_sources(values: pd.Series, column: str, file: str) -> pd.Series:
     codes, uniques = pd.factorize(values.astype("string"), use_na_sentinel=True)
     cleaned = pd.array([one(u) for u in uniques] + [pd.NA], dtype="string")
     return pd.Series(cleaned[codes], index=values.index, dtype="string")
+
+
+def outlets_named(sources: pd.Series) -> pd.Series:
+    """How many outlets each row's normalised ``sources`` names (missing where none).
+
+    For files that give the outlets but no count of them (ACLED, ICEWS, POLECAT).
+    """
+    return sources.str.count(";").add(1).astype("Int64")
+
+
+def finest_place(frame: pd.DataFrame, levels: Collection[tuple[str, str]]) -> pd.Series:
+    """Location precision from the finest place a record names.
+
+    ``levels`` pairs each place column with its precision word, coarsest first
+    (``("Country", "country"), ("Province", "region"), ...``); a record's precision
+    is the word of the last column it fills. Blank, null-like (:data:`NULL_TOKENS`,
+    e.g. POLECAT's ``None``) or invisible text names no place; a record naming none
+    is ``unknown``. Used by the readers whose files give places as names, not a
+    precision code (ICEWS, POLECAT).
+    """
+    out = pd.Series("unknown", index=frame.index, dtype="string")
+    for column, word in levels:
+        text = frame[column].astype("string").str.replace(INVISIBLE, "", regex=True)
+        named = text.notna() & (text != "") & ~text.str.casefold().isin(NULL_TOKENS)
+        out = out.where(~named.fillna(False).astype(bool), word)
+    return out

@@ -1,0 +1,103 @@
+"""The readers' rules as narwhals expressions, for files held by an engine.
+
+:func:`~trends.readers.icews.icews_lazy` and :func:`~trends.readers.polecat.polecat_lazy`
+map a file that Spark, DuckDB or polars holds to canonical columns where it lives,
+for :func:`trends.count`. They share these pieces, each the lazy form of a rule the file readers apply in pandas:
+
+- :func:`named`: blank and null-like text is missing (:func:`~trends.readers.parse.clean_text`);
+- :func:`finest_place`: the location precision from the finest place named
+  (:func:`~trends.readers.parse.finest_place`);
+- :func:`repeats_set_aside`: a record repeated in every field is counted once and its
+  repeats go to the ledger (:func:`~trends.readers.files.set_aside_repeats`), through
+  the column :data:`~trends.counting.lazy.SET_ASIDE`;
+- :func:`rewritten`: names rewritten by the alias tables (regions, outlets), from the
+  distinct values, collected to the driver (a small result);
+- :func:`outlets_named`: the outlets a ``;``-separated list names
+  (:func:`~trends.readers.parse.outlets_named`).
+
+Narwhals documents the expressions (https://narwhals-dev.github.io/narwhals/).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from typing import Any
+
+import pandas as pd
+
+from .files import REPEATED_REASON
+from .parse import NULL_TOKENS
+
+__all__ = ["finest_place", "named", "outlets_named", "repeats_set_aside", "rewritten"]
+
+
+def named(expr: Any) -> Any:
+    """Trimmed text; blank or null-like (``None``, :data:`~trends.readers.parse.NULL_TOKENS`)
+    as missing."""
+    import narwhals as nw
+
+    text = expr.cast(nw.String).str.strip_chars()
+    empty = (text == "") | text.str.to_lowercase().is_in(sorted(NULL_TOKENS))
+    return nw.when(~empty).then(text)
+
+
+def finest_place(places: dict[str, Any], levels: Collection[tuple[str, str]]) -> Any:
+    """The precision word of the finest place column named (``unknown`` if none).
+
+    ``places`` maps each column of ``levels`` (coarsest first) to its :func:`named`
+    expression.
+    """
+    import narwhals as nw
+
+    precision = nw.lit("unknown")
+    for column, word in levels:
+        precision = nw.when(~places[column].is_null()).then(nw.lit(word)).otherwise(precision)
+    return precision
+
+
+def repeats_set_aside(columns: Sequence[str]) -> Any:
+    """:data:`~trends.readers.files.REPEATED_REASON` for each record that repeats an
+    earlier one in every column of ``columns``; missing for the first of each.
+
+    A window over all the columns numbers the copies of a record (which copy is first
+    does not matter: they are equal in every field).
+    """
+    import narwhals as nw
+
+    one = nw.col(columns[0]).is_null().cast(nw.Int64) * 0 + 1  # a window needs a column
+    copy = one.cum_sum().over(*columns, order_by=columns[0])
+    return nw.when(copy > 1).then(nw.lit(REPEATED_REASON))
+
+
+def rewritten(frame: Any, column: str, rule: Callable[[pd.DataFrame], pd.Series]) -> Any:
+    """``frame`` with ``column`` rewritten by a readers' ``rule`` where it changes a value.
+
+    ``rule`` is applied in pandas to the distinct (``country``, ``column``) pairs,
+    collected from the engine (a small result); only the values it changes become
+    engine expressions.
+    """
+    import narwhals as nw
+
+    pairs = frame.select("country", column).unique().collect().to_pandas().astype("string")
+    pairs["value"] = rule(pairs).to_numpy()
+    value, raw = pairs["value"], pairs[column]
+    changed = pairs[~((value == raw).fillna(False) | (value.isna() & raw.isna()))]
+    out = nw.col(column)
+    for country, before, after in changed.itertuples(index=False):
+        same_country = (
+            nw.col("country").is_null() if pd.isna(country) else nw.col("country") == country
+        )
+        out = (
+            nw.when(same_country & (nw.col(column) == before))
+            .then(nw.lit(None, nw.String) if pd.isna(after) else nw.lit(after))
+            .otherwise(out)
+        )
+    return frame.with_columns(out.alias(column))
+
+
+def outlets_named(sources: Any) -> Any:
+    """The number of outlets a tidy ``;``-separated list names (missing for none)."""
+    import narwhals as nw
+
+    separators = sources.str.len_chars() - sources.str.replace_all(";", "").str.len_chars()
+    return (separators + 1).cast(nw.Int64)
