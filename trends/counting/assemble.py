@@ -181,11 +181,15 @@ def _outlet_events(
             packed &= (1 << bits) - 1
             return key[starts], np.add.reduceat(packed, starts).astype(float)
     den = np.asarray(den, dtype=np.int64)
-    num = np.asarray(num, dtype=float)
     order = _argsort(key) if (den == 1).all() else np.lexsort((den, key))
-    key, den, num = key[order], den[order], num[order]
+    key, den, num = key[order], den[order], np.asarray(num)[order]
+    if np.issubdtype(num.dtype, np.integer):  # whole-day numerators: summed per key and
+        # length first (exact), as every engine sums them, then divided once
+        same = _runs(key)
+        first = np.union1d(same, _runs(den))
+        key, den, num = key[first], den[first], np.add.reduceat(num, first)
     starts = _runs(key)
-    return key[starts], _round9(_divided_sums(num, den, starts))
+    return key[starts], _round9(_divided_sums(num.astype(float), den, starts))
 
 
 #: Rows of the source mix turned into JSON at a time: the fragments of one block are
@@ -219,7 +223,10 @@ def _mix_json(
         a, b = int(ends[lo]), int(ends[hi])
         kind, kinds = pd.factorize(source[a:b] * len(values) + value[a:b])
         fragments = pa.array(
-            [f"{name_text[c // len(values)]}: {value_text[c % len(values)]}" for c in kinds.tolist()],
+            [
+                f"{name_text[c // len(values)]}: {value_text[c % len(values)]}"
+                for c in kinds.tolist()
+            ],
             type=text,
         ).take(kind)
         runs = pa.ListArray.from_arrays((ends[lo : hi + 1] - a).astype(np.int32), fragments)

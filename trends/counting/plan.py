@@ -117,8 +117,10 @@ class Aggregates:
         counted), ``named`` (parts naming an outlet), ``fatalities_known`` (parts
         with a fatality figure) and the sums of :data:`NUMERATORS`.
     ``outlets``
-        One row per cell, outlet and ``den``: ``cell``, ``source``, ``den`` and
-        ``num`` (the overlap days summed over the cell's parts naming the outlet).
+        Rows of ``cell``, ``source``, ``den`` and ``num`` (overlap days, a whole
+        number): one per cell, outlet and ``den`` (``num`` summed over the cell's
+        parts naming the outlet), or several, which
+        :func:`~trends.counting.assemble.source_mix` adds up exactly.
         ``source`` is the outlet's name, or, with ``names``, its code: its position
         in ``names``.
     ``names``

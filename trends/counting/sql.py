@@ -40,6 +40,14 @@ logger = logging.getLogger(__name__)
 _TRUNC = {"week": "week", "month": "month", "quarter": "quarter", "year": "year"}
 #: A cell's id in the outlets query: a salted hash of its key (checked to be unique).
 _CELL_ID = "hash(country, region, p, {salt})"
+#: Up to this many incident parts, the outlets query hands back a row per part and
+#: outlet, and :func:`~trends.counting.assemble.source_mix` adds them up (a sort of
+#: integer keys); above it, DuckDB groups them first, so what comes back is bounded by
+#: the cells' outlets however many rows the file has. A cell holds few incidents
+#: (3 M incidents over 2,000 regions x 156 months: about ten), so grouping by cell and
+#: outlet barely shrinks the rows, and DuckDB's hash table of millions of nearly
+#: unique keys cost more than the sort (3 M rows: 4.5 s of CPU in DuckDB's grouping).
+UNGROUPED_OUTLET_PARTS = 5_000_000
 _OPTIONAL = {
     "date_end": "NULL::DATE",
     "date_precision": "NULL::VARCHAR",
@@ -309,8 +317,10 @@ class DuckDBEngine:
             ).to_pandas()
             if cells.drop_duplicates(["cell", "country", "region", "p"])["cell"].is_unique:
                 break
-        # one row per cell, outlet and incident length: bounded by the cells' outlets,
-        # not by the rows, so memory stays flat as files grow
+        # a row per part and outlet it names, or, for many parts, one row per cell,
+        # outlet and incident length: bounded by the cells' outlets, not by the rows,
+        # so memory stays flat as files grow
+        grouped = int(cells["events"].sum()) > UNGROUPED_OUTLET_PARTS
         if self.outlets is not None:  # each list joined to its outlets' codes: integers
             names = self.outlets.names
             listed = (  # one row per part and outlet it names
@@ -333,8 +343,8 @@ class DuckDBEngine:
         try:
             outlets = _arrow(
                 con.sql(f"""
-                SELECT {cell_id} AS cell, source, den, sum(o)::BIGINT AS num
-                FROM ({listed}) GROUP BY ALL""")
+                SELECT {cell_id} AS cell, source, den, {"sum(o)" if grouped else "o"}::BIGINT AS num
+                FROM ({listed}) {"GROUP BY ALL" if grouped else ""}""")
             )
         finally:
             if pinned:
