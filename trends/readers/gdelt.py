@@ -199,14 +199,27 @@ def _harmonised_divisions() -> dict[str, str]:
     return dict(zip(codes, names.astype(str), strict=True))
 
 
-def _lookup(expr: Any, mapping: dict[str, str]) -> Any:
-    """``expr`` mapped through ``mapping`` (unknown values kept), as engine expressions."""
+def _lookup(expr: Any, mapping: dict[str, str], *, leaf: int = 32) -> Any:
+    """``expr`` mapped through ``mapping`` (unknown values kept), as engine expressions.
+
+    A binary search: ``CASE WHEN expr < key`` halves the sorted keys down to maps of
+    at most ``leaf`` keys (DuckDB ``map``, Spark ``create_map``, which the engines
+    scan key by key). The FIPS table has some 4,000 codes: one ``WHEN`` per code
+    nests too deep for the expression builders, and one map of them all costs
+    thousands of comparisons a row; this costs seven and a scan of 32 keys at most.
+    """
     import narwhals as nw
 
-    out = expr
-    for key, value in mapping.items():
-        out = nw.when(expr == key).then(nw.lit(value)).otherwise(out)
-    return out
+    keys = sorted(mapping)
+
+    def search(lo: int, hi: int) -> Any:
+        if hi - lo <= leaf:
+            part = {key: mapping[key] for key in keys[lo:hi]}
+            return expr.replace_strict(part, default=expr, return_dtype=nw.String)
+        mid = (lo + hi) // 2
+        return nw.when(expr < keys[mid]).then(search(lo, mid)).otherwise(search(mid, hi))
+
+    return search(0, len(keys)) if keys else expr
 
 
 def gdelt_lazy(native: Any) -> Any:
