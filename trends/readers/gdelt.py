@@ -81,7 +81,19 @@ def looks_like_gdelt(names: Collection[str]) -> bool:
 
 @cache
 def fips_names() -> tuple[dict[str, str], dict[str, str]]:
-    """FIPS 10-4 country names and first-order division names (``datasets/``)."""
+    """FIPS 10-4 country names and first-order division names.
+
+    From ``datasets/fips10_4_adm1.csv``: every entry of FIPS PUB 10-4, "Countries,
+    Dependencies, Areas of Special Sovereignty, and Their Principal Administrative
+    Divisions" (NIST, 1995, with its change notices), written by
+    ``datasets/make_fips10_4.py``, whose docstring gives the source and its fixes.
+
+    Returns
+    -------
+    (dict, dict)
+        Country code -> name (``IZ`` -> ``Iraq``); division code -> name
+        (``IZ07`` -> ``Baghdad``).
+    """
     table = pd.read_csv(data_dir() / "fips10_4_adm1.csv", dtype="string", keep_default_na=False)
     countries = dict(zip(table["country_code"], table["country"], strict=True))
     adm1 = table[table["adm1_code"] != ""]
