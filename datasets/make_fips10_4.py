@@ -17,9 +17,9 @@ byte for byte. What it changes, and why:
 
 * ``process.py`` joins efele's variant-name column to the name with two spaces
   (``Ghowr  Ghor``), its English-name column with one (``HaDarom Southern``), and
-  deletes commas; the name is the part before two spaces, and the names it joined
-  with one space or stripped of commas are restored (``_RESTORED``, as efele's text
-  has them).
+  deletes commas; the name is the part before two spaces. The divisions whose name
+  it joined with one space or stripped of commas (``_MANGLED``) are left out: no rule
+  recovers their names from this file, and the table takes names from it alone.
 * Stray DEL characters (Ethiopia) and surrounding spaces are removed.
 * ``_CORRECTIONS``: transcription slips, each where MaxMind's FIPS 10-4 region list
   (``libGeoIP/regionName.c`` of maxmind/geoip-api-c) and GeoNames
@@ -44,49 +44,54 @@ from pathlib import Path
 SOURCE_SHA256 = "56c98c4a83eeb898e4a0c4798ce43a8ff571e19aef2548144c47f8923ca31179"
 TARGET = Path(__file__).resolve().parent / "fips10_4_adm1.csv"
 
-#: Names ``process.py`` joined to the English name or stripped of commas, as efele's
-#: fips-414.txt gives them.
-_RESTORED = {
-    "AR23": "Tierra del Fuego, Antártida e Islas del Atlántico Sur",
-    "BF00": "Bahamas, The",
-    "CH14": "Xizang",
-    "CH20": "Nei Mongol",
-    "CH21": "Ningxia",
-    "CM04": "Est",
-    "CM07": "Nord-Ouest",
-    "CM08": "Ouest",
-    "CM09": "Sud-Ouest",
-    "CM12": "Extreme-Nord",
-    "CM13": "Nord",
-    "CM14": "Sud",
-    "GA00": "Gambia, The",
-    "IS01": "HaDarom",
-    "IS02": "HaMerkaz",
-    "IS03": "HaZafon",
-    "IS04": "Hefa",
-    "IS06": "Yerushalayim",
-    "KN00": "Korea, Democratic People's Republic of",
-    "KS00": "Korea, Republic of",
-    "PJ00": "Etorofu, Habomai, Kunashiri and Shikotan Islands",
-    "RPF4": "San Carlos, Negros Occidental",
-    "RPF5": "San Carlos, Pangasinan",
-    "UKB7": "Bristol, City of",
-    "UKG6": "Kingston upon Hull, City of",
-    "UKH9": "London, City of",
-    "UKT9": "Scottish Borders, The",
-    "UKU8": "Edinburgh, City of",
-    "UKX1": "Isle of Anglesey [English]; Ynys Môn, Sir [Welsh]",
-    "UKX6": "Ceredigion [English]; Ceredigion, Sir [Welsh]",
-    "UKX7": "Carmarthenshire [English]; Gaerfyrddin, Sir [Welsh]",
-    "UKX9": "Denbighshire [English]; Ddinbych, Sir [Welsh]",
-    "UKY1": "Flintshire [English]; Fflint, Sir y [Welsh]",
-    "UKY4": "Monmouthshire [English]; Fynwy, Sir [Welsh]",
-    "UKY7": "Pembrokeshire [English]; Benfro, Sir [Welsh]",
-    "UKZ3": "Vale of Glamorgan, The [English]; Bro Morgannwg [Welsh]",
-    "UP11": "Krym, Avtonomna Respublika",
-    "UP12": "Kyyiv, Misto",
-    "UP20": "Sevastopol', Misto",
-}
+#: Codes whose name ``process.py`` joined to the English name with one space or
+#: stripped of its commas (efele's text shows which): the name in the source is not
+#: the FIPS name and cannot be recovered from it by rule, so these divisions are left
+#: out (a GDELT record keeps the code) and these countries keep the source's text
+#: (``BAHAMAS THE`` without its article).
+_MANGLED = frozenset(
+    {
+        "AR23",
+        "BF00",
+        "CH14",
+        "CH20",
+        "CH21",
+        "CM04",
+        "CM07",
+        "CM08",
+        "CM09",
+        "CM12",
+        "CM13",
+        "CM14",
+        "GA00",
+        "IS01",
+        "IS02",
+        "IS03",
+        "IS04",
+        "IS06",
+        "KN00",
+        "KS00",
+        "PJ00",
+        "RPF4",
+        "RPF5",
+        "UKB7",
+        "UKG6",
+        "UKH9",
+        "UKT9",
+        "UKU8",
+        "UKX1",
+        "UKX6",
+        "UKX7",
+        "UKX9",
+        "UKY1",
+        "UKY4",
+        "UKY7",
+        "UKZ3",
+        "UP11",
+        "UP12",
+        "UP20",
+    }
+)
 
 #: code -> (name in the source, corrected name): a division's corrected name is the one
 #: MaxMind and GeoNames both give; a country's, GeoNames' countryInfo for that FIPS code.
@@ -125,8 +130,6 @@ def title(name: str) -> str:
 
 
 def _clean(code: str, name: str) -> str:
-    if code in _RESTORED:
-        return _RESTORED[code]
     name = name.replace("\x7f", "").split("  ")[0].strip()
     if code in _CORRECTIONS:
         wrong, right = _CORRECTIONS[code]
@@ -145,8 +148,10 @@ def build(text: str) -> str:
         code = row["region_code"]
         name = _clean(code, row["region_name"])
         if code.endswith("00") and row["region_division"] == "country":
+            if name.endswith(" THE"):  # "BAHAMAS, THE" stripped of its comma
+                name = name[: -len(" THE")]
             countries[code[:2]] = title(name)
-        else:
+        elif code not in _MANGLED:
             divisions.setdefault(code[:2], []).append((code, name, row["region_division"]))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")

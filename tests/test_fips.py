@@ -65,7 +65,7 @@ def test_the_table_has_one_row_per_country_and_unique_codes(table):
     countries = table[table["adm1_code"] == ""]
     assert countries["country_code"].is_unique and len(countries) == 269
     divisions = _divisions(table)
-    assert divisions["adm1_code"].is_unique and len(divisions) == 3913
+    assert divisions["adm1_code"].is_unique and len(divisions) == 3879
     assert (divisions["adm1_code"].str.len() == 4).all()
     assert (divisions["adm1_code"].str[:2] == divisions["country_code"]).all()
     assert set(divisions["country_code"]) <= set(countries["country_code"])
@@ -105,10 +105,8 @@ def test_iraq_and_syria_are_the_checked_names(table):
         ("YM08", "Yemen", "Al Hudaydah"),
         ("ML09", "Mali", "Gao"),
         ("ML10", "Mali", "Kidal"),
-        # corrected or restored from the source CSV (datasets/make_fips10_4.py)
+        # corrected (datasets/make_fips10_4.py)
         ("BU52", "Bulgaria", "Razgrad"),
-        ("IS06", "Israel", "Yerushalayim"),
-        ("UP12", "Ukraine", "Kyyiv, Misto"),
         ("KZ02", "Kazakhstan", "Almaty (city)"),
         ("KZ01", "Kazakhstan", "Almaty"),
     ],
@@ -116,6 +114,14 @@ def test_iraq_and_syria_are_the_checked_names(table):
 def test_spot_checks_against_the_source(table, code, country, name):
     row = table[table["adm1_code"] == code]
     assert row[["country", "adm1_name"]].values.tolist() == [[country, name]]
+
+
+def test_names_the_source_mangled_are_left_out(table):
+    """The source joined these names to their English names or lost their commas: the
+    divisions are left out (GDELT records keep the code), the countries kept."""
+    assert not table["adm1_code"].isin(["IS06", "UP12", "UKX1", "CM04"]).any()
+    countries = table[table["adm1_code"] == ""].set_index("country_code")["country"]
+    assert countries["BF"] == "Bahamas" and countries["KN"].startswith("Korea")
 
 
 def _script():
@@ -142,6 +148,8 @@ def test_the_script_cleans_the_source_rows():
             "BU52,province oblast,Ruse",
             "UP00,country,UKRAINE",
             "UP12,city misto,Kyyiv Misto",
+            "BF00,country,BAHAMAS THE",
+            "BF05,district,Bimini",
         ]
     )
     lines = script.build(source).splitlines()
@@ -149,6 +157,8 @@ def test_the_script_cleans_the_source_rows():
         "country_code,country,adm1_code,adm1_name",
         "AF,Afghanistan,,",
         "AF,Afghanistan,AF09,Ghowr",
+        "BF,Bahamas,,",
+        "BF,Bahamas,BF05,Bimini",
         "BU,Bulgaria,,",
         "BU,Bulgaria,BU52,Razgrad",
         "ET,Ethiopia,,",
@@ -158,7 +168,6 @@ def test_the_script_cleans_the_source_rows():
         "KZ,Kazakhstan,KZ01,Almaty",
         "KZ,Kazakhstan,KZ02,Almaty (city)",
         "UP,Ukraine,,",
-        'UP,Ukraine,UP12,"Kyyiv, Misto"',
     ]
     with pytest.raises(ValueError, match="BU52"):
         script.build(source.replace("BU52,province oblast,Ruse", "BU52,province oblast,Rus"))
