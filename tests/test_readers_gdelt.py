@@ -96,6 +96,34 @@ def test_fips_names_cover_iraq_and_syria():
     assert sum(code.startswith("SY") for code in adm1) == 14
 
 
+def test_places_outside_iraq_and_syria_are_named(tmp_path):
+    import duckdb
+
+    frame = gdelt_rows(6, seed=4)
+    places = [
+        ("AF", "AF13", "Afghanistan", "Kabol"),
+        ("SO", "SO02", "Somalia", "Banaadir"),
+        ("NI", "NI27", "Nigeria", "Borno"),
+        ("YM", "YM25", "Yemen", "Ta‘izz"),
+        ("ML", "ML10", "Mali", "Kidal"),
+        ("XX", "XX99", "XX", "XX99"),  # a code the table lacks is kept
+    ]
+    for row, (country, division, _, _) in enumerate(places):
+        frame.loc[row, ["ActionGeo_Type", "ActionGeo_CountryCode", "ActionGeo_ADM1Code"]] = [
+            "5",
+            country,
+            division,
+        ]
+    path = tmp_path / "elsewhere.export.CSV"
+    write_gdelt(path, frame)
+    data = trends.read_gdelt(path).data
+    expected = [[country, region] for _, _, country, region in places]
+    assert data[["country", "region"]].values.tolist() == expected
+    rel = duckdb.read_csv(str(path), delimiter="\t", header=False, all_varchar=True, quotechar="")
+    lazy = trends.read_gdelt(rel).df()
+    assert lazy[["country", "region"]].values.tolist() == expected
+
+
 def test_a_short_record_and_a_bad_date_are_refused(tmp_path):
     frame = gdelt_rows(5)
     path = tmp_path / "short.CSV"

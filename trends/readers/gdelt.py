@@ -81,7 +81,19 @@ def looks_like_gdelt(names: Collection[str]) -> bool:
 
 @cache
 def fips_names() -> tuple[dict[str, str], dict[str, str]]:
-    """FIPS 10-4 country names and first-order division names (``datasets/``)."""
+    """FIPS 10-4 country names and first-order division names.
+
+    From ``datasets/fips10_4_adm1.csv``: every entry of FIPS PUB 10-4, "Countries,
+    Dependencies, Areas of Special Sovereignty, and Their Principal Administrative
+    Divisions" (NIST, 1995, with its change notices), written by
+    ``datasets/make_fips10_4.py``, whose docstring gives the source and its fixes.
+
+    Returns
+    -------
+    (dict, dict)
+        Country code -> name (``IZ`` -> ``Iraq``); division code -> name
+        (``IZ07`` -> ``Baghdad``).
+    """
     table = pd.read_csv(data_dir() / "fips10_4_adm1.csv", dtype="string", keep_default_na=False)
     countries = dict(zip(table["country_code"], table["country"], strict=True))
     adm1 = table[table["adm1_code"] != ""]
@@ -191,14 +203,27 @@ def _harmonised_divisions() -> dict[str, str]:
     return dict(zip(codes, names.astype(str), strict=True))
 
 
-def _lookup(expr: Any, mapping: dict[str, str]) -> Any:
-    """``expr`` mapped through ``mapping`` (unknown values kept), as engine expressions."""
+def _lookup(expr: Any, mapping: dict[str, str], *, leaf: int = 32) -> Any:
+    """``expr`` mapped through ``mapping`` (unknown values kept), as engine expressions.
+
+    A binary search: ``CASE WHEN expr < key`` halves the sorted keys down to maps of
+    at most ``leaf`` keys (DuckDB ``map``, Spark ``create_map``, which the engines
+    scan key by key). The FIPS table has some 4,000 codes: one ``WHEN`` per code
+    nests too deep for the expression builders, and one map of them all costs
+    thousands of comparisons a row; this costs seven and a scan of 32 keys at most.
+    """
     import narwhals as nw
 
-    out = expr
-    for key, value in mapping.items():
-        out = nw.when(expr == key).then(nw.lit(value)).otherwise(out)
-    return out
+    keys = sorted(mapping)
+
+    def search(lo: int, hi: int) -> Any:
+        if hi - lo <= leaf:
+            part = {key: mapping[key] for key in keys[lo:hi]}
+            return expr.replace_strict(part, default=expr, return_dtype=nw.String)
+        mid = (lo + hi) // 2
+        return nw.when(expr < keys[mid]).then(search(lo, mid)).otherwise(search(mid, hi))
+
+    return search(0, len(keys)) if keys else expr
 
 
 def gdelt_lazy(native: Any) -> Any:
