@@ -27,8 +27,7 @@ from ..incidents import Incidents
 from . import lazy
 from .canonical import canonicalise, source_info
 from .files import REPEATED_REASON, RawTable, read_tab, set_aside_repeats
-from .parse import Notes, finest_place, normalise_sources, outlets_named
-from .regions import harmonise_region
+from .parse import Notes, finest_place, outlets_named
 
 __all__ = ["ICEWS_COLUMNS", "REPEATED_REASON", "icews_lazy", "looks_like_icews", "read_icews"]
 
@@ -136,8 +135,6 @@ def icews_lazy(native: Any) -> Any:
     """
     import narwhals as nw
 
-    from ..counting.lazy import SET_ASIDE
-
     frame = nw.from_native(native)
     names = frame.collect_schema().names()
     absent = [c for c in ICEWS_COLUMNS if c not in names]
@@ -148,20 +145,15 @@ def icews_lazy(native: Any) -> Any:
             column=absent[0],
         )
     given = {c: lazy.named(nw.col(c)) for c in ICEWS_COLUMNS}
-    out = frame.select(
-        given["Event ID"].alias("event_id"),
-        given["Event Date"].str.to_date("%Y-%m-%d").alias("date_start"),
-        nw.lit("day").alias("date_precision"),
-        given["Country"].alias("country"),
-        given["Province"].alias("region"),
-        given["District"].alias("subregion"),
-        lazy.finest_place(given, ICEWS_PLACES).alias("location_precision"),
-        given["CAMEO Code"].alias("event_type"),
-        given["Source Name"].alias("actor"),
-        given["Publisher"].alias("sources"),
-        lazy.repeats_set_aside(ICEWS_COLUMNS).alias(SET_ASIDE),
-        *(nw.col(c).cast(nw.String) for c in _PASSED_LAZY),
-    )
-    out = lazy.rewritten(out, "region", lambda p: harmonise_region(p["country"], p["region"]))
-    out = lazy.rewritten(out, "sources", lambda p: normalise_sources(p["sources"], "", ""))
-    return out.with_columns(lazy.outlets_named(nw.col("sources")).alias("n_sources")).to_native()
+    fields = {
+        "event_id": given["Event ID"],
+        "date_start": given["Event Date"].str.to_date("%Y-%m-%d"),
+        "country": given["Country"],
+        "region": given["Province"],
+        "subregion": given["District"],
+        "event_type": given["CAMEO Code"],
+        "actor": given["Source Name"],
+        "sources": given["Publisher"],
+    }
+    passed = [nw.col(c).cast(nw.String) for c in _PASSED_LAZY]
+    return lazy.day_events(frame, fields, places=ICEWS_PLACES, columns=ICEWS_COLUMNS, passed=passed)

@@ -26,9 +26,17 @@ from typing import Any
 import pandas as pd
 
 from .files import REPEATED_REASON
-from .parse import NULL_TOKENS
+from .parse import NULL_TOKENS, normalise_sources
+from .regions import harmonise_region
 
-__all__ = ["finest_place", "named", "outlets_named", "repeats_set_aside", "rewritten"]
+__all__ = [
+    "day_events",
+    "finest_place",
+    "named",
+    "outlets_named",
+    "repeats_set_aside",
+    "rewritten",
+]
 
 
 def named(expr: Any) -> Any:
@@ -101,3 +109,40 @@ def outlets_named(sources: Any) -> Any:
 
     separators = sources.str.len_chars() - sources.str.replace_all(";", "").str.len_chars()
     return (separators + 1).cast(nw.Int64)
+
+
+def day_events(
+    frame: Any,
+    fields: dict[str, Any],
+    *,
+    places: Collection[tuple[str, str]],
+    columns: Sequence[str],
+    passed: Sequence[Any],
+) -> Any:
+    """A news-coded event file (one day per event) in canonical columns, as the file
+    readers map it.
+
+    ``fields`` maps canonical names (``event_id``, ``date_start``, ``country``,
+    ``region``, ``subregion``, ``event_type``, ``actor``, ``sources``) to expressions
+    of the file's columns; ``places`` gives the place columns for the location
+    precision (:func:`finest_place`); a record repeating another in every column of
+    ``columns`` is set aside (:func:`repeats_set_aside`); ``passed`` are kept as they
+    are. Regions and outlets are then rewritten by the readers' rules
+    (:func:`rewritten`) and ``n_sources`` counts the outlets named. Returns the
+    engine's own frame.
+    """
+    import narwhals as nw
+
+    from ..counting.lazy import SET_ASIDE
+
+    given = {column: named(nw.col(column)) for column, _ in places}
+    out = frame.select(
+        *(expr.alias(name) for name, expr in fields.items()),
+        nw.lit("day").alias("date_precision"),
+        finest_place(given, places).alias("location_precision"),
+        repeats_set_aside(columns).alias(SET_ASIDE),
+        *passed,
+    )
+    out = rewritten(out, "region", lambda p: harmonise_region(p["country"], p["region"]))
+    out = rewritten(out, "sources", lambda p: normalise_sources(p["sources"], "", ""))
+    return out.with_columns(outlets_named(nw.col("sources")).alias("n_sources")).to_native()

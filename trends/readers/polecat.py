@@ -73,8 +73,7 @@ from ..incidents import Incidents
 from . import lazy
 from .canonical import canonicalise, source_info
 from .files import RawTable, read_tab, set_aside_repeats
-from .parse import Notes, finest_place, normalise_sources, outlets_named
-from .regions import harmonise_region
+from .parse import Notes, finest_place, outlets_named
 
 __all__ = [
     "POLECAT_COLUMNS",
@@ -184,27 +183,20 @@ def polecat_lazy(native: Any) -> Any:
     """
     import narwhals as nw
 
-    from ..counting.lazy import SET_ASIDE
-
     frame = nw.from_native(native)
     names = frame.collect_schema().names()
     frame = frame.rename(_checked(frame, names, "a lazy frame"))
     names = frame.collect_schema().names()
     col = {c: lazy.named(nw.col(c)) for c in _USED}
-    out = frame.select(
-        col["Event ID"].alias("event_id"),
-        col["Event Date"].str.slice(0, 10).str.to_date("%Y-%m-%d").alias("date_start"),
-        nw.lit("day").alias("date_precision"),
-        col["Country"].alias("country"),
-        col["Province"].alias("region"),
-        col["District"].alias("subregion"),
-        lazy.finest_place(col, POLECAT_PLACES).alias("location_precision"),
-        col["Event Type"].alias("event_type"),
-        col["Actor Name"].alias("actor"),
-        col["Source"].alias("sources"),
-        lazy.repeats_set_aside(names).alias(SET_ASIDE),
-        *(nw.col(c).cast(nw.String) for c in _FILTERS if c in names),
-    )
-    out = lazy.rewritten(out, "region", lambda p: harmonise_region(p["country"], p["region"]))
-    out = lazy.rewritten(out, "sources", lambda p: normalise_sources(p["sources"], "", ""))
-    return out.with_columns(lazy.outlets_named(nw.col("sources")).alias("n_sources")).to_native()
+    fields = {
+        "event_id": col["Event ID"],
+        "date_start": col["Event Date"].str.slice(0, 10).str.to_date("%Y-%m-%d"),
+        "country": col["Country"],
+        "region": col["Province"],
+        "subregion": col["District"],
+        "event_type": col["Event Type"],
+        "actor": col["Actor Name"],
+        "sources": col["Source"],
+    }
+    passed = [nw.col(c).cast(nw.String) for c in _FILTERS if c in names]
+    return lazy.day_events(frame, fields, places=POLECAT_PLACES, columns=names, passed=passed)
