@@ -210,3 +210,19 @@ def test_nested_and_damaged_parquet_are_refused_by_both(tmp_path):
     for route in (lambda: trends.read(damaged), lambda: trends.count(damaged)):
         with pytest.raises(InputError, match="damaged.parquet"):
             route()
+
+
+def test_text_ids_of_a_damaged_parquet_file_are_left_to_duckdb(tmp_path):
+    """The byte look at text ids reads the file with Arrow; a page Arrow cannot read
+    leaves the verdict to DuckDB's exact test, so the error is the route's FormatError."""
+    from trends.counting.validate import _suspect_text
+
+    path = tmp_path / "ids.parquet"
+    pq.write_table(pa.table({"event_id": [f"e{i}" for i in range(5000)]}), path)
+    assert _suspect_text(str(path), "event_id") is False
+    data = bytearray(path.read_bytes())
+    data[200:4000] = bytes(3800)  # the column's pages, not the footer
+    path.write_bytes(bytes(data))
+    with pytest.raises(OSError):  # Arrow cannot read the pages
+        list(pq.ParquetFile(path).iter_batches(columns=["event_id"]))
+    assert _suspect_text(str(path), "event_id") is True
