@@ -10,8 +10,8 @@ for :func:`trends.count`. They share these pieces, each the lazy form of a rule 
 - :func:`repeats_set_aside`: a record repeated in every field is counted once and its
   repeats go to the ledger (:func:`~trends.readers.files.set_aside_repeats`), through
   the column :data:`~trends.counting.lazy.SET_ASIDE`;
-- :func:`rewritten`: names rewritten by the alias tables (regions, outlets), from the
-  distinct values, collected to the driver (a small result);
+- :func:`rewritten`: names rewritten by the alias tables (regions within their
+  country, outlets), from the distinct values, collected to the driver (a small result);
 - :func:`outlets_named`: the outlets a ``;``-separated list names
   (:func:`~trends.readers.parse.outlets_named`).
 
@@ -77,29 +77,33 @@ def repeats_set_aside(columns: Sequence[str]) -> Any:
     return nw.when(copy > 1).then(nw.lit(REPEATED_REASON))
 
 
-def rewritten(frame: Any, column: str, rule: Callable[[pd.DataFrame], pd.Series]) -> Any:
+def rewritten(
+    frame: Any,
+    column: str,
+    rule: Callable[[pd.DataFrame], pd.Series],
+    *,
+    by: Sequence[str] = (),
+) -> Any:
     """``frame`` with ``column`` rewritten by a readers' ``rule`` where it changes a value.
 
-    ``rule`` is applied in pandas to the distinct (``country``, ``column``) pairs,
-    collected from the engine (a small result); only the values it changes become
-    engine expressions.
+    ``rule`` is applied in pandas to the distinct values of ``column`` (with the
+    columns ``by`` it also reads, e.g. the country of a region), collected from the
+    engine (a small result); only the values it changes become engine expressions.
     """
     import narwhals as nw
 
-    pairs = frame.select("country", column).unique().collect().to_pandas().astype("string")
-    pairs["value"] = rule(pairs).to_numpy()
-    value, raw = pairs["value"], pairs[column]
-    changed = pairs[~((value == raw).fillna(False) | (value.isna() & raw.isna()))]
+    keys = [*by, column]
+    pairs = frame.select(*keys).unique().collect().to_pandas().astype("string")
+    after = pd.Series(rule(pairs).to_numpy(), index=pairs.index, dtype="string")
+    before = pairs[column]
+    changed = ~((after == before).fillna(False) | (after.isna() & before.isna()))
     out = nw.col(column)
-    for country, before, after in changed.itertuples(index=False):
-        same_country = (
-            nw.col("country").is_null() if pd.isna(country) else nw.col("country") == country
-        )
-        out = (
-            nw.when(same_country & (nw.col(column) == before))
-            .then(nw.lit(None, nw.String) if pd.isna(after) else nw.lit(after))
-            .otherwise(out)
-        )
+    for row, value in zip(pairs[changed].itertuples(index=False), after[changed], strict=True):
+        match = nw.lit(True)
+        for key, known in zip(keys, row, strict=True):
+            match = match & (nw.col(key).is_null() if pd.isna(known) else nw.col(key) == known)
+        new = nw.lit(None, nw.String) if pd.isna(value) else nw.lit(value)
+        out = nw.when(match).then(new).otherwise(out)
     return frame.with_columns(out.alias(column))
 
 
@@ -143,6 +147,16 @@ def day_events(
         repeats_set_aside(columns).alias(SET_ASIDE),
         *passed,
     )
-    out = rewritten(out, "region", lambda p: harmonise_region(p["country"], p["region"]))
-    out = rewritten(out, "sources", lambda p: normalise_sources(p["sources"], "", ""))
+    out = rewritten(out, "region", _regions, by=["country"])
+    out = rewritten(out, "sources", _outlets)
     return out.with_columns(outlets_named(nw.col("sources")).alias("n_sources")).to_native()
+
+
+def _regions(values: pd.DataFrame) -> pd.Series:
+    """Region names as the readers harmonise them, within their country."""
+    return harmonise_region(values["country"], values["region"])
+
+
+def _outlets(values: pd.DataFrame) -> pd.Series:
+    """Outlet lists as the readers normalise them."""
+    return normalise_sources(values["sources"], "sources", "a lazy frame")
