@@ -194,7 +194,7 @@ def _outlet_events(
 
 #: Rows of the source mix turned into JSON at a time: the fragments of one block are
 #: made, joined and dropped before the next, so memory holds one block's fragments
-#: (about 25 MB) rather than every row's (3.8 M rows: about 110 MB, plus their copies).
+#: (about 25 MB: some 25 bytes a row) rather than every row's (3.8 M rows: about 95 MB, plus copies).
 MIX_BLOCK_ROWS = 1 << 20
 
 
