@@ -37,6 +37,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -177,7 +178,10 @@ def main(argv: list[str]) -> None:
     digest = hashlib.sha256(raw).hexdigest()
     if digest != SOURCE_SHA256:
         raise SystemExit(f"{argv[0]}: SHA-256 {digest}, expected {SOURCE_SHA256}")
-    TARGET.write_text(build(raw.decode("utf-8").replace("\r\n", "\n")), encoding="utf-8")
+    text = build(raw.decode("utf-8").replace("\r\n", "\n"))
+    partial = TARGET.with_name(TARGET.name + ".partial")  # written whole, then renamed
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, TARGET)
 
 
 if __name__ == "__main__":
